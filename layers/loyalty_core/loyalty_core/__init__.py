@@ -1,0 +1,1 @@
+"""The shared layer of the loyalty membership service: models, rules, storage, protocols."""

@@ -1,0 +1,56 @@
+"""Credentials: random tokens, stored only as SHA-256 hashes, compared in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime
+
+from loyalty_core.errors import Unauthenticated
+from loyalty_core.models import Principal
+from loyalty_core.repository import Repository
+
+_NO_MATCH = "0" * 64
+_FAILED = "Missing or invalid credentials"
+
+
+def new_token() -> str:
+    """A fresh high-entropy secret (256 bits), shown once to whoever is issued it."""
+    return "lm_" + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def token_id(token_hash: str) -> str:
+    """A short public name for a token, safe to log and to revoke by."""
+    return token_hash[:12]
+
+
+def _live(expires_at: datetime | None, now: datetime) -> bool:
+    return expires_at is None or now < expires_at
+
+
+def authenticate_user(
+    repo: Repository, username: str | None, token: str | None, now: datetime | None = None
+) -> Principal:
+    """The caller behind `X-USER-USERNAME` + `X-USER-TOKEN`, or Unauthenticated."""
+    if not username or not token:
+        raise Unauthenticated(_FAILED)
+    now = now or datetime.now(UTC)
+    presented = hash_token(token)
+    login = repo.get_login(username.strip().lower())
+    stored = login.token_hashes if login else {"": _NO_MATCH}
+    matched = False
+    for tid, candidate in stored.items():
+        # Compare against every stored hash, without stopping early.
+        if hmac.compare_digest(candidate, presented) and login is not None:
+            matched = matched or _live(login.token_expiry.get(tid), now)
+    if not matched or login is None:
+        raise Unauthenticated(_FAILED)
+    user = login.user
+    return Principal(
+        company=user.company, employee_id=user.employee_id, role=user.role, arranges=user.arranges
+    )

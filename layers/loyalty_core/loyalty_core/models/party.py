@@ -1,0 +1,69 @@
+"""Who is who: companies, users, partner applications, and the caller."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from loyalty_core.models.provider import VendorType
+from loyalty_core.validators import CompanyId, Email, EmployeeId, VendorCode
+
+
+class Role(StrEnum):
+    TRAVELLER = "traveller"
+    ARRANGER = "arranger"
+    ADMIN = "admin"
+
+
+class Company(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: CompanyId
+    name: str = Field(min_length=1, max_length=100)
+
+
+class User(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    company: CompanyId
+    employee_id: EmployeeId
+    name: str = Field(min_length=1, max_length=100)
+    email: Email
+    role: Role = Role.TRAVELLER
+    arranges: frozenset[str] = frozenset()
+
+
+class ApplicationKind(StrEnum):
+    SUPPLIER = "supplier"
+    TMC = "tmc"
+
+
+class Application(BaseModel):
+    """A Concur partner application: a travel supplier bound to its own program, or a TMC."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=100)
+    kind: ApplicationKind
+    vendor_type: VendorType | None = None
+    vendor_code: VendorCode | None = None
+    certified: bool = False
+
+
+class Principal(BaseModel):
+    """The authenticated caller of the JSON:API or hotel interface."""
+
+    model_config = ConfigDict(frozen=True)
+
+    company: str
+    employee_id: str
+    role: Role
+    arranges: frozenset[str] = frozenset()
+
+    def reaches(self, employee_id: str) -> bool:
+        """Whose memberships this caller may read and write (always within its company)."""
+        if self.role is Role.ADMIN or employee_id == self.employee_id:
+            return True
+        return self.role is Role.ARRANGER and employee_id in self.arranges

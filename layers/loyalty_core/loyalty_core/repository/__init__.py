@@ -1,0 +1,73 @@
+"""Storage port: what the services need from a store, and the snapshot they work on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from loyalty_core.models import Application, Membership, Provider, User
+
+
+@dataclass(frozen=True)
+class Login:
+    """What authenticating a Locomote-style caller needs, in one item."""
+
+    user: User
+    token_hashes: dict[str, str]  # token id -> sha256 hex
+    token_expiry: dict[str, datetime | None]
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A Concur OAuth access token: one application acting for one user."""
+
+    token_id: str
+    token_hash: str
+    application: Application
+    company: str
+    employee_id: str
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UserMemberships:
+    """One user and every membership they hold, as read in one Query.
+
+    `revision` guards writes: a commit applies only if nobody else committed
+    for this user since the read, so invariants checked on the snapshot
+    (no duplicate account, one membership per program) hold after the write.
+    """
+
+    user: User
+    revision: int
+    memberships: tuple[Membership, ...] = field(default_factory=tuple)
+
+    def find(self, membership_id: str) -> Membership | None:
+        return next((m for m in self.memberships if m.id == membership_id), None)
+
+
+class Repository(Protocol):
+    def get_login(self, email: str) -> Login | None: ...
+
+    def get_access_token(self, token_hash: str) -> AccessToken | None: ...
+
+    def get_user_memberships(self, company: str, employee_id: str) -> UserMemberships | None: ...
+
+    def get_membership(
+        self, company: str, employee_id: str, membership_id: str
+    ) -> Membership | None: ...
+
+    def commit(
+        self,
+        snapshot: UserMemberships,
+        put: Sequence[Membership] = (),
+        delete: Sequence[Membership] = (),
+    ) -> None:
+        """Write all or nothing; raise ConcurrentChange if the user changed since `snapshot`."""
+        ...
+
+    def providers(self) -> Sequence[Provider]: ...
+
+    def get_provider(self, provider_id: str) -> Provider | None: ...

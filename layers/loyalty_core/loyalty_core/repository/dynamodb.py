@@ -1,0 +1,200 @@
+"""The DynamoDB adapter of the storage port (boto3 low-level client)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from loyalty_core.errors import ConcurrentChange, StorageUnavailable
+from loyalty_core.models import Application, Membership, Provider, User
+from loyalty_core.repository import AccessToken, Login, UserMemberships
+from loyalty_core.repository import keys as k
+from loyalty_core.repository.items import Item, from_item, model_item
+
+# Errors that mean "try again later", never "your request was wrong".
+_TRANSIENT = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "ResourceNotFoundException",  # table missing or not yet active
+}
+_TRANSIENT_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+_CONCURRENT_REASONS = {"ConditionalCheckFailed", "TransactionConflict"}
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn boto errors into domain errors, once, at the adapter's edge."""
+    try:
+        yield
+    except ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "")
+        if code == "TransactionCanceledException":
+            reasons = {r.get("Code") for r in err.response.get("CancellationReasons", [])}
+            if reasons & _CONCURRENT_REASONS and not reasons & _TRANSIENT_REASONS:
+                raise ConcurrentChange("The user's memberships changed during the write") from err
+            raise StorageUnavailable("The write was cancelled; nothing was written") from err
+        if code in _TRANSIENT:
+            raise StorageUnavailable("The membership store is busy; retry shortly") from err
+        raise
+    except BotoCoreError as err:  # connection errors, timeouts
+        raise StorageUnavailable("The membership store could not be reached") from err
+
+
+def parse_user(fields: dict[str, Any]) -> User:
+    return User.model_validate({f: fields[f] for f in User.model_fields if f in fields})
+
+
+class DynamoRepository:
+    """Reads and writes memberships in the single table; see `keys` for the layout."""
+
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        catalog_ttl_seconds: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.table = table_name
+        self._catalog_ttl = catalog_ttl_seconds
+        self._clock = clock
+        self._catalog: dict[str, Provider] | None = None
+        self._catalog_read_at = 0.0
+
+    # -- reads -------------------------------------------------------------
+
+    def _get(self, key: dict[str, dict[str, str]]) -> Item | None:
+        with translate_errors():
+            found = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+        item: Item | None = found.get("Item")
+        return item
+
+    def _query(self, pk: str, sk_prefix: str | None = None) -> list[Item]:
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ConsistentRead": True,
+        }
+        if sk_prefix:
+            args["KeyConditionExpression"] += " AND begins_with(sk, :sk)"
+            args["ExpressionAttributeValues"][":sk"] = {"S": sk_prefix}
+        items: list[Item] = []
+        with translate_errors():
+            while True:
+                page = self.client.query(**args)
+                items.extend(page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    return items
+                args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def get_login(self, email: str) -> Login | None:
+        item = self._get(k.login_key(email))
+        if item is None:
+            return None
+        fields = from_item(item)
+        tokens: dict[str, dict[str, Any]] = fields.get("tokens", {})
+        return Login(
+            user=parse_user(fields),
+            token_hashes={tid: t["hash"] for tid, t in tokens.items()},
+            token_expiry={
+                tid: datetime.fromisoformat(t["expires_at"]) if t.get("expires_at") else None
+                for tid, t in tokens.items()
+            },
+        )
+
+    def get_access_token(self, token_hash: str) -> AccessToken | None:
+        item = self._get(k.access_token_key(token_hash))
+        if item is None:
+            return None
+        fields = from_item(item)
+        expires = fields.get("expires_at")
+        return AccessToken(
+            token_id=fields["token_id"],
+            token_hash=fields["token_hash"],
+            application=Application.model_validate(fields["application"]),
+            company=fields["company"],
+            employee_id=fields["employee_id"],
+            expires_at=datetime.fromisoformat(expires) if expires else None,
+        )
+
+    def get_user_memberships(self, company: str, employee_id: str) -> UserMemberships | None:
+        user: User | None = None
+        revision = 0
+        memberships: list[Membership] = []
+        for item in self._query(k.user_pk(company, employee_id)):
+            sk = item["sk"]["S"]
+            fields = from_item(item)
+            if sk == k.PROFILE:
+                user = parse_user(fields)
+                revision = int(fields.get("revision", 0))
+            elif sk.startswith(k.MEMBERSHIP_PREFIX):
+                memberships.append(Membership.model_validate(fields))
+        if user is None:
+            return None
+        memberships.sort(key=lambda m: (m.created_at, m.id))
+        return UserMemberships(user=user, revision=revision, memberships=tuple(memberships))
+
+    def get_membership(
+        self, company: str, employee_id: str, membership_id: str
+    ) -> Membership | None:
+        item = self._get(k.membership_key(company, employee_id, membership_id))
+        return Membership.model_validate(from_item(item)) if item else None
+
+    def providers(self) -> Sequence[Provider]:
+        return tuple(self._provider_map().values())
+
+    def get_provider(self, provider_id: str) -> Provider | None:
+        return self._provider_map().get(provider_id)
+
+    def _provider_map(self) -> dict[str, Provider]:
+        """The catalog is small, read-only reference data: one Query per container and TTL."""
+        now = self._clock()
+        if self._catalog is None or now - self._catalog_read_at > self._catalog_ttl:
+            items = self._query(k.PROVIDER_PARTITION, k.PROVIDER_PREFIX)
+            providers = [Provider.model_validate(from_item(i)) for i in items]
+            self._catalog = {p.id: p for p in sorted(providers, key=lambda p: p.name)}
+            self._catalog_read_at = now
+        return self._catalog
+
+    # -- writes ------------------------------------------------------------
+
+    def commit(
+        self,
+        snapshot: UserMemberships,
+        put: Sequence[Membership] = (),
+        delete: Sequence[Membership] = (),
+    ) -> None:
+        user = snapshot.user
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": k.profile_key(user.company, user.employee_id),
+                    "UpdateExpression": "SET revision = :next",
+                    "ConditionExpression": "attribute_exists(pk) AND "
+                    "(revision = :rev OR (attribute_not_exists(revision) AND :rev = :zero))",
+                    "ExpressionAttributeValues": {
+                        ":next": {"N": str(snapshot.revision + 1)},
+                        ":rev": {"N": str(snapshot.revision)},
+                        ":zero": {"N": "0"},
+                    },
+                }
+            }
+        ]
+        for m in put:
+            key = k.membership_key(m.company, m.employee_id, m.id)
+            actions.append({"Put": {"TableName": self.table, "Item": model_item(m, key)}})
+        for m in delete:
+            key = k.membership_key(m.company, m.employee_id, m.id)
+            actions.append({"Delete": {"TableName": self.table, "Key": key}})
+        with translate_errors():
+            self.client.transact_write_items(TransactItems=actions)

@@ -1,0 +1,115 @@
+"""The JSON:API handlers' shared wiring on Powertools' REST resolver.
+
+`make_app()` gives a resolver whose errors, unknown routes and crashes all
+answer in JSON:API's format; `allow()` makes a path answer 405 to the methods
+it does not serve; `authenticated()` gives the repository and the caller.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from loyalty_core import jsonapi
+from loyalty_core.auth import authenticate_user
+from loyalty_core.errors import DomainError, MethodNotAllowed, NotFound
+from loyalty_core.http import PublicUrl, header, public_url
+from loyalty_core.models import Principal
+from loyalty_core.observability import logger
+from loyalty_core.repository import Repository
+from loyalty_core.settings import get_repository
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+def respond(status: int, body: dict[str, Any] | None = None, **headers: str) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=jsonapi.MEDIA_TYPE if body is not None else None,
+        body=json.dumps(body, separators=(",", ":")) if body is not None else None,
+        headers={name.replace("_", "-"): value for name, value in headers.items()},
+    )
+
+
+def error_response(error: DomainError) -> Response[str]:
+    status, body, headers = jsonapi.error_document(error)
+    return Response(
+        status_code=status,
+        content_type=jsonapi.MEDIA_TYPE,
+        body=json.dumps(body, separators=(",", ":")),
+        headers=headers,
+    )
+
+
+def make_app() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver()
+
+    @app.exception_handler(DomainError)
+    def domain_error(error: DomainError) -> Response[str]:
+        if error.__cause__ is not None:
+            logger.warning("Request refused", error=type(error).__name__, cause=repr(error.__cause__))
+        return error_response(error)
+
+    @app.not_found
+    def unknown_route(_: Exception) -> Response[str]:
+        return error_response(NotFound("No such route"))
+
+    @app.exception_handler(Exception)
+    def crash(error: Exception) -> Response[str]:
+        logger.exception("Unhandled error")
+        return respond(
+            500,
+            jsonapi.document(
+                errors=[
+                    {
+                        "status": "500",
+                        "code": "internal_error",
+                        "title": "Internal error",
+                        "detail": "The request failed unexpectedly; it was logged.",
+                    }
+                ]
+            ),
+        )
+
+    return app
+
+
+def allow(app: APIGatewayRestResolver, path: str, methods: list[str]) -> None:
+    """Answer 405 with an Allow header to every other method on `path`."""
+    refused = [m for m in HTTP_METHODS if m not in methods]
+
+    @app.route(path, method=refused)
+    def not_allowed(**_: str) -> Response[str]:
+        raise MethodNotAllowed(methods)
+
+
+def authenticated(app: APIGatewayRestResolver) -> tuple[Repository, Principal]:
+    """The process's repository and the authenticated caller (401 otherwise).
+
+    The seed's `X-USER_TOKEN` spelling of the token header is accepted too.
+    """
+    repo: Repository = get_repository()
+    headers = app.current_event.headers
+    principal = authenticate_user(
+        repo,
+        header(headers, "X-USER-USERNAME"),
+        header(headers, "X-USER-TOKEN", "X-USER_TOKEN"),
+    )
+    return repo, principal
+
+
+def url(app: APIGatewayRestResolver) -> PublicUrl:
+    return public_url(app.current_event.raw_event)
+
+
+def if_match(app: APIGatewayRestResolver) -> str | None:
+    return header(app.current_event.headers, "If-Match")
+
+
+def body(app: APIGatewayRestResolver) -> Any:
+    event = app.current_event
+    return jsonapi.read_resource(
+        event.body, header(event.headers, "Content-Type"), bool(event.is_base64_encoded)
+    )

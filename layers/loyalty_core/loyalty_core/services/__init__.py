@@ -1,0 +1,1 @@
+"""Use cases: each takes a repository and the caller, and applies the rules."""

@@ -1,0 +1,87 @@
+"""Constrained types, declared once and used by every interface.
+
+Each type carries a plain-language rule, so an error reads the same whether it
+came from a JSON:API attribute, a Concur element or a stored item.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _text_rule(pattern: str, min_len: int, max_len: int, describe: str) -> Callable[[str], str]:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not min_len <= len(value) <= max_len or not compiled.fullmatch(value):
+            raise ValueError(f"must be {describe}")
+        return value
+
+    return check
+
+
+def _strict_str(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a real calendar date (YYYY-MM-DD)") from None
+
+
+def _text(pattern: str, min_len: int, max_len: int, describe: str) -> Any:
+    return Annotated[
+        str,
+        BeforeValidator(_strict_str),
+        AfterValidator(_text_rule(pattern, min_len, max_len, describe)),
+    ]
+
+
+AccountNumber = _text(
+    r"[A-Za-z0-9_]+", 1, 50, "1-50 characters of letters A-Z, digits and _"
+)
+MembershipName = _text(
+    r"[\w .'\-]*[^\W_][\w .'\-]*", 1, 50,
+    "1-50 characters of letters, digits, _, space, -, ' and ., with a letter or digit",
+)
+Level = _text(r"[\w ]*", 0, 50, "0-50 characters of letters, digits, _ and space")
+Program = _text(
+    r"[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*", 1, 50, "1-50 printable characters"
+)
+ShortText = _text(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*", 0, 50, "at most 50 printable characters")
+LongText = _text(
+    r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*", 0, 500, "at most 500 printable characters"
+)
+EmployeeId = _text(r"[A-Za-z0-9_]+", 1, 50, "1-50 characters of letters A-Z, digits and _")
+CompanyId = _text(r"[a-z0-9][a-z0-9-]*", 1, 40, "1-40 characters of a-z, digits and -")
+VendorCode = _text(r"[A-Z0-9$]{2}", 2, 2, "2 characters of A-Z and digits")
+Count = Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER, strict=True)]
+ExpiryDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def _email(value: str) -> str:
+    if len(value) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise ValueError("must be an email address")
+    return value.lower()
+
+
+Email = Annotated[str, BeforeValidator(_strict_str), AfterValidator(_email)]
+
+
+def is_employee_id(value: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z0-9_]{1,50}", value))

@@ -1,0 +1,359 @@
+"""Admin CLI: companies, users, arranger assignments, Concur applications, tokens, catalog.
+
+Works against the embedded DynamoDB of `make run`, another local DynamoDB
+(`DYNAMODB_ENDPOINT_URL`) or the deployed table (AWS credentials + `TABLE_NAME`).
+Tokens are printed once and stored only as SHA-256 hashes.
+
+    python -m local.admin --help
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from loyalty_core.auth import hash_token, new_token, token_id
+from loyalty_core.models import Application, ApplicationKind, Company, Provider, Role, User
+from loyalty_core.repository import keys as k
+from loyalty_core.repository.dynamodb import parse_user
+from loyalty_core.repository.items import from_item, model_item, to_item
+from loyalty_core.settings import dynamodb_client, get_settings
+
+CATALOG = Path(__file__).resolve().parent.parent / "data" / "providers.json"
+
+
+class AdminError(Exception):
+    """An admin operation that cannot be done as asked."""
+
+
+class Admin:
+    """Administrative writes to the table. Scans are allowed here, never in the handlers."""
+
+    def __init__(self, client: Any | None = None, table: str | None = None) -> None:
+        self.client = client or dynamodb_client()
+        self.table = table or get_settings().table_name
+
+    def _put(self, item: dict[str, Any], new_only: bool = False) -> None:
+        args: dict[str, Any] = {"TableName": self.table, "Item": item}
+        if new_only:
+            args["ConditionExpression"] = "attribute_not_exists(pk)"
+        try:
+            self.client.put_item(**args)
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise AdminError(f"{item['pk']['S']} already exists") from None
+
+    def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        found = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+        return from_item(found["Item"]) if "Item" in found else None
+
+    # -- companies and users -------------------------------------------------
+
+    def create_company(self, company_id: str, name: str) -> Company:
+        company = Company(id=company_id, name=name)
+        self._put(model_item(company, k.company_key(company.id)), new_only=True)
+        return company
+
+    def _require_company(self, company_id: str) -> None:
+        if self._get(k.company_key(company_id)) is None:
+            raise AdminError(f"No company {company_id!r}; create it first")
+
+    def get_user(self, company: str, employee_id: str) -> User:
+        fields = self._get(k.profile_key(company, employee_id))
+        if fields is None:
+            raise AdminError(f"No user {employee_id!r} in company {company!r}")
+        return parse_user(fields)
+
+    def create_user(
+        self, company: str, employee_id: str, name: str, email: str, role: str = "traveller"
+    ) -> User:
+        self._require_company(company)
+        user = User(company=company, employee_id=employee_id, name=name, email=email,
+                    role=Role(role))
+        profile = model_item(user, k.profile_key(company, employee_id), revision=0)
+        login = model_item(user, k.login_key(user.email), tokens={})
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.table, "Item": profile,
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": self.table, "Item": login,
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+            ])
+        except self.client.exceptions.TransactionCanceledException:
+            raise AdminError(f"User {employee_id!r} or email {user.email!r} exists already") from None
+        return user
+
+    def _save_user(self, user: User) -> None:
+        """Rewrite a user's profile and login items, keeping tokens and revision."""
+        args: dict[str, Any] = {
+            "UpdateExpression": "SET #r = :role, arranges = :arranges",
+            "ExpressionAttributeNames": {"#r": "role"},
+            "ExpressionAttributeValues": to_item(
+                {":role": user.role.value, ":arranges": sorted(user.arranges)}, {}
+            ),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+        self.client.transact_write_items(TransactItems=[
+            {"Update": {"TableName": self.table,
+                        "Key": k.profile_key(user.company, user.employee_id), **args}},
+            {"Update": {"TableName": self.table, "Key": k.login_key(user.email), **args}},
+        ])
+
+    def assign(self, company: str, arranger: str, traveller: str) -> User:
+        """Let `arranger` manage `traveller`'s memberships (makes them an arranger)."""
+        self.get_user(company, traveller)
+        user = self.get_user(company, arranger)
+        role = Role.ARRANGER if user.role is Role.TRAVELLER else user.role
+        updated = user.model_copy(update={"role": role, "arranges": user.arranges | {traveller}})
+        self._save_user(updated)
+        return updated
+
+    def unassign(self, company: str, arranger: str, traveller: str) -> User:
+        user = self.get_user(company, arranger)
+        updated = user.model_copy(update={"arranges": user.arranges - {traveller}})
+        self._save_user(updated)
+        return updated
+
+    # -- API tokens ------------------------------------------------------------
+
+    def issue_token(
+        self, email: str, token: str | None = None, days: int | None = None
+    ) -> tuple[str, str]:
+        """A new API token for the user with `email`; returns (token, token id)."""
+        token = token or new_token()
+        digest = hash_token(token)
+        expires = (datetime.now(UTC) + timedelta(days=days)).isoformat() if days else None
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=k.login_key(email),
+                UpdateExpression="SET tokens.#id = :token",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#id": token_id(digest)},
+                ExpressionAttributeValues=to_item(
+                    {":token": {"hash": digest, "expires_at": expires}}, {}
+                ),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise AdminError(f"No user with email {email!r}") from None
+        return token, token_id(digest)
+
+    def revoke_token(self, email: str, tid: str) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=k.login_key(email),
+                UpdateExpression="REMOVE tokens.#id",
+                ConditionExpression="attribute_exists(tokens.#id)",
+                ExpressionAttributeNames={"#id": tid},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise AdminError(f"No token {tid!r} for {email!r}") from None
+
+    def list_tokens(self, email: str) -> dict[str, Any]:
+        fields = self._get(k.login_key(email))
+        if fields is None:
+            raise AdminError(f"No user with email {email!r}")
+        return {tid: t.get("expires_at") for tid, t in fields.get("tokens", {}).items()}
+
+    # -- Concur applications -----------------------------------------------------
+
+    def create_application(
+        self,
+        app_id: str,
+        name: str,
+        kind: str,
+        vendor_type: str | None = None,
+        vendor_code: str | None = None,
+        certified: bool = False,
+    ) -> Application:
+        if (kind == ApplicationKind.SUPPLIER) != bool(vendor_type and vendor_code):
+            raise AdminError("A supplier needs --vendor-type and --vendor-code; a TMC takes neither")
+        app = Application(id=app_id, name=name, kind=ApplicationKind(kind),
+                          vendor_type=vendor_type, vendor_code=vendor_code, certified=certified)
+        self._put(model_item(app, k.application_key(app.id)), new_only=True)
+        return app
+
+    def get_application(self, app_id: str) -> Application:
+        fields = self._get(k.application_key(app_id))
+        if fields is None:
+            raise AdminError(f"No application {app_id!r}")
+        return Application.model_validate(fields)
+
+    def set_certified(self, app_id: str, certified: bool) -> Application:
+        """Record the review outcome on the application and on every token it holds."""
+        app = self.get_application(app_id).model_copy(update={"certified": certified})
+        self._put(model_item(app, k.application_key(app.id)))
+        for item in self._app_tokens(app_id):
+            digest = item["sk"]["S"].removeprefix(k.TOKEN_PREFIX)
+            self.client.update_item(
+                TableName=self.table, Key=k.access_token_key(digest),
+                UpdateExpression="SET application = :app",
+                ExpressionAttributeValues=to_item({":app": app.model_dump(mode="json")}, {}),
+            )
+        return app
+
+    def _app_tokens(self, app_id: str, prefix: str = "") -> list[dict[str, Any]]:
+        found = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
+            ExpressionAttributeValues={":pk": {"S": f"APP#{app_id}"},
+                                       ":sk": {"S": k.TOKEN_PREFIX + prefix}},
+        )
+        items: list[dict[str, Any]] = found["Items"]
+        return items
+
+    def issue_concur_token(
+        self, app_id: str, company: str, employee_id: str, token: str | None = None,
+        days: int | None = None,
+    ) -> tuple[str, str]:
+        """An OAuth access token for `app_id` acting for one user; returns (token, id)."""
+        app = self.get_application(app_id)
+        self.get_user(company, employee_id)
+        token = token or new_token()
+        digest = hash_token(token)
+        expires = (datetime.now(UTC) + timedelta(days=days)).isoformat() if days else None
+        fields = {"token_id": token_id(digest), "token_hash": digest,
+                  "application": app.model_dump(mode="json"), "company": company,
+                  "employee_id": employee_id, "expires_at": expires}
+        self.client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": self.table, "Item": to_item(fields, k.access_token_key(digest)),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": self.table,
+                     "Item": to_item({"token_id": token_id(digest), "company": company,
+                                      "employee_id": employee_id},
+                                     k.application_token_key(app_id, digest))}},
+        ])
+        return token, token_id(digest)
+
+    def revoke_concur_token(self, app_id: str, tid: str) -> None:
+        found = self._app_tokens(app_id, tid)
+        if len(found) != 1:
+            raise AdminError(f"No single token {tid!r} for application {app_id!r}")
+        digest = found[0]["sk"]["S"].removeprefix(k.TOKEN_PREFIX)
+        self.client.transact_write_items(TransactItems=[
+            {"Delete": {"TableName": self.table, "Key": k.access_token_key(digest)}},
+            {"Delete": {"TableName": self.table, "Key": k.application_token_key(app_id, digest)}},
+        ])
+
+    # -- catalog -------------------------------------------------------------------
+
+    def load_catalog(self, path: Path = CATALOG, extra: Sequence[Provider] = ()) -> int:
+        providers = [Provider.model_validate(p) for p in json.loads(path.read_text("utf-8"))]
+        providers.extend(extra)
+        requests = [
+            {"PutRequest": {"Item": model_item(p, k.provider_key(p.id))}} for p in providers
+        ]
+        for start in range(0, len(requests), 25):
+            pending: dict[str, Any] = {self.table: requests[start : start + 25]}
+            while pending:
+                result = self.client.batch_write_item(RequestItems=pending)
+                pending = result.get("UnprocessedItems") or {}
+        return len(providers)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m local.admin", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("create-company", help="create a company (tenant)")
+    p.add_argument("company"); p.add_argument("--name", required=True)  # noqa: E702
+
+    p = sub.add_parser("create-user", help="create a user of a company")
+    p.add_argument("company"); p.add_argument("employee_id")  # noqa: E702
+    p.add_argument("--name", required=True); p.add_argument("--email", required=True)  # noqa: E702
+    p.add_argument("--role", choices=[r.value for r in Role], default="traveller")
+
+    for name, text in (("assign", "let an arranger manage a traveller"),
+                       ("unassign", "take a traveller from an arranger")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("company"); p.add_argument("arranger"); p.add_argument("traveller")  # noqa: E702
+
+    p = sub.add_parser("issue-token", help="issue an API token to a user (printed once)")
+    p.add_argument("email"); p.add_argument("--days", type=int)  # noqa: E702
+    p = sub.add_parser("revoke-token", help="revoke a user's API token by its id")
+    p.add_argument("email"); p.add_argument("token_id")  # noqa: E702
+    p = sub.add_parser("list-tokens", help="list a user's token ids and expiry")
+    p.add_argument("email")
+
+    p = sub.add_parser("create-app", help="register a Concur partner application")
+    p.add_argument("app_id"); p.add_argument("--name", required=True)  # noqa: E702
+    p.add_argument("--kind", choices=[a.value for a in ApplicationKind], required=True)
+    p.add_argument("--vendor-type", choices=["air", "hotel", "car"])
+    p.add_argument("--vendor-code"); p.add_argument("--certified", action="store_true")  # noqa: E702
+    p = sub.add_parser("certify-app", help="mark a supplier application reviewed (or not)")
+    p.add_argument("app_id"); p.add_argument("--revoke", action="store_true")  # noqa: E702
+
+    p = sub.add_parser("issue-concur-token", help="issue an OAuth token: app acting for a user")
+    p.add_argument("app_id"); p.add_argument("company"); p.add_argument("employee_id")  # noqa: E702
+    p.add_argument("--days", type=int)
+    p = sub.add_parser("revoke-concur-token", help="revoke an application's token by its id")
+    p.add_argument("app_id"); p.add_argument("token_id")  # noqa: E702
+
+    p = sub.add_parser("load-catalog", help="load the provider catalog (idempotent)")
+    p.add_argument("--file", type=Path, default=CATALOG)
+    sub.add_parser("create-table", help="create the table as template.yaml defines it (local)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    admin = Admin()
+    try:
+        out = _run(admin, args)
+    except AdminError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(out)
+    return 0
+
+
+def _run(admin: Admin, a: argparse.Namespace) -> str:  # noqa: PLR0911 - one branch per command
+    match a.command:
+        case "create-company":
+            return f"company {admin.create_company(a.company, a.name).id} created"
+        case "create-user":
+            user = admin.create_user(a.company, a.employee_id, a.name, a.email, a.role)
+            return f"user {user.company}/{user.employee_id} ({user.role.value}) created"
+        case "assign":
+            return f"{a.arranger} now arranges {sorted(admin.assign(a.company, a.arranger, a.traveller).arranges)}"
+        case "unassign":
+            return f"{a.arranger} now arranges {sorted(admin.unassign(a.company, a.arranger, a.traveller).arranges)}"
+        case "issue-token":
+            token, tid = admin.issue_token(a.email, days=a.days)
+            return f"token id {tid}\ntoken {token}\n(shown once: only its hash is stored)"
+        case "revoke-token":
+            admin.revoke_token(a.email, a.token_id)
+            return f"token {a.token_id} revoked"
+        case "list-tokens":
+            return json.dumps(admin.list_tokens(a.email), indent=2)
+        case "create-app":
+            app = admin.create_application(a.app_id, a.name, a.kind, a.vendor_type,
+                                           a.vendor_code, a.certified)
+            return f"application {app.id} ({app.kind.value}) created"
+        case "certify-app":
+            app = admin.set_certified(a.app_id, not a.revoke)
+            return f"application {app.id} certified={app.certified}"
+        case "issue-concur-token":
+            token, tid = admin.issue_concur_token(a.app_id, a.company, a.employee_id, days=a.days)
+            return f"token id {tid}\ntoken {token}\n(shown once: only its hash is stored)"
+        case "revoke-concur-token":
+            admin.revoke_concur_token(a.app_id, a.token_id)
+            return f"token {a.token_id} revoked"
+        case "load-catalog":
+            return f"{admin.load_catalog(a.file)} providers loaded"
+        case "create-table":
+            from local.dynamo import ensure_table
+
+            created = ensure_table(admin.client, admin.table)
+            return f"table {admin.table} {'created' if created else 'exists'}"
+    raise AdminError(f"unknown command {a.command}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

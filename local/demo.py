@@ -1,0 +1,57 @@
+"""The demo data of the README and the tests (local only: these tokens are public)."""
+
+from __future__ import annotations
+
+from local.admin import Admin
+from loyalty_core.models import Provider, VendorType
+
+# The car program that the Concur TMC seed example names; not in the real catalog.
+DEMO_PROVIDERS = [
+    Provider(
+        id="5f0e7a52-5d1c-4f43-9a57-0d3c3b0c7a11",
+        name="Demo Rent-a-Car Rewards",
+        vendor_type=VendorType.CAR,
+        vendor_code="TR",
+    )
+]
+
+COMPANIES = [("acme", "Acme Corporation"), ("globex", "Globex Corporation")]
+
+# (company, employee id, name, email, role, token)
+USERS = [
+    ("acme", "acme_admin", "Acme Admin", "admin@acme.example", "admin", "acme-admin-token"),
+    ("acme", "acme_arranger", "Acme Arranger", "arranger@acme.example", "traveller",
+     "acme-arranger-token"),
+    ("acme", "098765", "John Smith", "john.smith@acme.example", "traveller", "john-token"),
+    ("acme", "112233", "Jane Doe", "jane.doe@acme.example", "traveller", "jane-token"),
+    ("globex", "globex_admin", "Globex Admin", "admin@globex.example", "admin",
+     "globex-admin-token"),
+    ("globex", "098765", "Johan Schmidt", "johan.schmidt@globex.example", "traveller",
+     "globex-john-token"),
+]
+
+ASSIGNMENTS = [("acme", "acme_arranger", "098765")]
+
+# (app id, name, kind, vendor type, vendor code, certified, token for acme/098765)
+APPLICATIONS = [
+    ("demo-supplier", "Demo airline (AA)", "supplier", "air", "AA", True,
+     "concur-supplier-token"),
+    ("demo-uncertified", "Demo car supplier (TR), not reviewed", "supplier", "car", "TR", False,
+     "concur-uncertified-token"),
+    ("demo-tmc", "Demo travel management company", "tmc", None, None, False, "concur-tmc-token"),
+]
+
+
+def seed(admin: Admin) -> None:
+    """Load the catalog and the demo companies, users, applications and tokens."""
+    admin.load_catalog(extra=DEMO_PROVIDERS)
+    for company, name in COMPANIES:
+        admin.create_company(company, name)
+    for company, employee_id, name, email, role, token in USERS:
+        admin.create_user(company, employee_id, name, email, role)
+        admin.issue_token(email, token=token)
+    for company, arranger, traveller in ASSIGNMENTS:
+        admin.assign(company, arranger, traveller)
+    for app_id, name, kind, vtype, vcode, certified, token in APPLICATIONS:
+        admin.create_application(app_id, name, kind, vtype, vcode, certified)
+        admin.issue_concur_token(app_id, "acme", "098765", token=token)

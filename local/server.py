@@ -1,0 +1,144 @@
+"""The local HTTP front: every route of template.yaml on 127.0.0.1, handlers in-process.
+
+    python -m local.server            # embedded DynamoDB (moto), demo data loaded
+    DYNAMODB_ENDPOINT_URL=http://127.0.0.1:8000 python -m local.server
+    TABLE_NAME=<deployed table> python -m local.server   # real DynamoDB, no demo data
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections import defaultdict
+from typing import Any
+
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from local import gateway, template
+
+MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own limit
+DEFAULT_TABLE = "loyalty-memberships-local"
+RAW_HEADERS = "loyalty.raw_headers"
+
+
+class RequestHandler(WSGIRequestHandler):
+    """Keep headers exactly as sent: werkzeug drops names with "_", API Gateway does not
+    (the Locomote seed sends X-USER_TOKEN)."""
+
+    def make_environ(self) -> Any:
+        environ = super().make_environ()
+        environ[RAW_HEADERS] = list(self.headers.items())
+        return environ
+
+
+@Request.application  # type: ignore[arg-type]
+def wsgi_app(request: Request) -> Response:
+    request.max_content_length = MAX_PAYLOAD
+    try:
+        body = request.get_data()
+    except RequestEntityTooLarge:
+        return Response(status=413)
+    headers: dict[str, list[str]] = defaultdict(list)
+    raw = request.environ.get(RAW_HEADERS) or list(request.headers.items())
+    for name, value in raw:
+        headers[name].append(value)
+    # What API Gateway adds in front of every request.
+    headers["X-Forwarded-Proto"] = [request.scheme]
+    headers["X-Forwarded-For"] = [request.remote_addr or "127.0.0.1"]
+    answer = gateway.handle(
+        request.method, request.path, headers, dict(request.args.lists()), body
+    )
+    print(f"{request.method} {request.full_path.rstrip('?')} -> {answer.status}", flush=True)
+    response = Response(answer.body, status=answer.status)
+    response.headers.clear()
+    for name, value in answer.headers:
+        response.headers.add(name, value)
+    return response
+
+
+def prepare(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Point the layer at a DynamoDB (embedded unless told otherwise); create and seed it.
+
+    Returns what was set up: {"endpoint", "table", "seeded", "server"}.
+    """
+    from local.admin import Admin
+    from local.demo import seed
+    from local.dynamo import ensure_table, start_embedded
+    from loyalty_core import settings
+
+    env = os.environ if environ is None else environ
+    moto_server = None
+    endpoint = env.get("DYNAMODB_ENDPOINT_URL")
+    real_aws = bool(env.get("TABLE_NAME")) and not endpoint
+    if not endpoint and not real_aws:
+        moto_server, endpoint = start_embedded(int(env.get("DYNAMODB_PORT", "0")) or None)
+    table = env.get("TABLE_NAME") or DEFAULT_TABLE
+    for key, value in template.environment(table).items():
+        os.environ.setdefault(key, value)
+    os.environ["TABLE_NAME"] = table
+    if endpoint:
+        os.environ["DYNAMODB_ENDPOINT_URL"] = endpoint
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    settings.reset()
+    seeded = False
+    if not real_aws:
+        admin = Admin()
+        if ensure_table(admin.client, table):
+            seed(admin)
+            seeded = True
+    return {"endpoint": endpoint, "table": table, "seeded": seeded, "server": moto_server}
+
+
+def examples(base: str) -> str:
+    users = f"{base}/api/users/098765/loyalty_memberships"
+    admin = "-H 'X-USER-USERNAME: admin@acme.example' -H 'X-USER-TOKEN: acme-admin-token'"
+    body = (
+        '{"data":{"type":"loyalty_memberships","attributes":{"account_number":"H66590214",'
+        '"membership_name":"John Smith","level":"Gold","expires_on":"2031-01-01"},'
+        '"relationships":{"user":{"data":{"id":"098765","type":"users"}},'
+        '"loyalty_provider":{"data":{"id":"9c5b90ff-2cce-11e8-87f9-0662bed6e7db",'
+        '"type":"loyalty_providers"}}}}}'
+    )
+    return "\n".join([
+        "Try it (demo credentials, see README):",
+        f"  curl -s {admin} '{base}/api/loyalty_providers?filter%5Bcategory%5D=hotel'",
+        f"  curl -si {admin} -H 'Content-Type: application/json' -X POST {users} -d '{body}'",
+        f"  curl -s {admin} {users}",
+        f"  curl -s -H 'X-USER-USERNAME: john.smith@acme.example' -H 'X-USER-TOKEN: john-token' "
+        f"{users}",
+    ])
+
+
+def main() -> int:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "3000"))
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the embedded DynamoDB's requests
+    setup = prepare()
+    routes = template.routes()
+    base = f"http://{host}:{port}"
+    print(f"DynamoDB: {setup['endpoint'] or 'AWS'} table {setup['table']}"
+          + (" (demo data loaded)" if setup["seeded"] else ""))
+    print(f"Serving {len(routes)} routes from template.yaml on {base}")
+    for route in routes:
+        print(f"  {route.method:7} {route.path}  -> {route.function}")
+    print(examples(base))
+    sys.stdout.flush()
+    server = make_server(host, port, wsgi_app, threaded=True, request_handler=RequestHandler)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # our own access line instead
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if setup["server"] is not None:
+            setup["server"].stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""Read what the local tools need from template.yaml: routes, handlers, env, the table."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """A YAML loader that keeps CloudFormation tags (!Ref, !GetAtt, !Sub...) as data."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+@lru_cache(maxsize=1)
+def load() -> dict[str, Any]:
+    with TEMPLATE.open() as f:
+        loaded: dict[str, Any] = yaml.load(f, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return loaded
+
+
+@dataclass(frozen=True)
+class Route:
+    function: str  # logical id
+    method: str  # upper case, or ANY
+    path: str  # /api/users/{employee_id}/loyalty_memberships
+    code_uri: Path
+    handler: str  # module.function
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        regex = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
+        return re.compile(f"^{regex}/?$")
+
+    @property
+    def specificity(self) -> tuple[int, int]:
+        """API Gateway prefers literal segments over parameters, and a method over ANY."""
+        literal = sum(1 for part in self.path.split("/") if part and not part.startswith("{"))
+        return (literal, 0 if self.method == "ANY" else 1)
+
+
+def functions() -> dict[str, dict[str, Any]]:
+    resources = load()["Resources"]
+    return {
+        name: r["Properties"]
+        for name, r in resources.items()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def routes() -> list[Route]:
+    default_handler = load().get("Globals", {}).get("Function", {}).get("Handler")
+    found = []
+    for name, props in functions().items():
+        for event in (props.get("Events") or {}).values():
+            if event["Type"] != "Api":
+                continue
+            found.append(
+                Route(
+                    function=name,
+                    method=event["Properties"]["Method"].upper(),
+                    path=event["Properties"]["Path"],
+                    code_uri=ROOT / props["CodeUri"],
+                    handler=props.get("Handler", default_handler),
+                )
+            )
+    return sorted(found, key=lambda r: r.specificity, reverse=True)
+
+
+def environment(table_name: str) -> dict[str, str]:
+    """The functions' environment variables, with the table's !Ref resolved to `table_name`."""
+    merged: dict[str, Any] = dict(
+        load().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    )
+    for props in functions().values():
+        merged.update((props.get("Environment") or {}).get("Variables", {}))
+    parameters = load().get("Parameters", {})
+    resolved = {}
+    for key, value in merged.items():
+        if isinstance(value, dict) and "Ref" in value:
+            ref = value["Ref"]
+            value = parameters[ref]["Default"] if ref in parameters else table_name
+        resolved[key] = str(value)
+    return resolved
+
+
+def table_definition(logical_id: str = "Table") -> dict[str, Any]:
+    """create_table arguments for the template's table (keys, indexes, billing)."""
+    props = load()["Resources"][logical_id]["Properties"]
+    args: dict[str, Any] = {
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PROVISIONED"),
+    }
+    for index_kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if index_kind in props:
+            args[index_kind] = props[index_kind]
+    return args
