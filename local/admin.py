@@ -72,19 +72,34 @@ class Admin:
         self, company: str, employee_id: str, name: str, email: str, role: str = "traveller"
     ) -> User:
         self._require_company(company)
-        user = User(company=company, employee_id=employee_id, name=name, email=email,
-                    role=Role(role))
+        user = User(
+            company=company, employee_id=employee_id, name=name, email=email, role=Role(role)
+        )
         profile = model_item(user, k.profile_key(company, employee_id), revision=0)
         login = model_item(user, k.login_key(user.email), tokens={})
         try:
-            self.client.transact_write_items(TransactItems=[
-                {"Put": {"TableName": self.table, "Item": profile,
-                         "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Put": {"TableName": self.table, "Item": login,
-                         "ConditionExpression": "attribute_not_exists(pk)"}},
-            ])
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": profile,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": login,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
         except self.client.exceptions.TransactionCanceledException:
-            raise AdminError(f"User {employee_id!r} or email {user.email!r} exists already") from None
+            raise AdminError(
+                f"User {employee_id!r} or email {user.email!r} exists already"
+            ) from None
         return user
 
     def _save_user(self, user: User) -> None:
@@ -97,11 +112,18 @@ class Admin:
             ),
             "ConditionExpression": "attribute_exists(pk)",
         }
-        self.client.transact_write_items(TransactItems=[
-            {"Update": {"TableName": self.table,
-                        "Key": k.profile_key(user.company, user.employee_id), **args}},
-            {"Update": {"TableName": self.table, "Key": k.login_key(user.email), **args}},
-        ])
+        self.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": k.profile_key(user.company, user.employee_id),
+                        **args,
+                    }
+                },
+                {"Update": {"TableName": self.table, "Key": k.login_key(user.email), **args}},
+            ]
+        )
 
     def assign(self, company: str, arranger: str, traveller: str) -> User:
         """Let `arranger` manage `traveller`'s memberships (makes them an arranger)."""
@@ -172,9 +194,17 @@ class Admin:
         certified: bool = False,
     ) -> Application:
         if (kind == ApplicationKind.SUPPLIER) != bool(vendor_type and vendor_code):
-            raise AdminError("A supplier needs --vendor-type and --vendor-code; a TMC takes neither")
-        app = Application(id=app_id, name=name, kind=ApplicationKind(kind),
-                          vendor_type=vendor_type, vendor_code=vendor_code, certified=certified)
+            raise AdminError(
+                "A supplier needs --vendor-type and --vendor-code; a TMC takes neither"
+            )
+        app = Application(
+            id=app_id,
+            name=name,
+            kind=ApplicationKind(kind),
+            vendor_type=vendor_type,
+            vendor_code=vendor_code,
+            certified=certified,
+        )
         self._put(model_item(app, k.application_key(app.id)), new_only=True)
         return app
 
@@ -191,7 +221,8 @@ class Admin:
         for item in self._app_tokens(app_id):
             digest = item["sk"]["S"].removeprefix(k.TOKEN_PREFIX)
             self.client.update_item(
-                TableName=self.table, Key=k.access_token_key(digest),
+                TableName=self.table,
+                Key=k.access_token_key(digest),
                 UpdateExpression="SET application = :app",
                 ExpressionAttributeValues=to_item({":app": app.model_dump(mode="json")}, {}),
             )
@@ -201,14 +232,20 @@ class Admin:
         found = self.client.query(
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
-            ExpressionAttributeValues={":pk": {"S": f"APP#{app_id}"},
-                                       ":sk": {"S": k.TOKEN_PREFIX + prefix}},
+            ExpressionAttributeValues={
+                ":pk": {"S": f"APP#{app_id}"},
+                ":sk": {"S": k.TOKEN_PREFIX + prefix},
+            },
         )
         items: list[dict[str, Any]] = found["Items"]
         return items
 
     def issue_concur_token(
-        self, app_id: str, company: str, employee_id: str, token: str | None = None,
+        self,
+        app_id: str,
+        company: str,
+        employee_id: str,
+        token: str | None = None,
         days: int | None = None,
     ) -> tuple[str, str]:
         """An OAuth access token for `app_id` acting for one user; returns (token, id)."""
@@ -217,17 +254,38 @@ class Admin:
         token = token or new_token()
         digest = hash_token(token)
         expires = (datetime.now(UTC) + timedelta(days=days)).isoformat() if days else None
-        fields = {"token_id": token_id(digest), "token_hash": digest,
-                  "application": app.model_dump(mode="json"), "company": company,
-                  "employee_id": employee_id, "expires_at": expires}
-        self.client.transact_write_items(TransactItems=[
-            {"Put": {"TableName": self.table, "Item": to_item(fields, k.access_token_key(digest)),
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": {"TableName": self.table,
-                     "Item": to_item({"token_id": token_id(digest), "company": company,
-                                      "employee_id": employee_id},
-                                     k.application_token_key(app_id, digest))}},
-        ])
+        fields = {
+            "token_id": token_id(digest),
+            "token_hash": digest,
+            "application": app.model_dump(mode="json"),
+            "company": company,
+            "employee_id": employee_id,
+            "expires_at": expires,
+        }
+        self.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": to_item(fields, k.access_token_key(digest)),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": to_item(
+                            {
+                                "token_id": token_id(digest),
+                                "company": company,
+                                "employee_id": employee_id,
+                            },
+                            k.application_token_key(app_id, digest),
+                        ),
+                    }
+                },
+            ]
+        )
         return token, token_id(digest)
 
     def revoke_concur_token(self, app_id: str, tid: str) -> None:
@@ -235,10 +293,17 @@ class Admin:
         if len(found) != 1:
             raise AdminError(f"No single token {tid!r} for application {app_id!r}")
         digest = found[0]["sk"]["S"].removeprefix(k.TOKEN_PREFIX)
-        self.client.transact_write_items(TransactItems=[
-            {"Delete": {"TableName": self.table, "Key": k.access_token_key(digest)}},
-            {"Delete": {"TableName": self.table, "Key": k.application_token_key(app_id, digest)}},
-        ])
+        self.client.transact_write_items(
+            TransactItems=[
+                {"Delete": {"TableName": self.table, "Key": k.access_token_key(digest)}},
+                {
+                    "Delete": {
+                        "TableName": self.table,
+                        "Key": k.application_token_key(app_id, digest),
+                    }
+                },
+            ]
+        )
 
     # -- catalog -------------------------------------------------------------------
 
@@ -257,43 +322,61 @@ class Admin:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m local.admin", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m local.admin",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("create-company", help="create a company (tenant)")
-    p.add_argument("company"); p.add_argument("--name", required=True)  # noqa: E702
+    p.add_argument("company")
+    p.add_argument("--name", required=True)
 
     p = sub.add_parser("create-user", help="create a user of a company")
-    p.add_argument("company"); p.add_argument("employee_id")  # noqa: E702
-    p.add_argument("--name", required=True); p.add_argument("--email", required=True)  # noqa: E702
+    p.add_argument("company")
+    p.add_argument("employee_id")
+    p.add_argument("--name", required=True)
+    p.add_argument("--email", required=True)
     p.add_argument("--role", choices=[r.value for r in Role], default="traveller")
 
-    for name, text in (("assign", "let an arranger manage a traveller"),
-                       ("unassign", "take a traveller from an arranger")):
+    for name, text in (
+        ("assign", "let an arranger manage a traveller"),
+        ("unassign", "take a traveller from an arranger"),
+    ):
         p = sub.add_parser(name, help=text)
-        p.add_argument("company"); p.add_argument("arranger"); p.add_argument("traveller")  # noqa: E702
+        p.add_argument("company")
+        p.add_argument("arranger")
+        p.add_argument("traveller")
 
     p = sub.add_parser("issue-token", help="issue an API token to a user (printed once)")
-    p.add_argument("email"); p.add_argument("--days", type=int)  # noqa: E702
+    p.add_argument("email")
+    p.add_argument("--days", type=int)
     p = sub.add_parser("revoke-token", help="revoke a user's API token by its id")
-    p.add_argument("email"); p.add_argument("token_id")  # noqa: E702
+    p.add_argument("email")
+    p.add_argument("token_id")
     p = sub.add_parser("list-tokens", help="list a user's token ids and expiry")
     p.add_argument("email")
 
     p = sub.add_parser("create-app", help="register a Concur partner application")
-    p.add_argument("app_id"); p.add_argument("--name", required=True)  # noqa: E702
+    p.add_argument("app_id")
+    p.add_argument("--name", required=True)
     p.add_argument("--kind", choices=[a.value for a in ApplicationKind], required=True)
     p.add_argument("--vendor-type", choices=["air", "hotel", "car"])
-    p.add_argument("--vendor-code"); p.add_argument("--certified", action="store_true")  # noqa: E702
+    p.add_argument("--vendor-code")
+    p.add_argument("--certified", action="store_true")
     p = sub.add_parser("certify-app", help="mark a supplier application reviewed (or not)")
-    p.add_argument("app_id"); p.add_argument("--revoke", action="store_true")  # noqa: E702
+    p.add_argument("app_id")
+    p.add_argument("--revoke", action="store_true")
 
     p = sub.add_parser("issue-concur-token", help="issue an OAuth token: app acting for a user")
-    p.add_argument("app_id"); p.add_argument("company"); p.add_argument("employee_id")  # noqa: E702
+    p.add_argument("app_id")
+    p.add_argument("company")
+    p.add_argument("employee_id")
     p.add_argument("--days", type=int)
     p = sub.add_parser("revoke-concur-token", help="revoke an application's token by its id")
-    p.add_argument("app_id"); p.add_argument("token_id")  # noqa: E702
+    p.add_argument("app_id")
+    p.add_argument("token_id")
 
     p = sub.add_parser("load-catalog", help="load the provider catalog (idempotent)")
     p.add_argument("--file", type=Path, default=CATALOG)
@@ -313,17 +396,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _run(admin: Admin, a: argparse.Namespace) -> str:  # noqa: PLR0911 - one branch per command
+def _run(admin: Admin, a: argparse.Namespace) -> str:
     match a.command:
         case "create-company":
             return f"company {admin.create_company(a.company, a.name).id} created"
         case "create-user":
             user = admin.create_user(a.company, a.employee_id, a.name, a.email, a.role)
             return f"user {user.company}/{user.employee_id} ({user.role.value}) created"
-        case "assign":
-            return f"{a.arranger} now arranges {sorted(admin.assign(a.company, a.arranger, a.traveller).arranges)}"
-        case "unassign":
-            return f"{a.arranger} now arranges {sorted(admin.unassign(a.company, a.arranger, a.traveller).arranges)}"
+        case "assign" | "unassign":
+            change = admin.assign if a.command == "assign" else admin.unassign
+            arranges = sorted(change(a.company, a.arranger, a.traveller).arranges)
+            return f"{a.arranger} now arranges {arranges}"
         case "issue-token":
             token, tid = admin.issue_token(a.email, days=a.days)
             return f"token id {tid}\ntoken {token}\n(shown once: only its hash is stored)"
@@ -333,8 +416,9 @@ def _run(admin: Admin, a: argparse.Namespace) -> str:  # noqa: PLR0911 - one bra
         case "list-tokens":
             return json.dumps(admin.list_tokens(a.email), indent=2)
         case "create-app":
-            app = admin.create_application(a.app_id, a.name, a.kind, a.vendor_type,
-                                           a.vendor_code, a.certified)
+            app = admin.create_application(
+                a.app_id, a.name, a.kind, a.vendor_type, a.vendor_code, a.certified
+            )
             return f"application {app.id} ({app.kind.value}) created"
         case "certify-app":
             app = admin.set_certified(a.app_id, not a.revoke)

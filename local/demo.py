@@ -20,24 +20,48 @@ COMPANIES = [("acme", "Acme Corporation"), ("globex", "Globex Corporation")]
 # (company, employee id, name, email, role, token)
 USERS = [
     ("acme", "acme_admin", "Acme Admin", "admin@acme.example", "admin", "acme-admin-token"),
-    ("acme", "acme_arranger", "Acme Arranger", "arranger@acme.example", "traveller",
-     "acme-arranger-token"),
+    (
+        "acme",
+        "acme_arranger",
+        "Acme Arranger",
+        "arranger@acme.example",
+        "traveller",
+        "acme-arranger-token",
+    ),
     ("acme", "098765", "John Smith", "john.smith@acme.example", "traveller", "john-token"),
     ("acme", "112233", "Jane Doe", "jane.doe@acme.example", "traveller", "jane-token"),
-    ("globex", "globex_admin", "Globex Admin", "admin@globex.example", "admin",
-     "globex-admin-token"),
-    ("globex", "098765", "Johan Schmidt", "johan.schmidt@globex.example", "traveller",
-     "globex-john-token"),
+    (
+        "globex",
+        "globex_admin",
+        "Globex Admin",
+        "admin@globex.example",
+        "admin",
+        "globex-admin-token",
+    ),
+    (
+        "globex",
+        "098765",
+        "Johan Schmidt",
+        "johan.schmidt@globex.example",
+        "traveller",
+        "globex-john-token",
+    ),
 ]
 
 ASSIGNMENTS = [("acme", "acme_arranger", "098765")]
 
 # (app id, name, kind, vendor type, vendor code, certified, token for acme/098765)
 APPLICATIONS = [
-    ("demo-supplier", "Demo airline (AA)", "supplier", "air", "AA", True,
-     "concur-supplier-token"),
-    ("demo-uncertified", "Demo car supplier (TR), not reviewed", "supplier", "car", "TR", False,
-     "concur-uncertified-token"),
+    ("demo-supplier", "Demo airline (AA)", "supplier", "air", "AA", True, "concur-supplier-token"),
+    (
+        "demo-uncertified",
+        "Demo car supplier (TR), not reviewed",
+        "supplier",
+        "car",
+        "TR",
+        False,
+        "concur-uncertified-token",
+    ),
     ("demo-tmc", "Demo travel management company", "tmc", None, None, False, "concur-tmc-token"),
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from typing import Any
 
 from local import template
@@ -16,10 +17,45 @@ def free_port() -> int:
         return port
 
 
+_ATOMIC_OPERATIONS = (
+    "put_item",
+    "update_item",
+    "delete_item",
+    "transact_write_items",
+    "get_item",
+    "query",
+)
+_atomic_lock = threading.RLock()
+
+
+def make_atomic() -> None:
+    """Give moto DynamoDB's isolation: each request applies as one step.
+
+    DynamoDB evaluates a condition and applies the write atomically, and a
+    transaction is serialisable; moto checks and writes in separate Python steps,
+    so two threads can both pass the same condition. Serialising moto's request
+    methods restores DynamoDB's guarantee for concurrent local traffic and tests.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in _ATOMIC_OPERATIONS:
+        method = getattr(DynamoDBBackend, name)
+        if getattr(method, "_atomic", False):
+            continue
+
+        def atomic(self: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            with _atomic_lock:
+                return _method(self, *args, **kwargs)
+
+        atomic._atomic = True  # type: ignore[attr-defined]
+        setattr(DynamoDBBackend, name, atomic)
+
+
 def start_embedded(port: int | None = None) -> tuple[Any, str]:
     """Start moto's DynamoDB on 127.0.0.1; returns (server, endpoint URL)."""
     from moto.server import ThreadedMotoServer
 
+    make_atomic()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import base64
 import importlib.util
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
@@ -111,27 +111,32 @@ def proxy_event(
     }
 
 
-@lru_cache(maxsize=None)
+_modules: dict[tuple[str, str], ModuleType] = {}
+# One event at a time in this process, as in one Lambda container: Powertools'
+# resolver keeps the current event in class-level state, shared by every app.
+_invocation = threading.Lock()
+
+
 def handler_module(route: Route) -> ModuleType:
-    """Import a function's handler module from its CodeUri, as Lambda would."""
-    module_name, _ = route.handler.rsplit(".", 1)
-    relative = route.code_uri.relative_to(template.ROOT)
-    name = ".".join(relative.parts + (module_name,))
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, route.code_uri / f"{module_name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    """Import a function's handler module from its CodeUri, once, as Lambda would."""
+    key = (str(route.code_uri), route.handler)
+    if key not in _modules:
+        module_name = route.handler.rsplit(".", 1)[0]
+        relative = route.code_uri.relative_to(template.ROOT)
+        name = ".".join((*relative.parts, module_name))
+        spec = importlib.util.spec_from_file_location(name, route.code_uri / f"{module_name}.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = _modules[key] = module
+    return _modules[key]
 
 
 def invoke(route: Route, event: dict[str, Any]) -> dict[str, Any]:
-    module = handler_module(route)
-    function = getattr(module, route.handler.rsplit(".", 1)[1])
-    result: dict[str, Any] = function(event, LambdaContext(function_name=route.function))
-    return result
+    with _invocation:
+        function = getattr(handler_module(route), route.handler.rsplit(".", 1)[1])
+        result: dict[str, Any] = function(event, LambdaContext(function_name=route.function))
+        return result
 
 
 @dataclass(frozen=True)
@@ -167,7 +172,5 @@ def handle(
         return HttpResponse(
             404, [("Content-Type", "application/vnd.api+json")], UNKNOWN_ROUTE.encode()
         )
-    event = proxy_event(
-        method, path, found.route.path, found.path_parameters, headers, query, body
-    )
+    event = proxy_event(method, path, found.route.path, found.path_parameters, headers, query, body)
     return to_http(invoke(found.route, event))

@@ -1,8 +1,8 @@
 """The local HTTP front: every route of template.yaml on 127.0.0.1, handlers in-process.
 
-    python -m local.server            # embedded DynamoDB (moto), demo data loaded
-    DYNAMODB_ENDPOINT_URL=http://127.0.0.1:8000 python -m local.server
-    TABLE_NAME=<deployed table> python -m local.server   # real DynamoDB, no demo data
+python -m local.server            # embedded DynamoDB (moto), demo data loaded
+DYNAMODB_ENDPOINT_URL=http://127.0.0.1:8000 python -m local.server
+TABLE_NAME=<deployed table> python -m local.server   # real DynamoDB, no demo data
 """
 
 from __future__ import annotations
@@ -48,9 +48,7 @@ def wsgi_app(request: Request) -> Response:
     # What API Gateway adds in front of every request.
     headers["X-Forwarded-Proto"] = [request.scheme]
     headers["X-Forwarded-For"] = [request.remote_addr or "127.0.0.1"]
-    answer = gateway.handle(
-        request.method, request.path, headers, dict(request.args.lists()), body
-    )
+    answer = gateway.handle(request.method, request.path, headers, dict(request.args.lists()), body)
     print(f"{request.method} {request.full_path.rstrip('?')} -> {answer.status}", flush=True)
     response = Response(answer.body, status=answer.status)
     response.headers.clear()
@@ -104,14 +102,16 @@ def examples(base: str) -> str:
         '"loyalty_provider":{"data":{"id":"9c5b90ff-2cce-11e8-87f9-0662bed6e7db",'
         '"type":"loyalty_providers"}}}}}'
     )
-    return "\n".join([
-        "Try it (demo credentials, see README):",
-        f"  curl -s {admin} '{base}/api/loyalty_providers?filter%5Bcategory%5D=hotel'",
-        f"  curl -si {admin} -H 'Content-Type: application/json' -X POST {users} -d '{body}'",
-        f"  curl -s {admin} {users}",
-        f"  curl -s -H 'X-USER-USERNAME: john.smith@acme.example' -H 'X-USER-TOKEN: john-token' "
-        f"{users}",
-    ])
+    return "\n".join(
+        [
+            "Try it (demo credentials, see README):",
+            f"  curl -s {admin} '{base}/api/loyalty_providers?filter%5Bcategory%5D=hotel'",
+            f"  curl -si {admin} -H 'Content-Type: application/json' -X POST {users} -d '{body}'",
+            f"  curl -s {admin} {users}",
+            "  curl -s -H 'X-USER-USERNAME: john.smith@acme.example' "
+            f"-H 'X-USER-TOKEN: john-token' {users}",
+        ]
+    )
 
 
 def main() -> int:
@@ -121,8 +121,10 @@ def main() -> int:
     setup = prepare()
     routes = template.routes()
     base = f"http://{host}:{port}"
-    print(f"DynamoDB: {setup['endpoint'] or 'AWS'} table {setup['table']}"
-          + (" (demo data loaded)" if setup["seeded"] else ""))
+    print(
+        f"DynamoDB: {setup['endpoint'] or 'AWS'} table {setup['table']}"
+        + (" (demo data loaded)" if setup["seeded"] else "")
+    )
     print(f"Serving {len(routes)} routes from template.yaml on {base}")
     for route in routes:
         print(f"  {route.method:7} {route.path}  -> {route.function}")

@@ -26,7 +26,10 @@ def list_memberships(employee_id: str) -> Response[str]:
     held = memberships.list_memberships(repo, caller, employee_id)
     url = rest.url(app)
     doc = jsonapi.paged(
-        held, page, url, jsonapi.membership_path(employee_id),
+        held,
+        page,
+        url,
+        jsonapi.membership_path(employee_id),
         lambda m: jsonapi.membership_resource(m, url),
     )
     return rest.respond(200, doc)

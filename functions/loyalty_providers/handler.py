@@ -28,7 +28,11 @@ def list_providers() -> Response[str]:
     found = providers.list_providers(repo, **filters)
     url = rest.url(app)
     doc = jsonapi.paged(
-        found, page, url, COLLECTION, lambda p: jsonapi.provider_resource(p, url),
+        found,
+        page,
+        url,
+        COLLECTION,
+        lambda p: jsonapi.provider_resource(p, url),
         {f"filter[{f}]": v for f, v in filters.items()},
     )
     return rest.respond(200, doc)

@@ -99,4 +99,3 @@ class StorageUnavailable(DomainError):
 
     title = "Service temporarily unavailable"
     retry_after_seconds = 1
-

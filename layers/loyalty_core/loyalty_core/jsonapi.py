@@ -89,7 +89,7 @@ def error_document(error: e.DomainError) -> tuple[int, dict[str, Any], dict[str,
     base = {"status": str(status), "code": code, "title": error.title}
     items: list[dict[str, Any]] = []
     for problem in error.problems:
-        item = {**base, "detail": problem.detail}
+        item: dict[str, Any] = {**base, "detail": problem.detail}
         if problem.kind == "parameter":
             item["source"] = {"parameter": str(problem.location[0])}
         elif problem.location:
@@ -209,8 +209,11 @@ def _provider_id(resource: _Resource, required: bool, problems: list[e.Problem])
     where = ("data", "relationships", "loyalty_provider")
     for name in resource.relationships:
         if name not in ("user", "loyalty_provider"):
-            problems.append(e.Problem("is not a relationship of loyalty_memberships",
-                                      ("data", "relationships", name)))
+            problems.append(
+                e.Problem(
+                    "is not a relationship of loyalty_memberships", ("data", "relationships", name)
+                )
+            )
     provider = resource.relationships.get("loyalty_provider")
     if provider is None or provider.data is None:
         if required:
@@ -221,13 +224,18 @@ def _provider_id(resource: _Resource, required: bool, problems: list[e.Problem])
     return provider.data.id
 
 
-def _attributes(resource: _Resource, required: bool, problems: list[e.Problem]) -> MembershipChanges:
+def _attributes(
+    resource: _Resource, required: bool, problems: list[e.Problem]
+) -> MembershipChanges:
     attributes = resource.attributes
     for name in LOCOMOTE_REQUIRED:
         missing = name not in attributes if required else False
         if missing or (name in attributes and attributes[name] is None):
-            problems.append(e.Problem("is required" if missing else "must not be null",
-                                      ("data", "attributes", name)))
+            problems.append(
+                e.Problem(
+                    "is required" if missing else "must not be null", ("data", "attributes", name)
+                )
+            )
     try:
         return MembershipChanges.model_validate(attributes)
     except ValidationError as err:

@@ -46,17 +46,19 @@ def error_response(error: DomainError) -> Response[str]:
 def make_app() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver()
 
-    @app.exception_handler(DomainError)
+    @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def domain_error(error: DomainError) -> Response[str]:
         if error.__cause__ is not None:
-            logger.warning("Request refused", error=type(error).__name__, cause=repr(error.__cause__))
+            logger.warning(
+                "Request refused", error=type(error).__name__, cause=repr(error.__cause__)
+            )
         return error_response(error)
 
     @app.not_found
     def unknown_route(_: Exception) -> Response[str]:
         return error_response(NotFound("No such route"))
 
-    @app.exception_handler(Exception)
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def crash(error: Exception) -> Response[str]:
         logger.exception("Unhandled error")
         return respond(

@@ -52,21 +52,17 @@ def _text(pattern: str, min_len: int, max_len: int, describe: str) -> Any:
     ]
 
 
-AccountNumber = _text(
-    r"[A-Za-z0-9_]+", 1, 50, "1-50 characters of letters A-Z, digits and _"
-)
+AccountNumber = _text(r"[A-Za-z0-9_]+", 1, 50, "1-50 characters of letters A-Z, digits and _")
 MembershipName = _text(
-    r"[\w .'\-]*[^\W_][\w .'\-]*", 1, 50,
+    r"[\w .'\-]*[^\W_][\w .'\-]*",
+    1,
+    50,
     "1-50 characters of letters, digits, _, space, -, ' and ., with a letter or digit",
 )
 Level = _text(r"[\w ]*", 0, 50, "0-50 characters of letters, digits, _ and space")
-Program = _text(
-    r"[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*", 1, 50, "1-50 printable characters"
-)
+Program = _text(r"(?=.*\S)[^\x00-\x1f\x7f]+", 1, 50, "1-50 printable characters")
 ShortText = _text(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*", 0, 50, "at most 50 printable characters")
-LongText = _text(
-    r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*", 0, 500, "at most 500 printable characters"
-)
+LongText = _text(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*", 0, 500, "at most 500 printable characters")
 EmployeeId = _text(r"[A-Za-z0-9_]+", 1, 50, "1-50 characters of letters A-Z, digits and _")
 CompanyId = _text(r"[a-z0-9][a-z0-9-]*", 1, 40, "1-40 characters of a-z, digits and -")
 VendorCode = _text(r"[A-Z0-9$]{2}", 2, 2, "2 characters of A-Z and digits")

@@ -21,10 +21,10 @@ PROFILE = "PROFILE"
 MEMBERSHIP_PREFIX = "MEMBERSHIP#"
 PROVIDER_PARTITION = "PROVIDER"
 PROVIDER_PREFIX = "PROVIDER#"
-TOKEN_PREFIX = "TOKEN#"
+TOKEN_PREFIX = "TOKEN#"  # noqa: S105 - a key prefix, not a secret
 
 
-def Key(pk: str, sk: str) -> dict[str, dict[str, str]]:  # noqa: N802 - reads like the DynamoDB term
+def Key(pk: str, sk: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 

@@ -1,0 +1,51 @@
+# The newcomer's index. `make run` and `make test` install what they need first.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+PY := .venv/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+
+.PHONY: help install run test lint bench events check-template admin clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python python3
+	@touch $@
+
+install: .venv/.synced ## create .venv from uv.lock (python3 >= 3.11)
+
+run: .venv/.synced ## serve the whole API on http://127.0.0.1:3000 (PORT to change; embedded DynamoDB, demo data)
+	$(PY) -m local.server
+
+test: .venv/.synced ## run every test: unit, integration (moto), contract, end-to-end
+	$(PY) -m pytest
+
+lint: .venv/.synced ## ruff, ruff format, mypy
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+bench: .venv/.synced ## benchmark: handler overhead, DynamoDB requests per call, cold import
+	$(PY) -m bench
+
+events: .venv/.synced ## rewrite events/*.json
+	$(PY) -m local.events
+
+check-template: .venv/.synced ## sam validate --lint, cfn-lint, sam build for arm64 and check the layer
+	bash .ci/check-template
+
+admin: .venv/.synced ## the admin CLI: make admin ARGS="--help"
+	$(PY) -m local.admin $(ARGS)
+
+clean: ## remove environments and build output
+	rm -rf .venv $(TOOLS) .aws-sam .sam-cli .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""`make bench`: the benchmark of SPEC 9. It measures and prints; it asserts nothing."""

@@ -1,0 +1,140 @@
+"""The sample API Gateway events in events/: build them, and load them with overrides.
+
+    python -m local.events      # rewrite events/*.json from the definitions below
+
+Each event is a complete REST API proxy event, usable with `sam local invoke -e`
+and loaded by the tests and the benchmark through `load_event`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import Any
+
+from local import template
+from local.gateway import proxy_event
+
+EVENTS = template.ROOT / "events"
+ADMIN = {"X-USER-USERNAME": ["admin@acme.example"], "X-USER-TOKEN": ["acme-admin-token"]}
+JSON = {"Content-Type": ["application/json"], "Host": ["127.0.0.1:3000"]}
+SEED_MEMBERSHIP_ID = "ceb2c97e-a060-4c09-bbe5-4b17a6d4654a"
+HILTON = "9c5b90ff-2cce-11e8-87f9-0662bed6e7db"
+MARRIOTT = "9c5b9176-2cce-11e8-87f9-0662bed6e7db"
+
+# The Locomote seed's request bodies, as written there.
+SEED_CREATE = {
+    "data": {
+        "type": "loyalty_memberships",
+        "attributes": {
+            "account_number": "H66590214",
+            "membership_name": "John Smith",
+            "level": "Gold",
+            "expires_on": "2021-01-01",
+        },
+        "relationships": {
+            "user": {"data": {"id": "098765", "type": "users"}},
+            "loyalty_provider": {"data": {"id": HILTON, "type": "loyalty_providers"}},
+        },
+    }
+}
+SEED_UPDATE = {
+    "data": {
+        "id": SEED_MEMBERSHIP_ID,
+        "type": "loyalty_memberships",
+        "attributes": {
+            "account_number": "H66590214",
+            "membership_name": "John Smith",
+            "level": "Gold",
+            "expires_on": "2021-01-01",
+        },
+        "relationships": {
+            "user": {"data": {"id": "098765", "type": "users"}},
+            "loyalty_provider": {"data": {"id": MARRIOTT, "type": "loyalty_providers"}},
+        },
+    }
+}
+
+MEMBERSHIPS = "/api/users/{employee_id}/loyalty_memberships"
+MEMBERSHIP = MEMBERSHIPS + "/{membership_id}"
+USER = {"employee_id": "098765"}
+ONE = {"employee_id": "098765", "membership_id": SEED_MEMBERSHIP_ID}
+
+# name: (method, resource, path parameters, query, body)
+DEFINITIONS: dict[str, tuple[str, str, dict[str, str], dict[str, list[str]], Any]] = {
+    "list_memberships": ("GET", MEMBERSHIPS, USER, {"page[size]": ["25"]}, None),
+    "create_membership": ("POST", MEMBERSHIPS, USER, {}, SEED_CREATE),
+    "get_membership": ("GET", MEMBERSHIP, ONE, {}, None),
+    "update_membership": ("PATCH", MEMBERSHIP, ONE, {}, SEED_UPDATE),
+    "delete_membership": ("DELETE", MEMBERSHIP, ONE, {}, None),
+    "list_providers": ("GET", "/api/loyalty_providers", {}, {"filter[category]": ["hotel"]}, None),
+    "get_provider": (
+        "GET",
+        "/api/loyalty_providers/{provider_id}",
+        {"provider_id": HILTON},
+        {},
+        None,
+    ),
+}
+
+
+def fill(resource: str, parameters: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: parameters[m.group(1)], resource)
+
+
+def build(name: str) -> dict[str, Any]:
+    method, resource, params, query, body = DEFINITIONS[name]
+    headers = {**ADMIN, **JSON} if body is not None else {**ADMIN, "Host": JSON["Host"]}
+    return proxy_event(
+        method,
+        fill(resource, params),
+        resource,
+        params,
+        headers,
+        query,
+        json.dumps(body) if body is not None else None,
+    )
+
+
+def load_event(name: str, **overrides: Any) -> dict[str, Any]:
+    """events/<name>.json with overrides.
+
+    `path_parameters` re-fills the path; `headers` are merged (None removes one);
+    `body` replaces the body (dicts are sent as JSON); `query` replaces the query;
+    any other keyword replaces that top-level key.
+    """
+    event: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text("utf-8"))
+    event = copy.deepcopy(event)
+    if "path_parameters" in overrides:
+        params = {**(event["pathParameters"] or {}), **overrides.pop("path_parameters")}
+        event["pathParameters"] = params
+        event["path"] = event["requestContext"]["path"] = fill(event["resource"], params)
+    if "headers" in overrides:
+        headers = {**(event["headers"] or {}), **overrides.pop("headers")}
+        headers = {k: v for k, v in headers.items() if v is not None}
+        event["headers"] = headers
+        event["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
+    if "body" in overrides:
+        body = overrides.pop("body")
+        event["body"] = json.dumps(body) if isinstance(body, dict | list) else body
+    if "query" in overrides:
+        query = overrides.pop("query")
+        event["queryStringParameters"] = query or None
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} or None
+    event.update(overrides)
+    return event
+
+
+def main() -> None:
+    EVENTS.mkdir(exist_ok=True)
+    for name in DEFINITIONS:
+        event = build(name)
+        event["requestContext"]["requestId"] = f"{name}-example"
+        event["requestContext"]["requestTimeEpoch"] = 1700000000000
+        (EVENTS / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n", "utf-8")
+        print(f"events/{name}.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""Shared fixtures: an embedded DynamoDB built from template.yaml, seeded with the demo data,
+and an `api` that sends requests through the same in-process gateway as the local front."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from local import gateway
+from local.admin import Admin
+from local.demo import seed
+from local.dynamo import ensure_table, make_atomic
+from loyalty_core import settings
+
+TABLE = "loyalty-memberships-test"
+
+# name -> (X-USER-USERNAME, X-USER-TOKEN): the demo credentials of the README.
+CREDENTIALS = {
+    "admin": ("admin@acme.example", "acme-admin-token"),
+    "arranger": ("arranger@acme.example", "acme-arranger-token"),
+    "john": ("john.smith@acme.example", "john-token"),
+    "jane": ("jane.doe@acme.example", "jane-token"),
+    "globex": ("admin@globex.example", "globex-admin-token"),
+    "globex_john": ("johan.schmidt@globex.example", "globex-john-token"),
+}
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "TABLE_NAME": TABLE,
+        "POWERTOOLS_SERVICE_NAME": "loyalty-memberships-test",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DYNAMODB_ENDPOINT_URL", raising=False)
+    settings.reset()
+    yield
+    settings.reset()
+
+
+@pytest.fixture
+def dynamodb(aws_env: None) -> Iterator[Any]:
+    """The DynamoDB client the handlers use, on moto, with the template's table and demo data."""
+    make_atomic()  # DynamoDB's per-request isolation, which moto lacks (see make_atomic)
+    with mock_aws():
+        client = settings.dynamodb_client()
+        ensure_table(client, TABLE)
+        seed(Admin(client, TABLE))
+        yield client
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        errors: list[dict[str, Any]] = self.json["errors"]
+        return errors
+
+    def pointers(self) -> set[str]:
+        return {e.get("source", {}).get("pointer") for e in self.errors} - {None}
+
+
+class Api:
+    """Requests through template.yaml's routes to the handlers, in-process."""
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        as_user: str | None = "admin",
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+    ) -> ApiResponse:
+        sent: dict[str, list[str]] = {"Host": ["api.test"]}
+        if as_user is not None:
+            username, token = CREDENTIALS[as_user]
+            sent.update({"X-USER-USERNAME": [username], "X-USER-TOKEN": [token]})
+        if body is not None:
+            sent["Content-Type"] = ["application/vnd.api+json"]
+        for name, value in (headers or {}).items():
+            sent.pop(name, None)
+            if value is not None:
+                sent[name] = [value]
+        text = json.dumps(body) if isinstance(body, dict | list) else body
+        raw_body = text.encode() if isinstance(text, str) else text
+        answer = gateway.handle(
+            method, path, sent, {k: [v] for k, v in (query or {}).items()}, raw_body or b""
+        )
+        return ApiResponse(answer.status, dict(answer.headers), answer.body)
+
+    def create(self, employee_id: str = "098765", as_user: str = "admin", **attributes: Any) -> Any:
+        """POST a valid membership (Hilton unless `provider` is given); returns its resource."""
+        provider = attributes.pop("provider", "9c5b90ff-2cce-11e8-87f9-0662bed6e7db")
+        response = self(
+            "POST",
+            f"/api/users/{employee_id}/loyalty_memberships",
+            as_user=as_user,
+            body=membership_document(provider, **attributes),
+        )
+        assert response.status == 201, response.body
+        return response.json["data"]
+
+
+def membership_document(
+    provider: str = "9c5b90ff-2cce-11e8-87f9-0662bed6e7db", **attributes: Any
+) -> dict[str, Any]:
+    values = {
+        "account_number": "H66590214",
+        "membership_name": "John Smith",
+        "level": "Gold",
+        "expires_on": "2031-01-01",
+        **attributes,
+    }
+    return {
+        "data": {
+            "type": "loyalty_memberships",
+            "attributes": values,
+            "relationships": {
+                "loyalty_provider": {"data": {"id": provider, "type": "loyalty_providers"}}
+            },
+        }
+    }
+
+
+@pytest.fixture
+def api(dynamodb: Any) -> Api:
+    return Api()
+
+
+@pytest.fixture
+def dynamodb_calls(dynamodb: Any) -> Iterator[list[str]]:
+    """The DynamoDB operations the handlers send, in order."""
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    dynamodb.meta.events.register("before-call.dynamodb", record)
+    yield calls
+    dynamodb.meta.events.unregister("before-call.dynamodb", record)

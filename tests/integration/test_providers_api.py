@@ -1,0 +1,71 @@
+"""The provider catalog: read-only, paged, filterable, Locomote-shaped."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from local.admin import CATALOG
+from tests.conftest import Api
+
+HILTON = "9c5b90ff-2cce-11e8-87f9-0662bed6e7db"
+
+
+def test_a_provider_looks_like_locomotes(api: Api) -> None:
+    response = api("GET", f"/api/loyalty_providers/{HILTON}", as_user="john")
+    assert response.status == 200
+    data = response.json["data"]
+    assert data["type"] == "loyalty_providers"
+    assert data["attributes"] == {"name": "Hilton Honors", "category": "hotel", "code": "HH"}
+
+
+def test_the_whole_catalog_is_listed_with_total(api: Api) -> None:
+    shipped = json.loads(CATALOG.read_text("utf-8"))
+    response = api("GET", "/api/loyalty_providers", query={"page[size]": "100"})
+    assert response.json["meta"]["total"] == len(shipped) + 1  # + the demo-only TR car program
+    names = {p["attributes"]["name"] for p in response.json["data"]}
+    assert {
+        "Virgin Australia Velocity",
+        "Qantas Frequent Flyer",
+        "Marriott Bonvoy",
+        "American Airlines AAdvantage",
+    } <= names
+
+
+@pytest.mark.parametrize(("category", "code"), [("airline", "QF"), ("hotel", "MC"), ("car", "ZE")])
+def test_filters_by_category_and_code(api: Api, category: str, code: str) -> None:
+    response = api(
+        "GET", "/api/loyalty_providers", query={"filter[category]": category, "filter[code]": code}
+    )
+    data = response.json["data"]
+    assert len(data) == 1
+    assert data[0]["attributes"]["category"] == category
+    assert data[0]["attributes"]["code"] == code
+    assert "filter%5Bcategory%5D=" + category in response.json["links"]["self"]
+
+
+def test_filter_by_category_returns_only_that_category(api: Api) -> None:
+    data = api(
+        "GET", "/api/loyalty_providers", query={"filter[category]": "hotel", "page[size]": "100"}
+    ).json["data"]
+    assert len(data) >= 10
+    assert {p["attributes"]["category"] for p in data} == {"hotel"}
+
+
+def test_unknown_provider_is_404(api: Api) -> None:
+    response = api("GET", "/api/loyalty_providers/00000000-0000-0000-0000-000000000000")
+    assert response.status == 404
+    assert response.errors[0]["code"] == "record_not_found"
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH", "DELETE", "PUT"])
+def test_nobody_writes_the_catalog(api: Api, method: str) -> None:
+    for who in ("john", "admin"):
+        assert api(method, "/api/loyalty_providers", as_user=who).status == 405
+        assert api(method, f"/api/loyalty_providers/{HILTON}", as_user=who).status == 405
+
+
+def test_catalog_paging_is_validated(api: Api) -> None:
+    assert api("GET", "/api/loyalty_providers", query={"page[size]": "1000"}).status == 400
+    assert api("GET", "/api/loyalty_providers", query={"filter[name]": "x"}).status == 400

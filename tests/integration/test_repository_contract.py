@@ -1,0 +1,106 @@
+"""The in-memory repository and the DynamoDB one (on moto) keep the same contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from loyalty_core.errors import ConcurrentChange
+from loyalty_core.models import Membership, Provider, User, VendorType
+from loyalty_core.repository.memory import InMemoryRepository
+
+JOHN = User(company="acme", employee_id="098765", name="John Smith", email="john@acme.example")
+HILTON = Provider(id="hh", name="Hilton Honors", vendor_type=VendorType.HOTEL, vendor_code="HH")
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def repo(request: pytest.FixtureRequest) -> Iterator[Any]:
+    if request.param == "memory":
+        memory = InMemoryRepository()
+        memory.add_user(JOHN)
+        memory.add_provider(HILTON)
+        yield memory
+        return
+    from local.admin import Admin
+    from loyalty_core.settings import get_repository
+
+    request.getfixturevalue("dynamodb")  # moto, the template's table, demo data
+    admin = Admin()
+    admin.create_user("acme", "c098765", JOHN.name, "contract@acme.example")
+    admin.load_catalog(extra=[HILTON])
+    yield _Renamed(get_repository())
+
+
+class _Renamed:
+    """The DynamoDB repository, with the contract's user living at acme/c098765."""
+
+    def __init__(self, repo: Any) -> None:
+        self.repo = repo
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.repo, name)
+
+    def get_user_memberships(self, company: str, employee_id: str) -> Any:
+        return self.repo.get_user_memberships(company, "c" + employee_id)
+
+    def get_membership(self, company: str, employee_id: str, membership_id: str) -> Any:
+        return self.repo.get_membership(company, "c" + employee_id, membership_id)
+
+    def commit(self, snapshot: Any, put: Any = (), delete: Any = ()) -> None:
+        fix = [m.model_copy(update={"employee_id": "c" + m.employee_id}) for m in put]
+        gone = [m.model_copy(update={"employee_id": "c" + m.employee_id}) for m in delete]
+        self.repo.commit(snapshot, put=fix, delete=gone)
+
+
+def membership(n: int, created: datetime) -> Membership:
+    return Membership(
+        id=f"00000000-0000-0000-0000-00000000000{n}",
+        company="acme",
+        employee_id="098765",
+        provider_id="hh",
+        account_number=f"A{n}",
+        created_at=created,
+        updated_at=created,
+        point_total=n,
+    )
+
+
+def test_unknown_user_is_none(repo: Any) -> None:
+    assert repo.get_user_memberships("acme", "nobody") is None
+    assert repo.get_user_memberships("globex", "098765") is None
+
+
+def test_commit_then_read_back_in_creation_order(repo: Any) -> None:
+    now = datetime.now(UTC)
+    snapshot = repo.get_user_memberships("acme", "098765")
+    later, earlier = membership(1, now + timedelta(seconds=1)), membership(2, now)
+    repo.commit(snapshot, put=[later, earlier])
+    read = repo.get_user_memberships("acme", "098765")
+    assert [m.account_number for m in read.memberships] == ["A2", "A1"]
+    assert read.revision == snapshot.revision + 1
+    one = repo.get_membership("acme", "098765", later.id)
+    assert (one.point_total, one.created_at) == (1, later.created_at)
+
+
+def test_a_stale_snapshot_cannot_commit(repo: Any) -> None:
+    stale = repo.get_user_memberships("acme", "098765")
+    repo.commit(stale, put=[membership(1, datetime.now(UTC))])
+    with pytest.raises(ConcurrentChange):
+        repo.commit(stale, put=[membership(2, datetime.now(UTC))])
+    assert len(repo.get_user_memberships("acme", "098765").memberships) == 1
+
+
+def test_delete(repo: Any) -> None:
+    m = membership(1, datetime.now(UTC))
+    repo.commit(repo.get_user_memberships("acme", "098765"), put=[m])
+    repo.commit(repo.get_user_memberships("acme", "098765"), delete=[m])
+    assert repo.get_membership("acme", "098765", m.id) is None
+
+
+def test_providers(repo: Any) -> None:
+    assert repo.get_provider("hh") == HILTON
+    assert repo.get_provider("nope") is None
+    assert HILTON in repo.providers()

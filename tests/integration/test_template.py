@@ -1,0 +1,67 @@
+"""template.yaml's shape: what neither linter checks (runtime, architecture, layer build,
+table settings, least privilege), and that the tests' table is the template's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from local import template
+
+
+def resources(kind: str) -> dict[str, dict[str, Any]]:
+    return {n: r for n, r in template.load()["Resources"].items() if r["Type"] == kind}
+
+
+def test_functions_run_python312_on_arm64_with_the_layer() -> None:
+    globals_ = template.load()["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.12"
+    assert globals_["Architectures"] == ["arm64"]
+    assert globals_["Layers"] == [{"Ref": "CoreLayer"}]
+    for props in template.functions().values():
+        assert (template.ROOT / props["CodeUri"] / "handler.py").is_file()
+
+
+def test_layer_builds_for_arm64_with_the_package_directly_under_its_content_uri() -> None:
+    layer = template.load()["Resources"]["CoreLayer"]
+    assert layer["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": "arm64"}
+    content = template.ROOT / layer["Properties"]["ContentUri"]
+    assert (content / "loyalty_core" / "__init__.py").is_file()
+    assert (content / "requirements.txt").is_file()
+    assert not (content / "python").exists()
+
+
+def test_table_is_on_demand_recoverable_protected_and_encrypted() -> None:
+    table = template.load()["Resources"]["Table"]
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["DeletionProtectionEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert table["DeletionPolicy"] == "Retain"
+
+
+def actions(function: str) -> set[str]:
+    found: set[str] = set()
+    for policy in template.functions()[function]["Policies"]:
+        for statement in policy["Statement"]:
+            assert statement["Resource"] == {"Fn::GetAtt": "Table.Arn"}
+            found.update(statement["Action"])
+    return found
+
+
+def test_read_only_routes_get_read_only_access() -> None:
+    assert actions("LoyaltyProvidersFunction") == {"dynamodb:GetItem", "dynamodb:Query"}
+
+
+def test_no_function_may_scan() -> None:
+    for name in template.functions():
+        assert "dynamodb:Scan" not in actions(name)
+
+
+def test_the_tests_build_the_table_from_the_template(dynamodb: Any) -> None:
+    from tests.conftest import TABLE
+
+    described = dynamodb.describe_table(TableName=TABLE)["Table"]
+    definition = template.table_definition()
+    assert described["KeySchema"] == definition["KeySchema"]
+    assert described["BillingModeSummary"]["BillingMode"] == definition["BillingMode"]

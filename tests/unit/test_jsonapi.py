@@ -1,0 +1,136 @@
+"""The JSON:API codec: reading request documents, paging, rendering errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from local.events import SEED_CREATE
+from loyalty_core import errors as e
+from loyalty_core import jsonapi
+from loyalty_core.http import PublicUrl, public_url
+
+JSON = "application/json"
+
+
+def read(doc: Any, content_type: str = JSON) -> Any:
+    return jsonapi.read_resource(json.dumps(doc) if not isinstance(doc, str) else doc, content_type)
+
+
+def test_the_seed_create_document_becomes_a_draft() -> None:
+    draft = jsonapi.membership_draft(read(SEED_CREATE), "098765")
+    assert draft.provider_id == "9c5b90ff-2cce-11e8-87f9-0662bed6e7db"
+    assert draft.account_number == "H66590214"
+    assert str(draft.expires_on) == "2021-01-01"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "accepted"),
+    [
+        ("application/json", True),
+        ("application/json; charset=utf-8", True),
+        ("application/vnd.api+json", True),
+        ('application/vnd.api+json; ext="https://example.com/ext"', True),
+        ("application/vnd.api+json; charset=utf-8", False),
+        ("application/xml", False),
+        ("", False),
+    ],
+)
+def test_media_types(content_type: str, accepted: bool) -> None:
+    if accepted:
+        assert read(SEED_CREATE, content_type).type == "loyalty_memberships"
+    else:
+        with pytest.raises(e.UnsupportedMediaType):
+            read(SEED_CREATE, content_type)
+
+
+def test_body_over_the_limit_is_refused_before_parsing() -> None:
+    with pytest.raises(e.PayloadTooLarge):
+        read("x" * (jsonapi.MAX_BODY_BYTES + 1))
+
+
+def test_invalid_utf8_is_malformed() -> None:
+    import base64
+
+    with pytest.raises(e.MalformedRequest):
+        jsonapi.read_resource(base64.b64encode(b"\xff\xfe").decode(), JSON, is_base64=True)
+
+
+def test_errors_render_with_string_status_code_title_and_pointer() -> None:
+    error = e.InvalidInput("bad", [e.Problem("must be x", ("data", "attributes", "level"))])
+    status, body, headers = jsonapi.error_document(error)
+    assert status == 422
+    assert headers == {}
+    assert body["errors"] == [
+        {
+            "status": "422",
+            "code": "validation_failed",
+            "title": "Invalid input",
+            "detail": "level must be x",
+            "source": {"pointer": "/data/attributes/level"},
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (e.Unauthenticated(), 401, "authentication_failed"),
+        (e.AccessDenied(), 403, "access_denied"),
+        (e.NotFound(), 404, "record_not_found"),
+        (e.Duplicate(), 409, "duplicate_record"),
+        (e.PreconditionFailed(), 412, "precondition_failed"),
+        (e.StorageUnavailable(), 503, "service_unavailable"),
+    ],
+)
+def test_each_domain_error_has_one_status_and_code(
+    error: e.DomainError, status: int, code: str
+) -> None:
+    got, body, headers = jsonapi.error_document(error)
+    assert (got, body["errors"][0]["code"], body["errors"][0]["status"]) == (
+        status,
+        code,
+        str(status),
+    )
+    if status == 503:
+        assert headers["Retry-After"] == "1"
+
+
+def test_domain_field_names_map_to_document_pointers() -> None:
+    assert jsonapi.pointer(("account_number",)) == "/data/attributes/account_number"
+    assert jsonapi.pointer(("provider_id",)) == "/data/relationships/loyalty_provider/data/id"
+    assert jsonapi.pointer(("data", "a/b")) == "/data/a~1b"
+
+
+def test_read_page_defaults_and_limits() -> None:
+    assert jsonapi.read_page(None) == jsonapi.Page(1, 25)
+    assert jsonapi.read_page({"page[number]": "3", "page[size]": "100"}) == jsonapi.Page(3, 100)
+    for query in (
+        {"page[size]": "101"},
+        {"page[number]": "x"},
+        {"include": "user"},
+        {"fields[loyalty_memberships]": "level"},
+    ):
+        with pytest.raises(e.MalformedRequest):
+            jsonapi.read_page(query)
+
+
+def test_paged_links() -> None:
+    url = PublicUrl("https://api.example/v1")
+    doc = jsonapi.paged(list(range(7)), jsonapi.Page(3, 3), url, "/x", lambda i: {"id": i})
+    assert [d["id"] for d in doc["data"]] == [6]
+    assert doc["meta"] == {"total": 7}
+    assert doc["links"]["next"] is None
+    assert doc["links"]["prev"] == "https://api.example/v1/x?page%5Bnumber%5D=2&page%5Bsize%5D=3"
+    assert doc["links"]["last"] == "https://api.example/v1/x?page%5Bnumber%5D=3&page%5Bsize%5D=3"
+
+
+def test_public_url_keeps_the_stage_prefix() -> None:
+    event = {
+        "path": "/api/x",
+        "headers": {"Host": "abc.execute-api.aws", "X-Forwarded-Proto": "https"},
+        "requestContext": {"path": "/v1/api/x"},
+    }
+    assert public_url(event).of("/api/y") == "https://abc.execute-api.aws/v1/api/y"

@@ -1,0 +1,159 @@
+"""The membership use cases on the in-memory repository: rules without any AWS."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from loyalty_core.auth import authenticate_user, hash_token, new_token
+from loyalty_core.errors import (
+    ConcurrentChange,
+    Duplicate,
+    NotFound,
+    PreconditionFailed,
+    Unauthenticated,
+)
+from loyalty_core.models import (
+    MembershipChanges,
+    MembershipDraft,
+    Principal,
+    Provider,
+    Role,
+    User,
+    VendorType,
+)
+from loyalty_core.repository.memory import InMemoryRepository
+from loyalty_core.services import memberships as svc
+
+HILTON = Provider(id="hh", name="Hilton Honors", vendor_type=VendorType.HOTEL, vendor_code="HH")
+QANTAS = Provider(id="qf", name="Qantas", vendor_type=VendorType.AIR, vendor_code="QF")
+ADMIN = Principal(company="acme", employee_id="boss", role=Role.ADMIN)
+JOHN = Principal(company="acme", employee_id="098765", role=Role.TRAVELLER)
+
+
+@pytest.fixture
+def repo() -> InMemoryRepository:
+    repo = InMemoryRepository()
+    for provider in (HILTON, QANTAS):
+        repo.add_provider(provider)
+    repo.add_user(
+        User(company="acme", employee_id="098765", name="John Smith", email="john@acme.example"),
+        {"t1": hash_token("john-token")},
+    )
+    repo.add_user(
+        User(company="acme", employee_id="112233", name="Jane Doe", email="jane@acme.example")
+    )
+    return repo
+
+
+def draft(**changes: object) -> MembershipDraft:
+    values = {
+        "provider_id": "hh",
+        "account_number": "A1",
+        "membership_name": "John Smith",
+        "expires_on": "2031-01-01",
+        **changes,
+    }
+    return MembershipDraft.model_validate(values)
+
+
+def test_create_then_list_get_update_delete(repo: InMemoryRepository) -> None:
+    created = svc.create_membership(repo, ADMIN, "098765", draft())
+    assert created.version == 1 and created.company == "acme"
+    assert svc.list_memberships(repo, JOHN, "098765") == (created,)
+    assert svc.get_membership(repo, JOHN, "098765", created.id) == created
+    updated = svc.update_membership(
+        repo, JOHN, "098765", created.id, MembershipChanges(level="Gold"), if_match=created.etag
+    )
+    assert (updated.level, updated.version, updated.account_number) == ("Gold", 2, "A1")
+    assert updated.created_at == created.created_at and updated.updated_at > created.updated_at
+    svc.delete_membership(repo, JOHN, "098765", created.id)
+    assert svc.list_memberships(repo, JOHN, "098765") == ()
+
+
+def test_duplicates_are_refused_per_provider_and_account(repo: InMemoryRepository) -> None:
+    svc.create_membership(repo, ADMIN, "098765", draft())
+    with pytest.raises(Duplicate):
+        svc.create_membership(repo, ADMIN, "098765", draft())
+    svc.create_membership(repo, ADMIN, "098765", draft(provider_id="qf"))  # other provider: fine
+    svc.create_membership(repo, ADMIN, "112233", draft())  # other user: fine
+
+
+def test_unknown_provider_is_not_found(repo: InMemoryRepository) -> None:
+    with pytest.raises(NotFound) as caught:
+        svc.create_membership(repo, ADMIN, "098765", draft(provider_id="nope"))
+    assert caught.value.problems[0].location == ("provider_id",)
+
+
+def test_out_of_reach_looks_like_absent(repo: InMemoryRepository) -> None:
+    for employee_id in ("112233", "nobody", "bad/id", "x" * 51):
+        with pytest.raises(NotFound):
+            svc.list_memberships(repo, JOHN, employee_id)
+    other = Principal(company="globex", employee_id="g", role=Role.ADMIN)
+    with pytest.raises(NotFound):
+        svc.list_memberships(repo, other, "098765")
+
+
+def test_arranger_reaches_assigned_and_self_only() -> None:
+    arranger = Principal(
+        company="acme", employee_id="arr", role=Role.ARRANGER, arranges=frozenset({"098765"})
+    )
+    assert arranger.reaches("098765") and arranger.reaches("arr")
+    assert not arranger.reaches("112233")
+
+
+def test_if_match_rules(repo: InMemoryRepository) -> None:
+    created = svc.create_membership(repo, ADMIN, "098765", draft())
+    for good in ('"1"', "*", 'W/"1"', '"7", "1"'):
+        svc.check_if_match(created, good)
+    with pytest.raises(PreconditionFailed):
+        svc.check_if_match(created, '"2"')
+
+
+def test_a_write_retries_on_a_concurrent_change_then_gives_up(repo: InMemoryRepository) -> None:
+    real_commit = repo.commit
+    failures = iter([True, False])
+
+    def flaky(*args: object, **kwargs: object) -> None:
+        if next(failures, True):
+            raise ConcurrentChange("someone else wrote")
+        real_commit(*args, **kwargs)  # type: ignore[arg-type]
+
+    repo.commit = flaky  # type: ignore[method-assign]
+    assert svc.create_membership(repo, ADMIN, "098765", draft()).account_number == "A1"
+    with pytest.raises(ConcurrentChange):
+        svc.create_membership(repo, ADMIN, "098765", draft(account_number="A2"))
+
+
+def test_expiry(repo: InMemoryRepository) -> None:
+    created = svc.create_membership(repo, ADMIN, "098765", draft(expires_on="2020-01-01"))
+    assert created.is_expired(date(2020, 1, 2)) and not created.is_expired(date(2020, 1, 1))
+
+
+def test_tokens_are_hashed_and_checked(repo: InMemoryRepository) -> None:
+    principal = authenticate_user(repo, "JOHN@acme.example", "john-token")
+    assert (principal.company, principal.employee_id) == ("acme", "098765")
+    for username, token in (
+        ("john@acme.example", "wrong"),
+        ("nobody@x.example", "john-token"),
+        (None, "john-token"),
+        ("john@acme.example", None),
+    ):
+        with pytest.raises(Unauthenticated):
+            authenticate_user(repo, username, token)
+    assert hash_token("john-token") in repo.logins["john@acme.example"].token_hashes.values()
+    assert "john-token" not in str(repo.logins)
+
+
+def test_expired_tokens_fail(repo: InMemoryRepository) -> None:
+    login = repo.logins["john@acme.example"]
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    repo.logins["john@acme.example"] = type(login)(login.user, login.token_hashes, {"t1": past})
+    with pytest.raises(Unauthenticated):
+        authenticate_user(repo, "john@acme.example", "john-token")
+
+
+def test_new_tokens_are_long_and_random() -> None:
+    tokens = {new_token() for _ in range(100)}
+    assert len(tokens) == 100 and all(len(t) >= 40 for t in tokens)

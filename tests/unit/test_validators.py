@@ -1,0 +1,87 @@
+"""The field rules of SPEC 3, declared once and shared by every interface."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from loyalty_core.models import MembershipChanges
+from loyalty_core.validators import MAX_SAFE_INTEGER
+
+
+def bad(field: str, value: Any) -> str:
+    with pytest.raises(ValidationError) as caught:
+        MembershipChanges.model_validate({field: value})
+    errors = caught.value.errors()
+    assert [e["loc"] for e in errors] == [(field,)]
+    return str(errors[0]["msg"])
+
+
+@pytest.mark.parametrize("value", ["V0845365", "00987622", "H66590214", "a_b", "A" * 50])
+def test_account_number_accepts_letters_digits_underscore(value: str) -> None:
+    assert MembershipChanges(account_number=value).account_number == value
+
+
+@pytest.mark.parametrize("value", ["", "A" * 51, "H 665", "H-665", "Ä123", "12.5", " 1"])
+def test_account_number_rejects_anything_else(value: str) -> None:
+    assert "letters A-Z, digits and _" in bad("account_number", value)
+
+
+@pytest.mark.parametrize("value", ["John Smith", "O'Brien-Smith Jr.", "José Núñez", "J", "x_1"])
+def test_membership_name_accepts_names(value: str) -> None:
+    assert MembershipChanges(membership_name=value).membership_name == value
+
+
+@pytest.mark.parametrize("value", ["", "   ", "J" * 51, "John!", "John\nSmith", "<b>"])
+def test_membership_name_rejects_others(value: str) -> None:
+    bad("membership_name", value)
+
+
+@pytest.mark.parametrize("value", ["", "Gold", "Super Elite", "Level_2"])
+def test_level_accepts_letters_digits_underscore_space(value: str) -> None:
+    assert MembershipChanges(level=value).level == value
+
+
+@pytest.mark.parametrize("value", ["Gold+", "L" * 51, "Gold\t"])
+def test_level_rejects_others(value: str) -> None:
+    bad("level", value)
+
+
+def test_expires_on_is_a_real_iso_date() -> None:
+    assert MembershipChanges(expires_on="2024-02-29").expires_on == date(2024, 2, 29)
+
+
+@pytest.mark.parametrize(
+    "value", ["2023-02-29", "2021-13-01", "2021-1-1", "20210101", 20210101, "2021-01-01T00:00"]
+)
+def test_expires_on_rejects_non_dates(value: Any) -> None:
+    assert "YYYY-MM-DD" in bad("expires_on", value)
+
+
+@pytest.mark.parametrize("value", [0, 1, MAX_SAFE_INTEGER])
+def test_counts_accept_safe_non_negative_integers(value: int) -> None:
+    assert MembershipChanges(point_total=value).point_total == value
+
+
+@pytest.mark.parametrize("value", [-1, MAX_SAFE_INTEGER + 1, "5", 1.0, True, None.__class__])
+def test_counts_reject_negatives_strings_floats_and_booleans(value: Any) -> None:
+    bad("point_total", value)
+
+
+def test_program_is_one_to_fifty_printable_characters() -> None:
+    assert MembershipChanges(program="Frequent Flier").program == "Frequent Flier"
+    for value in ("", " ", "P" * 51, "bad\x07bell"):
+        bad("program", value)
+
+
+def test_texts_have_their_limits() -> None:
+    assert MembershipChanges(status_benefits="b" * 500, next_status="n" * 50)
+    bad("status_benefits", "b" * 501)
+    bad("next_status", "n" * 51)
+
+
+def test_unknown_fields_are_refused() -> None:
+    bad("acount_number", "x")
