@@ -56,13 +56,35 @@ SEED_UPDATE = {
     }
 }
 
+# The Concur seed's two example requests, as written there (also used by the README's curls).
+EXAMPLES = template.ROOT / "examples"
+CONCUR_SUPPLIER_UPDATE = (EXAMPLES / "concur_supplier_update.xml").read_text("utf-8")
+CONCUR_TMC_UPDATE = (EXAMPLES / "concur_tmc_update.xml").read_text("utf-8")
+CONCUR = "/api/travelprofile/v1.0/loyalty"
+
 MEMBERSHIPS = "/api/users/{employee_id}/loyalty_memberships"
 MEMBERSHIP = MEMBERSHIPS + "/{membership_id}"
 USER = {"employee_id": "098765"}
 ONE = {"employee_id": "098765", "membership_id": SEED_MEMBERSHIP_ID}
 
-# name: (method, resource, path parameters, query, body)
-DEFINITIONS: dict[str, tuple[str, str, dict[str, str], dict[str, list[str]], Any]] = {
+# name: (method, resource, path parameters, query, body[, headers])
+DEFINITIONS: dict[str, tuple[Any, ...]] = {
+    "concur_supplier_update": (
+        "POST",
+        CONCUR,
+        {},
+        {},
+        CONCUR_SUPPLIER_UPDATE,
+        {"Authorization": ["OAuth concur-supplier-token"], "Content-Type": ["application/xml"]},
+    ),
+    "concur_tmc_update": (
+        "POST",
+        CONCUR,
+        {},
+        {},
+        CONCUR_TMC_UPDATE,
+        {"Authorization": ["OAuth concur-tmc-token"], "Content-Type": ["application/xml"]},
+    ),
     "list_memberships": ("GET", MEMBERSHIPS, USER, {"page[size]": ["25"]}, None),
     "create_membership": ("POST", MEMBERSHIPS, USER, {}, SEED_CREATE),
     "get_membership": ("GET", MEMBERSHIP, ONE, {}, None),
@@ -84,17 +106,15 @@ def fill(resource: str, parameters: dict[str, str]) -> str:
 
 
 def build(name: str) -> dict[str, Any]:
-    method, resource, params, query, body = DEFINITIONS[name]
-    headers = {**ADMIN, **JSON} if body is not None else {**ADMIN, "Host": JSON["Host"]}
-    return proxy_event(
-        method,
-        fill(resource, params),
-        resource,
-        params,
-        headers,
-        query,
-        json.dumps(body) if body is not None else None,
-    )
+    method, resource, params, query, body, *own_headers = DEFINITIONS[name]
+    if own_headers:
+        headers = {**own_headers[0], "Host": JSON["Host"]}
+    elif body is not None:
+        headers = {**ADMIN, **JSON}
+    else:
+        headers = {**ADMIN, "Host": JSON["Host"]}
+    text = body if isinstance(body, str) or body is None else json.dumps(body)
+    return proxy_event(method, fill(resource, params), resource, params, headers, query, text)
 
 
 def load_event(name: str, **overrides: Any) -> dict[str, Any]:

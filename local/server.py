@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from collections import defaultdict
 from typing import Any
 
@@ -94,6 +93,7 @@ def prepare(environ: dict[str, str] | None = None) -> dict[str, Any]:
 
 def examples(base: str) -> str:
     users = f"{base}/api/users/098765/loyalty_memberships"
+    concur = f"{base}/api/travelprofile/v1.0/loyalty"
     admin = "-H 'X-USER-USERNAME: admin@acme.example' -H 'X-USER-TOKEN: acme-admin-token'"
     body = (
         '{"data":{"type":"loyalty_memberships","attributes":{"account_number":"H66590214",'
@@ -104,12 +104,18 @@ def examples(base: str) -> str:
     )
     return "\n".join(
         [
-            "Try it (demo credentials, see README):",
+            "Try it from this folder (demo credentials, see README):",
             f"  curl -s {admin} '{base}/api/loyalty_providers?filter%5Bcategory%5D=hotel'",
             f"  curl -si {admin} -H 'Content-Type: application/json' -X POST {users} -d '{body}'",
             f"  curl -s {admin} {users}",
             "  curl -s -H 'X-USER-USERNAME: john.smith@acme.example' "
             f"-H 'X-USER-TOKEN: john-token' {users}",
+            "  curl -s -H 'Authorization: OAuth concur-supplier-token' "
+            "-H 'Content-Type: application/xml' "
+            f"--data-binary @examples/concur_supplier_update.xml {concur}",
+            "  curl -s -H 'Authorization: OAuth concur-tmc-token' "
+            "-H 'Content-Type: application/xml' "
+            f"--data-binary @examples/concur_tmc_update.xml {concur}",
         ]
     )
 
@@ -129,7 +135,7 @@ def main() -> int:
     for route in routes:
         print(f"  {route.method:7} {route.path}  -> {route.function}")
     print(examples(base))
-    sys.stdout.flush()
+    print("Ready (Ctrl-C stops).", flush=True)
     server = make_server(host, port, wsgi_app, threaded=True, request_handler=RequestHandler)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # our own access line instead
     try:

@@ -141,6 +141,22 @@ def test_parallel_patches_without_if_match_lose_no_update(api: Api) -> None:
             assert final[field] == 7  # every acknowledged update survived the others
 
 
+def test_parallel_concur_updates_of_one_program_never_create_two(api: Api) -> None:
+    from local.events import CONCUR_SUPPLIER_UPDATE
+    from loyalty_core.services import concur
+    from loyalty_core.xml.concur import read_update
+
+    token = concur.authenticate_application(get_repository(), "OAuth concur-supplier-token")
+    sent = read_update(CONCUR_SUPPLIER_UPDATE.encode())
+    outcomes = race([lambda repo: concur.apply_update(repo, token, sent)] * WORKERS)
+    assert all(isinstance(o, list | ConcurrentChange) for o in outcomes)
+    data = api("GET", PATH).json["data"]
+    assert sorted(m["attributes"]["program"] for m in data) == [
+        "Business Traveler",
+        "Frequent Flier",
+    ]
+
+
 def client_error(code: str, operation: str, **extra: Any) -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": code}, **extra}, operation)
 

@@ -38,6 +38,8 @@ EXPECTED = {
     "update_membership": 200,
     "delete_membership": 204,
     "list_providers": 200,
+    "concur_supplier_update": 200,
+    "concur_tmc_update": 200,
     "get_provider": 200,
 }
 

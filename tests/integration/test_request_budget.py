@@ -81,3 +81,25 @@ def test_refused_requests_write_nothing(warm: Api, dynamodb_calls: list[str]) ->
     warm("POST", PATH, body=membership_document(account_number="bad number"))
     warm("POST", PATH, body=membership_document(), as_user="jane")
     assert "TransactWriteItems" not in dynamodb_calls
+
+
+def test_a_concur_update_is_auth_one_read_one_transaction(
+    warm: Api, dynamodb_calls: list[str]
+) -> None:
+    from local.events import CONCUR_SUPPLIER_UPDATE
+
+    for _ in range(2):  # a create, then an update of both memberships
+        dynamodb_calls.clear()
+        headers = {
+            "Authorization": "OAuth concur-supplier-token",
+            "Content-Type": "application/xml",
+        }
+        response = warm(
+            "POST",
+            "/api/travelprofile/v1.0/loyalty",
+            as_user=None,
+            headers=headers,
+            body=CONCUR_SUPPLIER_UPDATE,
+        )
+        assert response.status == 200
+        assert dynamodb_calls == ["GetItem", "Query", "TransactWriteItems"]

@@ -6,7 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from loyalty_core.errors import MalformedRequest, PayloadTooLarge, UnsupportedMediaType
+from loyalty_core.errors import (
+    DomainError,
+    MalformedRequest,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    StorageUnavailable,
+    UnsupportedMediaType,
+)
 
 
 def header(headers: Mapping[str, str] | None, *names: str) -> str | None:
@@ -88,3 +95,13 @@ def public_url(event: Mapping[str, Any]) -> PublicUrl:
     full = (event.get("requestContext") or {}).get("path") or path
     prefix = full[: -len(path)] if path and full.endswith(path) else ""
     return PublicUrl(origin=f"{scheme}://{host}{prefix}")
+
+
+def error_headers(error: DomainError) -> dict[str, str]:
+    """Headers an error carries in every interface: Retry-After (503) and Allow (405)."""
+    headers: dict[str, str] = {}
+    if isinstance(error, StorageUnavailable):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    if isinstance(error, MethodNotAllowed):
+        headers["Allow"] = ", ".join(error.allowed)
+    return headers

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from loyalty_core import errors as e
-from loyalty_core.http import PublicUrl, body_text, require_media_type
+from loyalty_core.http import PublicUrl, body_text, error_headers, require_media_type
 from loyalty_core.models import (
     MEMBERSHIP_ATTRIBUTES,
     Membership,
@@ -99,12 +99,7 @@ def error_document(error: e.DomainError) -> tuple[int, dict[str, Any], dict[str,
         items.append(item)
     if not items:
         items.append({**base, "detail": error.detail})
-    headers: dict[str, str] = {}
-    if isinstance(error, e.StorageUnavailable):
-        headers["Retry-After"] = str(error.retry_after_seconds)
-    if isinstance(error, e.MethodNotAllowed):
-        headers["Allow"] = ", ".join(error.allowed)
-    return status, document(errors=items), headers
+    return status, document(errors=items), error_headers(error)
 
 
 def problems_from(err: ValidationError, prefix: tuple[str, ...] = ()) -> list[e.Problem]:

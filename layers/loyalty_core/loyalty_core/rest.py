@@ -8,6 +8,7 @@ it does not serve; `authenticated()` gives the repository and the caller.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -43,37 +44,46 @@ def error_response(error: DomainError) -> Response[str]:
     )
 
 
-def make_app() -> APIGatewayRestResolver:
+def _jsonapi_crash() -> Response[str]:
+    return respond(
+        500,
+        jsonapi.document(
+            errors=[
+                {
+                    "status": "500",
+                    "code": "internal_error",
+                    "title": "Internal error",
+                    "detail": "The request failed unexpectedly; it was logged.",
+                }
+            ]
+        ),
+    )
+
+
+def make_app(
+    render_error: Callable[[DomainError], Response[Any]] = error_response,
+    render_crash: Callable[[], Response[Any]] = _jsonapi_crash,
+) -> APIGatewayRestResolver:
+    """A resolver whose refusals, unknown routes and crashes answer in the interface's format
+    (JSON:API unless other renderers are given)."""
     app = APIGatewayRestResolver()
 
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
-    def domain_error(error: DomainError) -> Response[str]:
+    def domain_error(error: DomainError) -> Response[Any]:
         if error.__cause__ is not None:
             logger.warning(
                 "Request refused", error=type(error).__name__, cause=repr(error.__cause__)
             )
-        return error_response(error)
+        return render_error(error)
 
     @app.not_found
-    def unknown_route(_: Exception) -> Response[str]:
-        return error_response(NotFound("No such route"))
+    def unknown_route(_: Exception) -> Response[Any]:
+        return render_error(NotFound("No such route"))
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
-    def crash(error: Exception) -> Response[str]:
+    def crash(error: Exception) -> Response[Any]:
         logger.exception("Unhandled error")
-        return respond(
-            500,
-            jsonapi.document(
-                errors=[
-                    {
-                        "status": "500",
-                        "code": "internal_error",
-                        "title": "Internal error",
-                        "detail": "The request failed unexpectedly; it was logged.",
-                    }
-                ]
-            ),
-        )
+        return render_crash()
 
     return app
 

@@ -49,17 +49,21 @@ def _check_reach(principal: Principal, employee_id: str) -> None:
         raise _user_not_found(employee_id)
 
 
-def _load(repo: Repository, principal: Principal, employee_id: str) -> UserMemberships:
-    _check_reach(principal, employee_id)
-    snapshot = repo.get_user_memberships(principal.company, employee_id)
+def _snapshot(repo: Repository, company: str, employee_id: str) -> UserMemberships:
+    snapshot = repo.get_user_memberships(company, employee_id)
     if snapshot is None:
         raise _user_not_found(employee_id)
     return snapshot
 
 
+def _load(repo: Repository, principal: Principal, employee_id: str) -> UserMemberships:
+    _check_reach(principal, employee_id)
+    return _snapshot(repo, principal.company, employee_id)
+
+
 def write_with_retry(
     repo: Repository,
-    principal: Principal,
+    company: str,
     employee_id: str,
     decide: Callable[[UserMemberships], tuple[Change, T]],
 ) -> T:
@@ -70,7 +74,7 @@ def write_with_retry(
     create duplicates nor lose each other's updates.
     """
     for attempt in range(WRITE_ATTEMPTS):
-        snapshot = _load(repo, principal, employee_id)
+        snapshot = _snapshot(repo, company, employee_id)
         change, result = decide(snapshot)
         if not change.put and not change.delete:
             return result
@@ -94,7 +98,7 @@ def check_if_match(membership: Membership, if_match: str | None) -> None:
         )
 
 
-def _duplicate_of(
+def duplicate_of(
     snapshot: UserMemberships, provider_id: str, account_number: str, other_than: str | None
 ) -> Membership | None:
     return next(
@@ -109,10 +113,11 @@ def _duplicate_of(
     )
 
 
-def _refuse_duplicate(
+def refuse_duplicate(
     snapshot: UserMemberships, provider_id: str, account_number: str, other_than: str | None = None
 ) -> None:
-    existing = _duplicate_of(snapshot, provider_id, account_number, other_than)
+    """Duplicate if the user holds another membership with this provider and account number."""
+    existing = duplicate_of(snapshot, provider_id, account_number, other_than)
     if existing is not None:
         raise Duplicate(
             f"This user already holds membership {existing.id} with this provider "
@@ -151,19 +156,25 @@ def create_membership(
     require_provider(repo, draft.provider_id)
 
     def decide(snapshot: UserMemberships) -> tuple[Change, Membership]:
-        _refuse_duplicate(snapshot, draft.provider_id, draft.account_number)
-        now = _now()
-        created = Membership(
-            **draft.model_dump(),
-            id=str(uuid.uuid4()),
-            company=principal.company,
-            employee_id=employee_id,
-            created_at=now,
-            updated_at=now,
-        )
+        refuse_duplicate(snapshot, draft.provider_id, draft.account_number)
+        created = new_membership(draft, principal.company, employee_id)
         return Change(put=[created]), created
 
-    return write_with_retry(repo, principal, employee_id, decide)
+    _check_reach(principal, employee_id)
+    return write_with_retry(repo, principal.company, employee_id, decide)
+
+
+def new_membership(draft: MembershipDraft, company: str, employee_id: str) -> Membership:
+    """A draft as a stored membership: a server-assigned id and fresh meta."""
+    now = _now()
+    return Membership(
+        **draft.model_dump(),
+        id=str(uuid.uuid4()),
+        company=company,
+        employee_id=employee_id,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def apply_changes(
@@ -196,10 +207,11 @@ def update_membership(
             raise _membership_not_found(membership_id)
         check_if_match(current, if_match)
         updated = apply_changes(current, changes, provider_id)
-        _refuse_duplicate(snapshot, updated.provider_id, updated.account_number, updated.id)
+        refuse_duplicate(snapshot, updated.provider_id, updated.account_number, updated.id)
         return Change(put=[updated]), updated
 
-    return write_with_retry(repo, principal, employee_id, decide)
+    _check_reach(principal, employee_id)
+    return write_with_retry(repo, principal.company, employee_id, decide)
 
 
 def delete_membership(
@@ -216,4 +228,5 @@ def delete_membership(
         check_if_match(current, if_match)
         return Change(delete=[current]), None
 
-    write_with_retry(repo, principal, employee_id, decide)
+    _check_reach(principal, employee_id)
+    write_with_retry(repo, principal.company, employee_id, decide)

@@ -1,0 +1,181 @@
+"""The Concur Travel Profile loyalty codec: LoyaltyMembershipUpdate in,
+LoyaltyMembershipResponse out, and the one table of Concur's HTTP statuses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+from pydantic import ValidationError
+
+from loyalty_core import errors as e
+from loyalty_core.models import MembershipChanges
+from loyalty_core.xml.parser import local_name, parse
+
+MAX_MEMBERSHIPS = 50
+CONTENT_TYPES = {"application/xml": {"charset"}, "text/xml": {"charset"}}
+# Concur element -> membership field. VendorCode/VendorType name the program instead.
+ELEMENTS = {
+    "AccountNo": "account_number",
+    "Status": "level",
+    "StatusBenefits": "status_benefits",
+    "PointTotal": "point_total",
+    "SegmentTotal": "segment_total",
+    "NextStatus": "next_status",
+    "PointsUntilNextStatus": "points_until_next_status",
+    "SegmentsUntilNextStatus": "segments_until_next_status",
+}
+FIELD_ELEMENTS = {field: element for element, field in ELEMENTS.items()} | {"program": "UniqueID"}
+NUMBERS = {"PointTotal", "SegmentTotal", "PointsUntilNextStatus", "SegmentsUntilNextStatus"}
+VENDOR = ("VendorCode", "VendorType")
+
+
+@dataclass(frozen=True)
+class ConcurMembership:
+    """One <Membership> of an update, as sent: its place, its program and its values."""
+
+    position: int
+    unique_id: str
+    vendor_code: str | None
+    vendor_type: str | None
+    changes: MembershipChanges
+
+    def problem(self, element: str, detail: str) -> e.Problem:
+        return e.Problem(detail, ("Membership", self.position, self.unique_id, element))
+
+
+def _problem(position: int, unique_id: str, element: str, detail: str) -> e.Problem:
+    return e.Problem(detail, ("Membership", position, unique_id, element))
+
+
+def _read_membership(
+    position: int, element: etree._Element, problems: list[e.Problem]
+) -> ConcurMembership | None:
+    before = len(problems)
+    values: dict[str, Any] = {}
+    unique_id = element.get("UniqueID")
+    if unique_id is None:
+        problems.append(_problem(position, "", "UniqueID", "attribute is required"))
+        unique_id = ""
+    else:
+        values["program"] = unique_id
+    for attribute in map(str, element.attrib):
+        if attribute != "UniqueID":
+            problems.append(
+                _problem(position, unique_id, f"@{attribute}", "is not a known attribute")
+            )
+    vendor: dict[str, str] = {}
+    for child in element:
+        name = local_name(child)
+        if not name:
+            continue  # comments, processing instructions
+        if name not in ELEMENTS and name not in VENDOR:
+            problems.append(_problem(position, unique_id, name, "is not a known element"))
+            continue
+        if len(child) or child.attrib:
+            problems.append(_problem(position, unique_id, name, "must hold text only"))
+            continue
+        if name in values or name in vendor or ELEMENTS.get(name) in values:
+            problems.append(_problem(position, unique_id, name, "is repeated"))
+            continue
+        text = (child.text or "").strip()
+        if name in VENDOR:
+            vendor[name] = text
+        elif name in NUMBERS:
+            if not re.fullmatch(r"[0-9]+", text):
+                problems.append(
+                    _problem(position, unique_id, name, "must be a non-negative whole number")
+                )
+                continue
+            values[ELEMENTS[name]] = int(text)
+        else:
+            values[ELEMENTS[name]] = text
+    try:
+        changes = MembershipChanges.model_validate(values)
+    except ValidationError as err:
+        for detail in err.errors(include_url=False):
+            field = str(detail["loc"][0])
+            message = (
+                str(detail["ctx"]["error"])
+                if detail["type"] == "value_error"
+                else (detail["msg"].replace("Input should be", "must be", 1))
+            )
+            problems.append(_problem(position, unique_id, FIELD_ELEMENTS[field], message))
+        return None
+    if len(problems) > before:
+        return None
+    return ConcurMembership(
+        position, unique_id, vendor.get("VendorCode"), vendor.get("VendorType"), changes
+    )
+
+
+def read_update(data: bytes) -> list[ConcurMembership]:
+    """Every Membership of a LoyaltyMembershipUpdate; every problem at once, or none applied."""
+    root = parse(data)
+    if local_name(root) != "LoyaltyMembershipUpdate":
+        raise e.InvalidInput(
+            f"The root element must be LoyaltyMembershipUpdate, not {local_name(root)}"
+        )
+    children = [c for c in root if local_name(c)]
+    strangers = sorted({local_name(c) for c in children if local_name(c) != "Membership"})
+    if strangers:
+        raise e.InvalidInput(
+            f"LoyaltyMembershipUpdate holds only Membership elements, not {', '.join(strangers)}"
+        )
+    if not children:
+        raise e.InvalidInput("LoyaltyMembershipUpdate holds no Membership")
+    if len(children) > MAX_MEMBERSHIPS:
+        raise e.InvalidInput(
+            f"LoyaltyMembershipUpdate holds {len(children)} Membership elements; "
+            f"at most {MAX_MEMBERSHIPS} are allowed"
+        )
+    problems: list[e.Problem] = []
+    read = [_read_membership(i, c, problems) for i, c in enumerate(children, start=1)]
+    if problems:
+        raise e.InvalidInput("The update is not valid; nothing was applied", problems)
+    return [m for m in read if m is not None]
+
+
+# -- responses ------------------------------------------------------------------------
+
+_STATUS: list[tuple[type[e.DomainError], int]] = [
+    (e.Unauthenticated, 401),
+    (e.AccessDenied, 403),
+    (e.PayloadTooLarge, 413),
+    (e.UnsupportedMediaType, 415),
+    (e.MethodNotAllowed, 405),
+    (e.ConcurrentChange, 409),
+    (e.StorageUnavailable, 503),
+    (e.DomainError, 400),  # bad XML, a rule broken, an unknown program: the request is wrong
+]
+
+
+def status_of(error: e.DomainError) -> int:
+    return next(status for cls, status in _STATUS if isinstance(error, cls))
+
+
+def describe(error: e.DomainError) -> str:
+    """ErrorDescription: the error, then each problem naming its Membership and element."""
+    parts = []
+    for problem in error.problems:
+        if problem.location[:1] == ("Membership",):
+            _, position, unique_id, element = problem.location
+            parts.append(
+                f'Membership {position} (UniqueID "{unique_id}"): {element} {problem.detail}'
+            )
+        else:
+            parts.append(problem.detail)
+    return error.detail + (": " + "; ".join(parts) if parts else "")
+
+
+def response(status: str, description: str = "") -> bytes:
+    root = etree.Element("LoyaltyMembershipResponse")
+    etree.SubElement(root, "Status").text = status
+    etree.SubElement(root, "ErrorDescription").text = description or None
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def error_response(error: e.DomainError) -> tuple[int, bytes]:
+    return status_of(error), response("ERROR", describe(error))
