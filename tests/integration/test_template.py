@@ -40,22 +40,33 @@ def test_table_is_on_demand_recoverable_protected_and_encrypted() -> None:
     assert table["DeletionPolicy"] == "Retain"
 
 
-def actions(function: str) -> set[str]:
+def actions(function: str, table: str = "Table") -> set[str]:
+    """The actions a function may take on a table (every statement names one table)."""
     found: set[str] = set()
     for policy in template.functions()[function]["Policies"]:
         for statement in policy["Statement"]:
-            assert statement["Resource"] == {"Fn::GetAtt": "Table.Arn"}
-            found.update(statement["Action"])
+            assert statement["Resource"] in (
+                {"Fn::GetAtt": "Table.Arn"},
+                {"Fn::GetAtt": "IdempotencyTable.Arn"},
+            )
+            if statement["Resource"] == {"Fn::GetAtt": f"{table}.Arn"}:
+                found.update(statement["Action"])
     return found
 
 
+READS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}
+
+
 def test_read_only_routes_get_read_only_access() -> None:
-    assert actions("LoyaltyProvidersFunction") == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert actions("LoyaltyProvidersFunction") <= READS
+    assert actions("HotelEnrichmentFunction") <= READS
+    assert actions("HotelEnrichmentFunction", "IdempotencyTable") == set()
 
 
 def test_no_function_may_scan() -> None:
     for name in template.functions():
         assert "dynamodb:Scan" not in actions(name)
+        assert "dynamodb:Scan" not in actions(name, "IdempotencyTable")
 
 
 def test_the_tests_build_the_table_from_the_template(dynamodb: Any) -> None:
