@@ -66,6 +66,32 @@ APPLICATIONS = [
 ]
 
 
+# Jane Doe's memberships, for the hotel enrichment example: two become cards, two do not.
+JANE_MEMBERSHIPS = [
+    ("9c5b90ff-2cce-11e8-87f9-0662bed6e7db", "HH774422", "2030-12-31"),  # Hilton: a Hotel card
+    ("9c5b9246-2cce-11e8-87f9-0662bed6e7db", "QF1234567", "2030-12-31"),  # Qantas: an Air card
+    ("9c5b9176-2cce-11e8-87f9-0662bed6e7db", "MC5550001", "2020-12-31"),  # Marriott: expired
+]
+
+
+def seed_memberships() -> None:
+    """Give Jane Doe (112233) a few memberships, through the same rules as the API."""
+    from loyalty_core.models import MembershipDraft, Principal, Role
+    from loyalty_core.services.memberships import create_membership
+    from loyalty_core.settings import get_repository
+
+    admin = Principal(company="acme", employee_id="acme_admin", role=Role.ADMIN)
+    for provider_id, account, expires in JANE_MEMBERSHIPS:
+        draft = MembershipDraft(
+            provider_id=provider_id,
+            account_number=account,
+            membership_name="Jane Doe",
+            expires_on=expires,
+            level="Gold",
+        )
+        create_membership(get_repository(), admin, "112233", draft)
+
+
 def seed(admin: Admin) -> None:
     """Load the catalog and the demo companies, users, applications and tokens."""
     admin.load_catalog(extra=DEMO_PROVIDERS)

@@ -61,6 +61,9 @@ EXAMPLES = template.ROOT / "examples"
 CONCUR_SUPPLIER_UPDATE = (EXAMPLES / "concur_supplier_update.xml").read_text("utf-8")
 CONCUR_TMC_UPDATE = (EXAMPLES / "concur_tmc_update.xml").read_text("utf-8")
 CONCUR = "/api/travelprofile/v1.0/loyalty"
+HOTEL = "/api/hotel/loyalty_cards/enrich"
+HOTEL_SEARCH = (EXAMPLES / "hotel_search_request.xml").read_text("utf-8")
+HOTEL_RESERVATION = (EXAMPLES / "hotel_reservation_request.xml").read_text("utf-8")
 
 MEMBERSHIPS = "/api/users/{employee_id}/loyalty_memberships"
 MEMBERSHIP = MEMBERSHIPS + "/{membership_id}"
@@ -76,6 +79,22 @@ DEFINITIONS: dict[str, tuple[Any, ...]] = {
         {},
         CONCUR_SUPPLIER_UPDATE,
         {"Authorization": ["OAuth concur-supplier-token"], "Content-Type": ["application/xml"]},
+    ),
+    "hotel_enrich_search": (
+        "POST",
+        HOTEL,
+        {},
+        {"employee_id": ["112233"]},
+        HOTEL_SEARCH,
+        {**ADMIN, "Content-Type": ["application/xml"]},
+    ),
+    "hotel_enrich_reservation": (
+        "POST",
+        HOTEL,
+        {},
+        {},
+        HOTEL_RESERVATION,
+        {**ADMIN, "Content-Type": ["text/xml; charset=utf-8"], "Accept": ["application/json"]},
     ),
     "concur_tmc_update": (
         "POST",

@@ -35,6 +35,9 @@ class RequestHandler(WSGIRequestHandler):
 
 @Request.application  # type: ignore[arg-type]
 def wsgi_app(request: Request) -> Response:
+    if request.method == "GET" and request.path == "/openapi.json":  # the API's OpenAPI document
+        document = (template.ROOT / "openapi.json").read_bytes()
+        return Response(document, status=200, content_type="application/json")
     request.max_content_length = MAX_PAYLOAD
     try:
         body = request.get_data()
@@ -62,7 +65,7 @@ def prepare(environ: dict[str, str] | None = None) -> dict[str, Any]:
     Returns what was set up: {"endpoint", "table", "seeded", "server"}.
     """
     from local.admin import Admin
-    from local.demo import seed
+    from local.demo import seed, seed_memberships
     from local.dynamo import ensure_table, start_embedded
     from loyalty_core import settings
 
@@ -87,6 +90,7 @@ def prepare(environ: dict[str, str] | None = None) -> dict[str, Any]:
         admin = Admin()
         if ensure_table(admin.client, table):
             seed(admin)
+            seed_memberships()
             seeded = True
     return {"endpoint": endpoint, "table": table, "seeded": seeded, "server": moto_server}
 
@@ -116,6 +120,9 @@ def examples(base: str) -> str:
             "  curl -s -H 'Authorization: OAuth concur-tmc-token' "
             "-H 'Content-Type: application/xml' "
             f"--data-binary @examples/concur_tmc_update.xml {concur}",
+            f"  curl -s {admin} -H 'Content-Type: application/xml' "
+            "--data-binary @examples/hotel_search_request.xml "
+            f"'{base}/api/hotel/loyalty_cards/enrich?employee_id=112233'",
         ]
     )
 

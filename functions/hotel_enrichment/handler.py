@@ -1,18 +1,26 @@
-"""Travelport Universal API hotel LoyaltyCard enrichment (work in progress)."""
+"""Travelport Universal API hotel LoyaltyCard enrichment: a hotel request in, the same
+request out with the travellers' LoyaltyCard elements added by the Universal API's rules."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from loyalty_core import rest
+from loyalty_core import hotel_api, rest
 from loyalty_core.observability import logger
 
 app = rest.make_app()
 ROUTE = "/api/hotel/loyalty_cards/enrich"
 rest.allow(app, ROUTE, ["POST"])
+
+
+@app.post(ROUTE)
+def enrich() -> Response[Any]:
+    repo, caller = rest.authenticated(app)
+    return hotel_api.enrich(app, repo, caller)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

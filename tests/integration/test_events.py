@@ -40,6 +40,8 @@ EXPECTED = {
     "list_providers": 200,
     "concur_supplier_update": 200,
     "concur_tmc_update": 200,
+    "hotel_enrich_search": 200,
+    "hotel_enrich_reservation": 200,
     "get_provider": 200,
 }
 

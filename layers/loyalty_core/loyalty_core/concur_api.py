@@ -3,16 +3,14 @@ every answer as a LoyaltyMembershipResponse."""
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from loyalty_core import rest
-from loyalty_core.errors import DomainError, MalformedRequest, PayloadTooLarge
-from loyalty_core.http import error_headers, header, require_media_type
+from loyalty_core.errors import DomainError
+from loyalty_core.http import error_headers, header, xml_body
 from loyalty_core.xml import concur
-from loyalty_core.xml.parser import MAX_BYTES
 
 XML = "application/xml"
 
@@ -44,16 +42,7 @@ def ok() -> Response[Any]:
 
 def body(app: APIGatewayRestResolver) -> bytes:
     """The raw XML body, once its media type and size are acceptable."""
-    event = app.current_event
-    require_media_type(header(event.headers, "Content-Type"), concur.CONTENT_TYPES)
-    raw = event.body or ""
-    try:
-        data = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
-    except ValueError:
-        raise MalformedRequest("The body is not valid base64") from None
-    if len(data) > MAX_BYTES:
-        raise PayloadTooLarge(f"The body is {len(data)} bytes; the limit is {MAX_BYTES}")
-    return data
+    return xml_body(app.current_event.raw_event, concur.CONTENT_TYPES)
 
 
 def authorization(app: APIGatewayRestResolver) -> str | None:

@@ -105,3 +105,24 @@ def error_headers(error: DomainError) -> dict[str, str]:
     if isinstance(error, MethodNotAllowed):
         headers["Allow"] = ", ".join(error.allowed)
     return headers
+
+
+def xml_body(
+    event: Mapping[str, Any], accepted: Mapping[str, set[str]], max_bytes: int = 1024 * 1024
+) -> bytes:
+    """A request's raw XML body, once its media type (415) and size (413) are acceptable."""
+    require_media_type(header(event.get("headers"), "Content-Type"), accepted)
+    raw = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        import base64
+        import binascii
+
+        try:
+            data = base64.b64decode(raw, validate=True)
+        except binascii.Error:
+            raise MalformedRequest("The body is not valid base64") from None
+    else:
+        data = raw.encode("utf-8")
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"The body is {len(data)} bytes; the limit is {max_bytes}")
+    return data

@@ -94,8 +94,8 @@ def error_document(error: e.DomainError) -> tuple[int, dict[str, Any], dict[str,
             item["source"] = {"parameter": str(problem.location[0])}
         elif problem.location:
             item["source"] = {"pointer": pointer(problem.location)}
-            if not problem.detail.startswith(str(problem.location[-1])):
-                item["detail"] = f"{problem.location[-1]} {problem.detail}"
+        if problem.location and problem.detail[:1].islower():  # a predicate: name its subject
+            item["detail"] = f"{problem.location[-1]} {problem.detail}"
         items.append(item)
     if not items:
         items.append({**base, "detail": error.detail})

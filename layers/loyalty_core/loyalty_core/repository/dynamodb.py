@@ -52,6 +52,19 @@ def parse_user(fields: dict[str, Any]) -> User:
     return User.model_validate({f: fields[f] for f in User.model_fields if f in fields})
 
 
+def _login(item: Item) -> Login:
+    fields = from_item(item)
+    tokens: dict[str, dict[str, Any]] = fields.get("tokens", {})
+    return Login(
+        user=parse_user(fields),
+        token_hashes={tid: t["hash"] for tid, t in tokens.items()},
+        token_expiry={
+            tid: datetime.fromisoformat(t["expires_at"]) if t.get("expires_at") else None
+            for tid, t in tokens.items()
+        },
+    )
+
+
 class DynamoRepository:
     """Reads and writes memberships in the single table; see `keys` for the layout."""
 
@@ -98,18 +111,24 @@ class DynamoRepository:
 
     def get_login(self, email: str) -> Login | None:
         item = self._get(k.login_key(email))
-        if item is None:
-            return None
-        fields = from_item(item)
-        tokens: dict[str, dict[str, Any]] = fields.get("tokens", {})
-        return Login(
-            user=parse_user(fields),
-            token_hashes={tid: t["hash"] for tid, t in tokens.items()},
-            token_expiry={
-                tid: datetime.fromisoformat(t["expires_at"]) if t.get("expires_at") else None
-                for tid, t in tokens.items()
-            },
-        )
+        return None if item is None else _login(item)
+
+    def get_logins(self, emails: Sequence[str]) -> dict[str, Login]:
+        wanted = list(dict.fromkeys(e.lower() for e in emails))[:100]
+        if not wanted:
+            return {}
+        pending: dict[str, Any] = {
+            self.table: {"Keys": [k.login_key(e) for e in wanted], "ConsistentRead": True}
+        }
+        found: dict[str, Login] = {}
+        with translate_errors():
+            while pending:
+                page = self.client.batch_get_item(RequestItems=pending)
+                for item in page.get("Responses", {}).get(self.table, []):
+                    login = _login(item)
+                    found[login.user.email] = login
+                pending = page.get("UnprocessedKeys") or {}
+        return found
 
     def get_access_token(self, token_hash: str) -> AccessToken | None:
         item = self._get(k.access_token_key(token_hash))

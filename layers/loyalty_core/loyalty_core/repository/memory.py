@@ -35,6 +35,9 @@ class InMemoryRepository:
     def get_login(self, email: str) -> Login | None:
         return self.logins.get(email.lower())
 
+    def get_logins(self, emails: Sequence[str]) -> dict[str, Login]:
+        return {e.lower(): self.logins[e.lower()] for e in emails if e.lower() in self.logins}
+
     def get_access_token(self, token_hash: str) -> AccessToken | None:
         return self.access_tokens.get(token_hash)
 

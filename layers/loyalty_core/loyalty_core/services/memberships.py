@@ -130,7 +130,7 @@ def require_provider(repo: Repository, provider_id: str) -> None:
     if repo.get_provider(provider_id) is None:
         raise NotFound(
             f"No loyalty provider {provider_id!r}",
-            [Problem("is not a provider in the catalog", ("provider_id",))],
+            [Problem(f"No loyalty provider {provider_id!r} in the catalog", ("provider_id",))],
         )
 
 
