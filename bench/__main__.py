@@ -39,7 +39,7 @@ def environment() -> tuple[Any, StubDynamoDB]:
 
     from local.admin import Admin
     from local.demo import seed
-    from local.dynamo import ensure_table
+    from local.dynamo import ensure_tables
     from loyalty_core import settings
 
     os.environ.update(
@@ -56,7 +56,7 @@ def environment() -> tuple[Any, StubDynamoDB]:
     mock.start()
     settings.reset()
     client = settings.dynamodb_client()
-    ensure_table(client, "bench")
+    ensure_tables(client, "bench")
     seed(Admin(client, "bench"))
     items = client.scan(TableName="bench")["Items"]  # admin tooling: a scan is fine here
     return client, StubDynamoDB(items)

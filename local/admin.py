@@ -432,9 +432,9 @@ def _run(admin: Admin, a: argparse.Namespace) -> str:
         case "load-catalog":
             return f"{admin.load_catalog(a.file)} providers loaded"
         case "create-table":
-            from local.dynamo import ensure_table
+            from local.dynamo import ensure_tables
 
-            created = ensure_table(admin.client, admin.table)
+            created = ensure_tables(admin.client, admin.table)
             return f"table {admin.table} {'created' if created else 'exists'}"
     raise AdminError(f"unknown command {a.command}")
 

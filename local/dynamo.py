@@ -65,12 +65,22 @@ def start_embedded(port: int | None = None) -> tuple[Any, str]:
     return server, f"http://127.0.0.1:{port}"
 
 
-def ensure_table(client: Any, table_name: str) -> bool:
-    """Create the template's table if it is missing; True if it was created."""
+def ensure_table(client: Any, table_name: str, logical_id: str = "Table") -> bool:
+    """Create one of the template's tables if it is missing; True if it was created."""
     try:
         client.describe_table(TableName=table_name)
         return False
     except client.exceptions.ResourceNotFoundException:
-        client.create_table(TableName=table_name, **template.table_definition())
+        client.create_table(TableName=table_name, **template.table_definition(logical_id))
         client.get_waiter("table_exists").wait(TableName=table_name)
         return True
+
+
+def ensure_tables(client: Any, table_name: str) -> bool:
+    """Every table of the template (the membership table named `table_name`); True if the
+    membership table was created."""
+    created = {
+        logical_id: ensure_table(client, name, logical_id)
+        for logical_id, name in template.table_names(table_name).items()
+    }
+    return created["Table"]

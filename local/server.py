@@ -66,7 +66,7 @@ def prepare(environ: dict[str, str] | None = None) -> dict[str, Any]:
     """
     from local.admin import Admin
     from local.demo import seed, seed_memberships
-    from local.dynamo import ensure_table, start_embedded
+    from local.dynamo import ensure_tables, start_embedded
     from loyalty_core import settings
 
     env = os.environ if environ is None else environ
@@ -77,7 +77,8 @@ def prepare(environ: dict[str, str] | None = None) -> dict[str, Any]:
         moto_server, endpoint = start_embedded(int(env.get("DYNAMODB_PORT", "0")) or None)
     table = env.get("TABLE_NAME") or DEFAULT_TABLE
     for key, value in template.environment(table).items():
-        os.environ.setdefault(key, value)
+        if key != "TABLE_NAME":
+            os.environ.setdefault(key, value)
     os.environ["TABLE_NAME"] = table
     if endpoint:
         os.environ["DYNAMODB_ENDPOINT_URL"] = endpoint
@@ -88,7 +89,7 @@ def prepare(environ: dict[str, str] | None = None) -> dict[str, Any]:
     seeded = False
     if not real_aws:
         admin = Admin()
-        if ensure_table(admin.client, table):
+        if ensure_tables(admin.client, table):
             seed(admin)
             seed_memberships()
             seeded = True
@@ -141,9 +142,9 @@ def main() -> int:
     print(f"Serving {len(routes)} routes from template.yaml on {base}")
     for route in routes:
         print(f"  {route.method:7} {route.path}  -> {route.function}")
+    server = make_server(host, port, wsgi_app, threaded=True, request_handler=RequestHandler)
     print(examples(base))
     print("Ready (Ctrl-C stops).", flush=True)
-    server = make_server(host, port, wsgi_app, threaded=True, request_handler=RequestHandler)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # our own access line instead
     try:
         server.serve_forever()

@@ -87,19 +87,26 @@ def routes() -> list[Route]:
     return sorted(found, key=lambda r: r.specificity, reverse=True)
 
 
+def table_names(table_name: str) -> dict[str, str]:
+    """Local names of the template's DynamoDB tables, by logical id."""
+    tables = [n for n, r in load()["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"]
+    return {n: table_name if n == "Table" else f"{table_name}-{n.lower()}" for n in tables}
+
+
 def environment(table_name: str) -> dict[str, str]:
-    """The functions' environment variables, with the table's !Ref resolved to `table_name`."""
+    """The functions' environment variables, with !Ref resolved to local values."""
     merged: dict[str, Any] = dict(
         load().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     )
     for props in functions().values():
         merged.update((props.get("Environment") or {}).get("Variables", {}))
     parameters = load().get("Parameters", {})
+    tables = table_names(table_name)
     resolved = {}
     for key, value in merged.items():
         if isinstance(value, dict) and "Ref" in value:
             ref = value["Ref"]
-            value = parameters[ref]["Default"] if ref in parameters else table_name
+            value = parameters[ref]["Default"] if ref in parameters else tables[ref]
         resolved[key] = str(value)
     return resolved
 

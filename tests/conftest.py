@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from local import gateway
+from local import gateway, template
 from local.admin import Admin
 from local.demo import seed
-from local.dynamo import ensure_table, make_atomic
-from loyalty_core import settings
+from local.dynamo import ensure_tables, make_atomic
+from loyalty_core import idempotency, settings
 
 TABLE = "loyalty-memberships-test"
 
@@ -39,13 +39,16 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "TABLE_NAME": TABLE,
+        "IDEMPOTENCY_TABLE_NAME": template.table_names(TABLE)["IdempotencyTable"],
         "POWERTOOLS_SERVICE_NAME": "loyalty-memberships-test",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DYNAMODB_ENDPOINT_URL", raising=False)
     settings.reset()
+    idempotency.reset()
     yield
     settings.reset()
+    idempotency.reset()
 
 
 @pytest.fixture
@@ -54,7 +57,7 @@ def dynamodb(aws_env: None) -> Iterator[Any]:
     make_atomic()  # DynamoDB's per-request isolation, which moto lacks (see make_atomic)
     with mock_aws():
         client = settings.dynamodb_client()
-        ensure_table(client, TABLE)
+        ensure_tables(client, TABLE)
         seed(Admin(client, TABLE))
         yield client
 

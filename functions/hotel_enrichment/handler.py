@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from loyalty_core import hotel_api, rest
-from loyalty_core.observability import logger
+from loyalty_core.observability import instrument
 
 app = rest.make_app()
 ROUTE = "/api/hotel/loyalty_cards/enrich"
@@ -23,6 +22,6 @@ def enrich() -> Response[Any]:
     return hotel_api.enrich(app, repo, caller)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@instrument("hotel")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from loyalty_core import jsonapi, rest
-from loyalty_core.observability import logger
+from loyalty_core.observability import instrument, record
 from loyalty_core.services import memberships
 
 app = rest.make_app()
@@ -36,14 +35,20 @@ def list_memberships(employee_id: str) -> Response[str]:
 
 
 @app.post(COLLECTION)
-def create_membership(employee_id: str) -> Response[str]:
+def create_membership(employee_id: str) -> Response[Any]:
     repo, caller = rest.authenticated(app)
-    draft = jsonapi.membership_draft(rest.body(app), employee_id)
-    created = memberships.create_membership(repo, caller, employee_id, draft)
-    resource = jsonapi.membership_resource(created, rest.url(app))
-    return rest.respond(
-        201, jsonapi.document(data=resource), Location=resource["links"]["self"], ETag=created.etag
-    )
+
+    def create() -> Response[Any]:
+        draft = jsonapi.membership_draft(rest.body(app), employee_id)
+        created = memberships.create_membership(repo, caller, employee_id, draft)
+        record("MembershipsCreated", membership=created)
+        resource = jsonapi.membership_resource(created, rest.url(app))
+        location = resource["links"]["self"]
+        return rest.respond(
+            201, jsonapi.document(data=resource), Location=location, ETag=created.etag
+        )
+
+    return rest.replayable(app, f"{caller.company}/{caller.employee_id}", create)
 
 
 @app.get(ITEM)
@@ -61,6 +66,7 @@ def update_membership(employee_id: str, membership_id: str) -> Response[str]:
     updated = memberships.update_membership(
         repo, caller, employee_id, membership_id, changes, provider_id, rest.if_match(app)
     )
+    record("MembershipsUpdated", membership=updated)
     resource = jsonapi.membership_resource(updated, rest.url(app))
     return rest.respond(200, jsonapi.document(data=resource), ETag=updated.etag)
 
@@ -69,9 +75,10 @@ def update_membership(employee_id: str, membership_id: str) -> Response[str]:
 def delete_membership(employee_id: str, membership_id: str) -> Response[str]:
     repo, caller = rest.authenticated(app)
     memberships.delete_membership(repo, caller, employee_id, membership_id, rest.if_match(app))
+    record("MembershipsDeleted", membership_id=membership_id)
     return rest.respond(204)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@instrument("locomote")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from loyalty_core import jsonapi, rest
-from loyalty_core.observability import logger
+from loyalty_core.observability import instrument
 from loyalty_core.services import providers
 
 app = rest.make_app()
@@ -45,6 +44,6 @@ def get_provider(provider_id: str) -> Response[str]:
     return rest.respond(200, jsonapi.document(data=jsonapi.provider_resource(found, rest.url(app))))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@instrument("locomote")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -28,14 +28,18 @@ def runtime_closure() -> set[str]:
     lock = tomllib.loads((ROOT / "uv.lock").read_text("utf-8"))
     packages = {p["name"]: p for p in lock["package"]}
     project = next(p for p in lock["package"] if p.get("source", {}).get("editable"))
-    todo = [d["name"] for d in project.get("dependencies", [])]
+    todo = list(project.get("dependencies", []))
     seen: set[str] = set()
     while todo:
-        name = todo.pop()
+        dependency = todo.pop()
+        name = dependency["name"]
+        package = packages[name]
+        for extra in dependency.get("extra", []):
+            todo.extend(package.get("optional-dependencies", {}).get(extra, []))
         if name in seen:
             continue
         seen.add(name)
-        todo.extend(d["name"] for d in packages[name].get("dependencies", []))
+        todo.extend(package.get("dependencies", []))
     return seen
 
 

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from loyalty_core import rest
 from loyalty_core.errors import DomainError
 from loyalty_core.http import error_headers, header, xml_body
+from loyalty_core.observability import count
 from loyalty_core.xml import concur
 
 XML = "application/xml"
@@ -22,6 +23,7 @@ def xml_response(status: int, body: bytes, headers: dict[str, str] | None = None
 
 
 def error_response(error: DomainError) -> Response[Any]:
+    count("ConcurUpdatesRejected")
     status, body = concur.error_response(error)
     return xml_response(status, body, error_headers(error))
 

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from loyalty_core.http import header, media_type, xml_body
 from loyalty_core.models import Principal
+from loyalty_core.observability import count, record
 from loyalty_core.repository import Repository
 from loyalty_core.services import hotel
 
@@ -31,6 +32,15 @@ def enrich(app: APIGatewayRestResolver, repo: Repository, caller: Principal) -> 
         employee_id=query.get("employee_id"),
         booking_traveler_ref=query.get("booking_traveler_ref"),
     )
+    record(
+        "HotelRequestsEnriched",
+        request=result.kind,
+        provider=result.provider,
+        added=len(result.added),
+        left_out=len(result.left_out),
+    )
+    count("LoyaltyCardsAdded", len(result.added))
+    count("LoyaltyCardsLeftOut", len(result.left_out))
     counts = {
         "Loyalty-Cards-Added": str(len(result.added)),
         "Loyalty-Cards-Left-Out": str(len(result.left_out)),

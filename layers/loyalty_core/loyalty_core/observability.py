@@ -1,7 +1,81 @@
-"""Logging for every handler, configured by POWERTOOLS_* environment variables."""
+"""Logs, metrics and (when switched on) traces for every handler, set by POWERTOOLS_*
+variables: POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL, POWERTOOLS_METRICS_NAMESPACE,
+POWERTOOLS_TRACE_DISABLED.
+
+Every log line carries the API Gateway request id as correlation id, the interface, and,
+once the caller is known, its company and partner (user or application). Nothing here
+logs a token, a password or a whole card or account number: `mask` keeps the last four.
+"""
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "LoyaltyMemberships"))
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def mask(secret: str | None, keep: int = 4) -> str:
+    """`****0214`: enough to tell two numbers apart, never the whole number."""
+    if not secret:
+        return ""
+    return "*" * max(4, len(secret) - keep) + secret[-keep:] if len(secret) > keep else "****"
+
+
+def tracing_enabled() -> bool:
+    return os.environ.get("POWERTOOLS_TRACE_DISABLED", "true").lower() in ("false", "0")
+
+
+def count(name: str, value: int = 1) -> None:
+    """Add to one of the interface's outcome metrics (flushed as EMF after the request)."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def record(outcome: str, membership: Any = None, **fields: Any) -> None:
+    """Count an outcome and log it, masking any account number."""
+    count(outcome)
+    if membership is not None:
+        fields.update(
+            membership_id=membership.id,
+            provider_id=membership.provider_id,
+            account_number=mask(membership.account_number),
+        )
+    logger.info(outcome, outcome=outcome, **fields)
+
+
+def identify(company: str, partner: str) -> None:
+    """Name the caller on every following log line of this request."""
+    logger.append_keys(company=company, partner=partner)
+
+
+def instrument(interface: str) -> Callable[[Handler], Handler]:
+    """The Lambda entry point's decorators: logging context, metrics, optional tracing."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def with_interface(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            logger.append_keys(interface=interface)
+            metrics.add_dimension(name="interface", value=interface)
+            count("Requests")
+            return handler(event, context)
+
+        wrapped: Handler = metrics.log_metrics(capture_cold_start_metric=True)(with_interface)
+        wrapped = logger.inject_lambda_context(
+            correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+        )(wrapped)
+        if tracing_enabled():  # the X-Ray SDK is imported only when tracing is on
+            from aws_lambda_powertools import Tracer
+
+            wrapped = Tracer().capture_lambda_handler(wrapped)
+        return wrapped
+
+    return wrap

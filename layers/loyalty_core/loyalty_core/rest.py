@@ -15,10 +15,11 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from loyalty_core import jsonapi
 from loyalty_core.auth import authenticate_user
-from loyalty_core.errors import DomainError, MethodNotAllowed, NotFound
+from loyalty_core.errors import DomainError, MethodNotAllowed, NotFound, StorageUnavailable
 from loyalty_core.http import PublicUrl, header, public_url
+from loyalty_core.idempotency import once
 from loyalty_core.models import Principal
-from loyalty_core.observability import logger
+from loyalty_core.observability import count, identify, logger
 from loyalty_core.repository import Repository
 from loyalty_core.settings import get_repository
 
@@ -70,10 +71,15 @@ def make_app(
 
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def domain_error(error: DomainError) -> Response[Any]:
-        if error.__cause__ is not None:
-            logger.warning(
-                "Request refused", error=type(error).__name__, cause=repr(error.__cause__)
-            )
+        failed = isinstance(error, StorageUnavailable)
+        count("RequestsFailed" if failed else "RequestsRefused")
+        log = logger.warning if failed else logger.info
+        log(
+            "Request refused",
+            error=type(error).__name__,
+            detail=error.detail,
+            cause=repr(error.__cause__) if error.__cause__ else None,
+        )
         return render_error(error)
 
     @app.not_found
@@ -82,6 +88,7 @@ def make_app(
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def crash(error: Exception) -> Response[Any]:
+        count("RequestsFailed")
         logger.exception("Unhandled error")
         return render_crash()
 
@@ -109,7 +116,30 @@ def authenticated(app: APIGatewayRestResolver) -> tuple[Repository, Principal]:
         header(headers, "X-USER-USERNAME"),
         header(headers, "X-USER-TOKEN", "X-USER_TOKEN"),
     )
+    identify(principal.company, f"user:{principal.employee_id}")
     return repo, principal
+
+
+def replayable(
+    app: APIGatewayRestResolver, caller: str, run: Callable[[], Response[Any]]
+) -> Response[Any]:
+    """Run a POST once per `Idempotency-Key` (if the caller sent one): a replay answers
+    the first response again and writes nothing."""
+    event = app.current_event
+
+    def outcome() -> dict[str, Any]:
+        response = run()
+        return {"status": response.status_code, "headers": response.headers, "body": response.body}
+
+    result = once(
+        header(event.headers, "Idempotency-Key"),
+        scope=f"{event.http_method} {event.resource}",
+        caller=caller,
+        body=event.body,
+        lambda_context=app.lambda_context,
+        run=outcome,
+    )
+    return Response(status_code=result["status"], headers=result["headers"], body=result["body"])
 
 
 def url(app: APIGatewayRestResolver) -> PublicUrl:

@@ -1,0 +1,109 @@
+"""Safe retries: an `Idempotency-Key` header on a POST makes a replay return the first
+response and write nothing. Powertools' idempotency utility does the work, persisting
+records in the idempotency table; it is imported only when a request carries a key."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from loyalty_core.errors import Conflict, MalformedRequest, Problem, StorageUnavailable
+
+KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+class IdempotencyKeyReused(Conflict):
+    title = "Idempotency-Key reused"
+
+
+class RequestInProgress(Conflict):
+    title = "Request in progress"
+
+
+Outcome = dict[str, Any]  # {"status": int, "headers": {...}, "body": str}
+
+
+@lru_cache(maxsize=1)
+def _persistence() -> Any:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from loyalty_core.settings import dynamodb_client
+
+    return DynamoDBPersistenceLayer(
+        table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME", "loyalty-idempotency"),
+        boto3_client=dynamodb_client(),
+    )
+
+
+def reset() -> None:
+    _persistence.cache_clear()
+
+
+def once(
+    key: str | None,
+    scope: str,
+    caller: str,
+    body: str | None,
+    lambda_context: Any,
+    run: Callable[[], Outcome],
+) -> Outcome:
+    """`run()`'s outcome, or the stored outcome of the first request with this key.
+
+    The record is scoped to the caller and the route; the same key with another body is
+    refused (409). Only successful outcomes are stored: a failed request may be retried.
+    """
+    if key is None:
+        return run()
+    if not KEY.fullmatch(key):
+        raise MalformedRequest(
+            "Idempotency-Key must be 1-255 printable characters",
+            [
+                Problem(
+                    "must be 1-255 printable ASCII characters",
+                    ("Idempotency-Key",),
+                    kind="parameter",
+                )
+            ],
+        )
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
+    config = IdempotencyConfig(
+        event_key_jmespath="[scope, caller, key]",
+        payload_validation_jmespath="body",
+        expires_after_seconds=int(os.environ.get("IDEMPOTENCY_EXPIRES_AFTER_SECONDS", "86400")),
+        raise_on_no_idempotency_key=True,
+    )
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+
+    @idempotent_function(  # type: ignore[untyped-decorator]
+        data_keyword_argument="request", persistence_store=_persistence(), config=config
+    )
+    def first(request: dict[str, str]) -> Outcome:
+        return run()
+
+    digest = hashlib.sha256((body or "").encode("utf-8")).hexdigest()
+    try:
+        outcome: Outcome = first(
+            request={"scope": scope, "caller": caller, "key": key, "body": digest}
+        )
+    except IdempotencyValidationError:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used with a different request body; use a new key"
+        ) from None
+    except IdempotencyAlreadyInProgressError:
+        raise RequestInProgress(
+            "A request with this Idempotency-Key is still in progress; retry shortly"
+        ) from None
+    except IdempotencyPersistenceLayerError as err:
+        raise StorageUnavailable("Idempotency records are unavailable; retry shortly") from err
+    return outcome

@@ -1,0 +1,113 @@
+"""Safe retries: Idempotency-Key on the JSON:API POST and the Concur POST."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from local import template
+from local.events import CONCUR_SUPPLIER_UPDATE
+from tests.conftest import TABLE, Api, membership_document
+
+PATH = "/api/users/098765/loyalty_memberships"
+CONCUR = "/api/travelprofile/v1.0/loyalty"
+IDEMPOTENCY_TABLE = template.table_names(TABLE)["IdempotencyTable"]
+
+
+def post(api: Api, key: str | None, **attributes: Any) -> Any:
+    return api(
+        "POST", PATH, body=membership_document(**attributes), headers={"Idempotency-Key": key}
+    )
+
+
+def concur(api: Api, key: str | None, body: str = CONCUR_SUPPLIER_UPDATE) -> Any:
+    headers = {
+        "Authorization": "OAuth concur-supplier-token",
+        "Content-Type": "application/xml",
+        "Idempotency-Key": key,
+    }
+    return api("POST", CONCUR, as_user=None, headers=headers, body=body)
+
+
+def total(api: Api) -> int:
+    count: int = api("GET", PATH).json["meta"]["total"]
+    return count
+
+
+def test_a_replayed_post_returns_the_first_response_and_writes_nothing(api: Api) -> None:
+    first = post(api, "create-1")
+    again = post(api, "create-1")
+    assert (first.status, again.status) == (201, 201)
+    assert again.body == first.body
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert total(api) == 1
+
+
+def test_without_a_key_a_repeat_is_a_duplicate(api: Api) -> None:
+    assert post(api, None).status == 201
+    assert post(api, None).status == 409
+
+
+def test_the_same_key_with_another_body_is_refused(api: Api) -> None:
+    assert post(api, "create-2", account_number="FIRST").status == 201
+    reused = post(api, "create-2", account_number="SECOND")
+    assert reused.status == 409
+    assert "different request body" in reused.errors[0]["detail"]
+    assert total(api) == 1
+
+
+def test_keys_are_per_caller(api: Api) -> None:
+    assert post(api, "shared-key", account_number="ADMIN1").status == 201
+    johns = api(
+        "POST",
+        PATH,
+        as_user="john",
+        headers={"Idempotency-Key": "shared-key"},
+        body=membership_document(account_number="JOHN1"),
+    )
+    assert johns.status == 201
+    assert total(api) == 2
+
+
+def test_a_failed_request_is_not_stored_and_may_be_retried(api: Api) -> None:
+    assert post(api, "retry-me", account_number="bad number").status == 422
+    assert post(api, "retry-me", account_number="GOOD").status == 201
+
+
+def test_a_malformed_key_is_400(api: Api) -> None:
+    assert post(api, "no spaces allowed").status == 400
+    assert post(api, "k" * 256).status == 400
+    assert total(api) == 0
+
+
+def test_records_expire(api: Api, dynamodb: Any) -> None:
+    assert post(api, "expiring").status == 201
+    items = dynamodb.scan(TableName=IDEMPOTENCY_TABLE)["Items"]
+    assert len(items) == 1
+    assert int(items[0]["expiration"]["N"]) > 0
+    dynamodb.update_item(
+        TableName=IDEMPOTENCY_TABLE,
+        Key={"id": items[0]["id"]},
+        UpdateExpression="SET expiration = :past",
+        ExpressionAttributeValues={":past": {"N": "1"}},
+    )
+    assert post(api, "expiring").status == 409  # executed again: now a duplicate membership
+
+
+def test_a_replayed_concur_update_answers_ok_and_writes_nothing(api: Api) -> None:
+    first = concur(api, "concur-1")
+    written = {m["id"]: m["meta"]["updated_at"] for m in api("GET", PATH).json["data"]}
+    again = concur(api, "concur-1")
+    assert (first.status, again.status) == (200, 200)
+    assert again.body == first.body
+    assert again.headers["Content-Type"] == "application/xml"
+    after = {m["id"]: m["meta"]["updated_at"] for m in api("GET", PATH).json["data"]}
+    assert after == written
+
+
+def test_a_concur_key_reused_with_another_body_is_refused(api: Api) -> None:
+    assert concur(api, "concur-2").status == 200
+    reused = concur(api, "concur-2", CONCUR_SUPPLIER_UPDATE.replace("123456", "7"))
+    assert reused.status == 400
+    assert b"<Status>ERROR</Status>" in reused.body
+    assert b"different request body" in reused.body
