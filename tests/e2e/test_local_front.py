@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -46,6 +47,9 @@ def front() -> Iterator[tuple[str, str]]:
             break
         if process.poll() is not None:
             pytest.fail("the local front exited: " + "".join(printed))
+    # Keep reading the access lines it prints, so a full pipe never blocks the server.
+    drain = threading.Thread(target=process.stdout.read, daemon=True)
+    drain.start()
     yield f"http://127.0.0.1:{port}", "".join(printed)
     process.terminate()
     process.wait(timeout=10)

@@ -334,3 +334,17 @@ def test_links_follow_the_host_the_caller_used(api: Api) -> None:
     assert response.json["data"]["links"]["self"] == (
         f"https://loyalty.example.com{PATH}/{created['id']}"
     )
+
+
+def test_patch_cannot_unset_the_provider(api: Api) -> None:
+    created = api.create()
+    body = {
+        "data": {
+            "id": created["id"],
+            "type": "loyalty_memberships",
+            "relationships": {"loyalty_provider": {"data": None}},
+        }
+    }
+    response = api("PATCH", f"{PATH}/{created['id']}", body=body)
+    assert response.status == 422
+    assert response.pointers() == {"/data/relationships/loyalty_provider/data"}

@@ -210,9 +210,11 @@ def _provider_id(resource: _Resource, required: bool, problems: list[e.Problem])
                 )
             )
     provider = resource.relationships.get("loyalty_provider")
+    if provider is None and not required:
+        return None
     if provider is None or provider.data is None:
-        if required:
-            problems.append(e.Problem("is required", (*where, "data")))
+        detail = "is required" if provider is None else "must name a provider, not null"
+        problems.append(e.Problem(detail, (*where, "data")))
         return None
     if provider.data.type != PROVIDERS:
         problems.append(e.Problem(f"must be {PROVIDERS}", (*where, "data", "type")))
