@@ -244,6 +244,10 @@ BAD = {
         ONE.format(f"<AccountNo>1</AccountNo><PointTotal>{2**53}</PointTotal>"),
         "PointTotal",
     ),
+    "thousands of digits": (
+        ONE.format(f"<AccountNo>1</AccountNo><PointTotal>{'9' * 4401}</PointTotal>"),
+        "PointTotal must be a non-negative whole number up to 2^53 - 1",
+    ),
     "bad account number": (
         ONE.format("<AccountNo>12 34-56</AccountNo>"),
         'Membership 1 (UniqueID "P"): AccountNo must be',

@@ -69,6 +69,19 @@ def test_keys_are_per_caller(api: Api) -> None:
     assert total(api) == 2
 
 
+def test_a_key_is_scoped_to_the_url(api: Api) -> None:
+    assert post(api, "per-url", account_number="SAMEBODY").status == 201
+    other = api(
+        "POST",
+        "/api/users/112233/loyalty_memberships",
+        headers={"Idempotency-Key": "per-url"},
+        body=membership_document(account_number="SAMEBODY"),
+    )
+    assert other.status == 201
+    assert "/api/users/112233/" in other.headers["Location"]
+    assert total(api) == 1
+
+
 def test_a_failed_request_is_not_stored_and_may_be_retried(api: Api) -> None:
     assert post(api, "retry-me", account_number="bad number").status == 422
     assert post(api, "retry-me", account_number="GOOD").status == 201

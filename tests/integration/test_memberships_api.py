@@ -348,3 +348,28 @@ def test_patch_cannot_unset_the_provider(api: Api) -> None:
     response = api("PATCH", f"{PATH}/{created['id']}", body=body)
     assert response.status == 422
     assert response.pointers() == {"/data/relationships/loyalty_provider/data"}
+
+
+def test_deeply_nested_json_is_400_not_a_crash(api: Api) -> None:
+    response = api("POST", PATH, body="[" * 5000 + "]" * 5000)
+    assert response.status == 400
+    assert "nested too deeply" in response.errors[0]["detail"]
+
+
+def test_a_huge_page_number_is_400_not_a_crash(api: Api) -> None:
+    response = api("GET", PATH, query={"page[number]": "9" * 5000})
+    assert response.status == 400
+    assert response.errors[0]["source"] == {"parameter": "page[number]"}
+
+
+def test_oversized_ids_and_usernames_never_reach_the_store(
+    api: Api, dynamodb_calls: list[str]
+) -> None:
+    dynamodb_calls.clear()
+    assert api("GET", f"{PATH}/{'a' * 2000}").status == 404
+    assert api("DELETE", f"{PATH}/{'a' * 2000}").status == 404
+    long_name = api("GET", PATH, headers={"X-USER-USERNAME": "a" * 1000 + "@acme.example"})
+    assert long_name.status == 401
+    # Only the two authentications and DELETE's read of the user's partition: no key built
+    # from the oversized id or name was sent.
+    assert dynamodb_calls == ["GetItem", "GetItem", "Query"]

@@ -66,6 +66,12 @@ def test_nobody_writes_the_catalog(api: Api, method: str) -> None:
         assert api(method, f"/api/loyalty_providers/{HILTON}", as_user=who).status == 405
 
 
+def test_an_unknown_category_is_400(api: Api) -> None:
+    response = api("GET", "/api/loyalty_providers", query={"filter[category]": "boats"})
+    assert response.status == 400
+    assert response.errors[0]["source"] == {"parameter": "filter[category]"}
+
+
 def test_catalog_paging_is_validated(api: Api) -> None:
     assert api("GET", "/api/loyalty_providers", query={"page[size]": "1000"}).status == 400
     assert api("GET", "/api/loyalty_providers", query={"filter[name]": "x"}).status == 400

@@ -12,6 +12,7 @@ from loyalty_core.models import Principal
 from loyalty_core.repository import Repository
 
 _NO_MATCH = "0" * 64
+MAX_USERNAME = 254  # an email address; longer names never reach the store
 _FAILED = "Missing or invalid credentials"
 
 
@@ -37,7 +38,7 @@ def authenticate_user(
     repo: Repository, username: str | None, token: str | None, now: datetime | None = None
 ) -> Principal:
     """The caller behind `X-USER-USERNAME` + `X-USER-TOKEN`, or Unauthenticated."""
-    if not username or not token:
+    if not username or not token or len(username) > MAX_USERNAME:
         raise Unauthenticated(_FAILED)
     now = now or datetime.now(UTC)
     presented = hash_token(token)

@@ -155,6 +155,8 @@ def read_resource(body: str | None, content_type: str | None, is_base64: bool = 
         raw = json.loads(text)
     except json.JSONDecodeError as err:
         raise e.MalformedRequest(f"The body is not valid JSON: {err}") from None
+    except RecursionError:
+        raise e.MalformedRequest("The body is nested too deeply") from None
     try:
         return _Document.model_validate(raw).data
     except ValidationError as err:
@@ -294,7 +296,7 @@ def _page_value(query: Mapping[str, str], name: str, default: int, upper: int | 
         return default
     limit = f" and at most {upper}" if upper else ""
     problem = e.Problem(f"must be a whole number from 1{limit}", (name,), kind="parameter")
-    if not raw.isascii() or not raw.isdigit():
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
         raise e.MalformedRequest(f"{name} must be a whole number", [problem])
     value = int(raw)
     if value < 1 or (upper is not None and value > upper):

@@ -133,7 +133,7 @@ def replayable(
 
     result = once(
         header(event.headers, "Idempotency-Key"),
-        scope=f"{event.http_method} {event.resource}",
+        scope=f"{event.http_method} {event.path}",
         caller=caller,
         body=event.body,
         lambda_context=app.lambda_context,

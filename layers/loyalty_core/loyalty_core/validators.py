@@ -81,3 +81,9 @@ Email = Annotated[str, BeforeValidator(_strict_str), AfterValidator(_email)]
 
 def is_employee_id(value: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9_]{1,50}", value))
+
+
+def is_record_id(value: str) -> bool:
+    """Server-assigned ids are UUIDs; anything else cannot name a record (and must not
+    reach DynamoDB, whose keys are limited in size)."""
+    return bool(re.fullmatch(r"[A-Za-z0-9-]{1,64}", value))

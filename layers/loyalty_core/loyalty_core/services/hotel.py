@@ -104,7 +104,7 @@ def enrich(
     request = read_request(data, booking_traveler_ref)
     gds = choose_provider(request, provider)
     result = Enrichment(b"", gds, request.kind)
-    emails = [e for place in request.places for e in place.traveller.emails]
+    emails = [e for place in request.places for e in place.traveller.emails if len(e) <= 254]
     logins = repo.get_logins(emails) if emails else {}
     catalog = {p.id: p for p in repo.providers()}
     for place in request.places:

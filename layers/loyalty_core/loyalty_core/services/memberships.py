@@ -17,7 +17,7 @@ from loyalty_core.errors import (
 )
 from loyalty_core.models import Membership, MembershipChanges, MembershipDraft, Principal
 from loyalty_core.repository import Repository, UserMemberships
-from loyalty_core.validators import is_employee_id
+from loyalty_core.validators import is_employee_id, is_record_id
 
 T = TypeVar("T")
 WRITE_ATTEMPTS = 3
@@ -144,7 +144,11 @@ def get_membership(
     repo: Repository, principal: Principal, employee_id: str, membership_id: str
 ) -> Membership:
     _check_reach(principal, employee_id)
-    found = repo.get_membership(principal.company, employee_id, membership_id)
+    found = (
+        repo.get_membership(principal.company, employee_id, membership_id)
+        if is_record_id(membership_id)
+        else None
+    )
     if found is None:
         raise _membership_not_found(membership_id)
     return found

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from loyalty_core.errors import NotFound
-from loyalty_core.models import Provider
+from loyalty_core.errors import MalformedRequest, NotFound, Problem
+from loyalty_core.models import CATEGORY_BY_VENDOR_TYPE, Provider
 from loyalty_core.repository import Repository
 
 FILTERS = ("category", "code")
@@ -14,6 +14,18 @@ FILTERS = ("category", "code")
 def list_providers(
     repo: Repository, category: str | None = None, code: str | None = None
 ) -> Sequence[Provider]:
+    categories = set(CATEGORY_BY_VENDOR_TYPE.values())
+    if category is not None and category.lower() not in categories:
+        raise MalformedRequest(
+            f"filter[category] must be one of {', '.join(sorted(categories))}",
+            [
+                Problem(
+                    f"must be one of {', '.join(sorted(categories))}",
+                    ("filter[category]",),
+                    kind="parameter",
+                )
+            ],
+        )
     return [
         p
         for p in repo.providers()

@@ -84,9 +84,14 @@ def _read_membership(
         if name in VENDOR:
             vendor[name] = text
         elif name in NUMBERS:
-            if not re.fullmatch(r"[0-9]+", text):
+            if not re.fullmatch(r"[0-9]{1,16}", text):  # 2^53 - 1 has 16 digits
                 problems.append(
-                    _problem(position, unique_id, name, "must be a non-negative whole number")
+                    _problem(
+                        position,
+                        unique_id,
+                        name,
+                        "must be a non-negative whole number up to 2^53 - 1",
+                    )
                 )
                 continue
             values[ELEMENTS[name]] = int(text)

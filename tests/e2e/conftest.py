@@ -1,0 +1,58 @@
+"""The local HTTP front, started as `make run` starts it: a fresh one for each test module."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+import requests
+
+from local.dynamo import free_port
+from local.template import ROOT
+
+
+@dataclass
+class LocalFront:
+    base: str
+    printed: str  # what it printed up to "Ready": routes and the curl examples
+    output: deque[str] = field(default_factory=lambda: deque(maxlen=500))  # later lines
+
+
+@pytest.fixture(scope="module")
+def local_front() -> Iterator[LocalFront]:
+    port = free_port()
+    env = {**os.environ, "PORT": str(port)}
+    for name in ("TABLE_NAME", "DYNAMODB_ENDPOINT_URL"):
+        env.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.server"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    printed = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        printed.append(line)
+        if line.startswith("Ready"):
+            break
+        if process.poll() is not None:
+            pytest.fail("the local front exited: " + "".join(printed))
+    front = LocalFront(f"http://127.0.0.1:{port}", "".join(printed))
+    # Keep reading what it prints (a line per request), so a full pipe never blocks it.
+    threading.Thread(target=front.output.extend, args=(process.stdout,), daemon=True).start()
+    requests.get(f"{front.base}/openapi.json", timeout=10).raise_for_status()
+    yield front
+    process.terminate()
+    process.wait(timeout=10)

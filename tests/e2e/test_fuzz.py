@@ -1,0 +1,165 @@
+"""Property-based fuzzing of the local front against openapi.json (schemathesis).
+
+Every operation of the document gets a bounded number of generated requests, valid and
+invalid, with the demo credentials; no answer may be a 5xx, and every answer must be one
+the document describes (status, media type, headers, body).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from local.template import ROOT
+from tests.e2e.conftest import LocalFront
+
+pytestmark = pytest.mark.e2e
+
+SPEC = ROOT / "openapi.json"
+ADMIN = {"X-USER-USERNAME": "admin@acme.example", "X-USER-TOKEN": "acme-admin-token"}
+CONCUR_TMC = {"Authorization": "OAuth concur-tmc-token"}
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+# Bounded so that `make test` stays fast; FUZZ_EXAMPLES=500 FUZZ_SEED=7 for a deeper run.
+MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+SEED = int(os.environ.get("FUZZ_SEED", "20260101"))
+HILTON = "9c5b90ff-2cce-11e8-87f9-0662bed6e7db"
+MARRIOTT = "9c5b9176-2cce-11e8-87f9-0662bed6e7db"
+QANTAS = "9c5b9246-2cce-11e8-87f9-0662bed6e7db"
+HOTEL_ENRICH = "/api/hotel/loyalty_cards/enrich"
+
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "seed": SEED,
+        "request-timeout": 5,
+        "headers": {**ADMIN, **CONCUR_TMC},
+        # Steer some of the generated values to ones that exist, so that requests get past
+        # "not found" into the rules behind it.
+        "dictionaries": {
+            "users": {"values": ["098765", "112233"]},
+            "providers": {"values": [HILTON, MARRIOTT, QANTAS]},
+            "vendor_codes": {"values": ["AA", "QF", "HH", "TR"]},
+        },
+        "parameters": {
+            "path.employee_id": {"dictionary": "users", "probability": 0.7},
+            "body.data.relationships.loyalty_provider.data.id": {
+                "dictionary": "providers",
+                "probability": 0.7,
+            },
+            "body.data.relationships.user.data.id": {"dictionary": "users", "probability": 0.7},
+            "body.Membership[*].VendorCode": {"dictionary": "vendor_codes", "probability": 0.7},
+        },
+        "generation": {
+            "mode": "all",
+            "max-examples": MAX_EXAMPLES,
+            "no-shrink": True,
+            "deterministic": True,
+            "with-security-parameters": False,
+        },
+        "phases": {
+            "examples": {"enabled": True},
+            "fuzzing": {"enabled": True},
+            "coverage": {"enabled": False},
+            "stateful": {"enabled": False},
+        },
+    }
+)
+schema = schemathesis.openapi.from_path(SPEC, config=CONFIG)
+
+# Memberships of OWNER that exist (created by the fixture and by any 201 of the run): some
+# cases of the routes that take a membership_id are aimed at one of them.
+OWNER = "098765"
+KNOWN_MEMBERSHIPS: list[str] = []
+
+
+def _aim(case: Any, membership_id: str | None) -> Any:
+    if membership_id is None:
+        return case
+    case.path_parameters = {"employee_id": OWNER, "membership_id": membership_id}
+    if isinstance(case.body, dict) and isinstance(case.body.get("data"), dict):
+        case.body = {**case.body, "data": {**case.body["data"], "id": membership_id}}
+    return case
+
+
+@schema.hook
+def flatmap_case(context: Any, case: Any) -> st.SearchStrategy[Any]:
+    if "membership_id" not in (case.path_parameters or {}) or not KNOWN_MEMBERSHIPS:
+        return st.just(case)
+    return st.sampled_from([None, *KNOWN_MEMBERSHIPS]).map(partial(_aim, case))
+
+
+@schema.hook
+def after_call(context: Any, case: Any, response: Any) -> None:
+    created = response.status_code == 201 and case.path_parameters.get("employee_id") == OWNER
+    if created:
+        KNOWN_MEMBERSHIPS.append(response.json()["data"]["id"])
+
+
+@pytest.fixture(scope="module")
+def front(local_front: LocalFront) -> Iterator[str]:
+    """The local front's base URL, with a few memberships for the fuzzer to aim at."""
+    base = local_front.base
+    for account in ("FUZZ1", "FUZZ2", "FUZZ3"):
+        created = requests.post(
+            f"{base}/api/users/{OWNER}/loyalty_memberships",
+            json=membership(account),
+            headers=ADMIN,
+            timeout=10,
+        )
+        assert created.status_code == 201, created.text
+        KNOWN_MEMBERSHIPS.append(created.json()["data"]["id"])
+    yield base
+
+
+def membership(account_number: str) -> dict[str, Any]:
+    return {
+        "data": {
+            "type": "loyalty_memberships",
+            "attributes": {
+                "account_number": account_number,
+                "membership_name": "John Smith",
+                "expires_on": "2031-01-01",
+            },
+            "relationships": {
+                "loyalty_provider": {"data": {"id": HILTON, "type": "loyalty_providers"}}
+            },
+        }
+    }
+
+
+def test_the_front_serves_the_document(front: str) -> None:
+    response = requests.get(f"{front}/openapi.json", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.content == SPEC.read_bytes()
+
+
+@schema.parametrize()
+# No per-example deadline: a handler's first call imports it (a cold start), which would make
+# timings flaky; each request is bounded by request-timeout instead.
+@settings(deadline=None)
+def test_answers_conform_to_the_document(case: Any, front: str) -> None:
+    if case.operation.path == HOTEL_ENRICH and isinstance(case.body, str):
+        # Send the generated text as the document itself, not wrapped in an element.
+        case.body = case.body.encode("utf-8")
+    case.call_and_validate(base_url=front, checks=CHECKS)
