@@ -140,8 +140,9 @@ def main() -> int:
         + (" (demo data loaded)" if setup["seeded"] else "")
     )
     print(f"Serving {len(routes)} routes from template.yaml on {base}")
-    for route in routes:
+    for route in sorted(routes, key=lambda r: (r.path, r.method == "ANY", r.method)):
         print(f"  {route.method:7} {route.path}  -> {route.function}")
+    print("  GET     /openapi.json  (the API's OpenAPI document)")
     server = make_server(host, port, wsgi_app, threaded=True, request_handler=RequestHandler)
     print(examples(base))
     print("Ready (Ctrl-C stops).", flush=True)

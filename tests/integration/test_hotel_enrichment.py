@@ -180,12 +180,21 @@ def test_nothing_else_in_the_document_changes(john: Api) -> None:
     enriched = etree.fromstring(response.body)
     for card in list(enriched.iter("{*}LoyaltyCard")):
         previous = card.getprevious()
-        if previous is not None and card.tail:
-            previous.tail = card.tail if previous.tail is None else previous.tail
+        if previous is not None:
+            previous.tail = card.tail  # undo the insertion, whitespace included
         card.getparent().remove(card)
     assert etree.tostring(enriched, method="c14n") == etree.tostring(
         etree.fromstring(body), method="c14n"
     )
+
+
+def test_the_xml_declaration_is_kept_and_cards_are_indented_like_their_siblings(
+    john: Api,
+) -> None:
+    response = enrich(john, fixture("search_v52.xml"), employee_id="098765")
+    assert response.body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<hot:')
+    assert b'\n    <com:LoyaltyCard Key="' in response.body
+    assert b"/>\n    <hot:HotelName>" in response.body
 
 
 # -- travellers ---------------------------------------------------------------------------------

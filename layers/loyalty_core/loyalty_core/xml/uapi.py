@@ -76,12 +76,12 @@ class HotelRequest:
     providers: tuple[str, ...]  # provider codes the document names
     chains: frozenset[str]
     places: list[Place]
-    declaration: bool
+    declaration: bytes  # the request's own <?xml ...?> (in UTF-8), or b""
 
     def serialize(self) -> bytes:
-        return etree.tostring(
-            self.root.getroottree(), xml_declaration=self.declaration, encoding="UTF-8"
-        )
+        """The document in UTF-8, keeping its own XML declaration when it had one."""
+        body = etree.tostring(self.root.getroottree(), encoding="UTF-8", xml_declaration=False)
+        return (self.declaration + b"\n" + body) if self.declaration else body
 
 
 def _children(element: etree._Element, name: str) -> list[etree._Element]:
@@ -213,6 +213,17 @@ def _modify_places(request: etree._Element, booking_traveler_ref: str | None) ->
     return places
 
 
+def _declaration(data: bytes) -> bytes:
+    found = re.match(rb"\s*(<\?xml[^>]*\?>)", data)
+    if found is None:
+        return b""
+    declared = found.group(1)
+    encoding = re.search(rb"encoding\s*=\s*[\"']([^\"']+)", declared)
+    if encoding and encoding.group(1).lower().replace(b"-", b"") != b"utf8":
+        return b'<?xml version="1.0" encoding="UTF-8"?>'  # the answer is always UTF-8
+    return declared
+
+
 def read_request(data: bytes, booking_traveler_ref: str | None = None) -> HotelRequest:
     """A hotel request (bare or in a SOAP 1.1 Envelope) and the places its cards may go."""
     root = parse(data)
@@ -247,7 +258,7 @@ def read_request(data: bytes, booking_traveler_ref: str | None = None) -> HotelR
         providers=_provider_codes(request),
         chains=_chains(request),
         places=places,
-        declaration=data.lstrip().startswith(b"<?xml"),
+        declaration=_declaration(data),
     )
 
 
@@ -272,12 +283,17 @@ def _new(parent: etree._Element, namespace: str, name: str) -> etree._Element:
 
 
 def _indent_like(parent: etree._Element, index: int, element: etree._Element) -> None:
+    """Insert `element` at `index`, indented like its siblings when the document is indented."""
     parent.insert(index, element)
     previous = element.getprevious()
-    if previous is not None and previous.tail and not previous.tail.strip():
-        element.tail = previous.tail
-    elif parent.text and not parent.text.strip():
-        element.tail = parent.text
+    if previous is None:
+        if parent.text and not parent.text.strip():
+            element.tail = parent.text
+        return
+    before = previous.getprevious()
+    indent = before.tail if before is not None else parent.text
+    if indent and not indent.strip() and previous.tail and not previous.tail.strip():
+        element.tail, previous.tail = previous.tail, indent
 
 
 def write_cards(request: HotelRequest, place: Place, cards: Sequence[Card]) -> None:
