@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
 
 from loyalty_core.auth import hash_token, new_token, token_id
 from loyalty_core.models import Application, ApplicationKind, Company, Provider, Role, User
@@ -386,12 +390,26 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if os.environ.get("DYNAMODB_ENDPOINT_URL"):  # a local DynamoDB takes any credentials
+        for name, value in (
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+        ):
+            os.environ.setdefault(name, value)
     admin = Admin()
     try:
         out = _run(admin, args)
     except AdminError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except ValidationError as err:
+        for problem in err.errors(include_url=False):
+            print(f"error: {'.'.join(map(str, problem['loc']))}: {problem['msg']}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as err:
+        print(f"error: DynamoDB ({admin.table}): {err}", file=sys.stderr)
+        return 2
     print(out)
     return 0
 

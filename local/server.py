@@ -144,6 +144,12 @@ def main() -> int:
         print(f"  {route.method:7} {route.path}  -> {route.function}")
     print("  GET     /openapi.json  (the API's OpenAPI document)")
     server = make_server(host, port, wsgi_app, threaded=True, request_handler=RequestHandler)
+    if setup["endpoint"]:
+        print(
+            "Admin CLI against it (another shell):\n"
+            f"  DYNAMODB_ENDPOINT_URL={setup['endpoint']} TABLE_NAME={setup['table']} "
+            ".venv/bin/python -m local.admin --help"
+        )
     print(examples(base))
     print("Ready (Ctrl-C stops).", flush=True)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # our own access line instead

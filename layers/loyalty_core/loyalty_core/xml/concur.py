@@ -179,7 +179,7 @@ def response(status: str, description: str = "") -> bytes:
     root = etree.Element("LoyaltyMembershipResponse")
     etree.SubElement(root, "Status").text = status
     etree.SubElement(root, "ErrorDescription").text = description or None
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8")
 
 
 def error_response(error: e.DomainError) -> tuple[int, bytes]:
