@@ -30,6 +30,18 @@ class StubDynamoDB:
         found = [v for (p, s), v in sorted(self.items.items()) if p == pk and s.startswith(prefix)]
         return {"Items": found, "Count": len(found)}
 
+    def batch_get_item(self, *, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append("BatchGetItem")
+        found = {
+            table: [
+                self.items[(k["pk"]["S"], k["sk"]["S"])]
+                for k in request["Keys"]
+                if (k["pk"]["S"], k["sk"]["S"]) in self.items
+            ]
+            for table, request in RequestItems.items()
+        }
+        return {"Responses": found, "UnprocessedKeys": {}}
+
     def transact_write_items(self, *, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:
         self.calls.append("TransactWriteItems")
         for action in TransactItems:

@@ -103,3 +103,17 @@ def test_a_concur_update_is_auth_one_read_one_transaction(
         )
         assert response.status == 200
         assert dynamodb_calls == ["GetItem", "Query", "TransactWriteItems"]
+
+
+def test_hotel_enrichment_reads_logins_in_one_batch_and_one_query_per_traveller(
+    warm: Api, dynamodb_calls: list[str]
+) -> None:
+    from local.template import ROOT
+
+    body = (ROOT / "examples/hotel_reservation_request.xml").read_text()  # two travellers
+    dynamodb_calls.clear()
+    response = warm(
+        "POST", "/api/hotel/loyalty_cards/enrich", body=body, headers={"Content-Type": "text/xml"}
+    )
+    assert response.status == 200
+    assert dynamodb_calls == ["GetItem", "BatchGetItem", "Query", "Query"]
