@@ -1,8 +1,9 @@
-"""The JSON:API handlers' shared wiring on Powertools' REST resolver.
+"""The handlers' shared wiring on Powertools' REST resolver.
 
 `make_app()` gives a resolver whose errors, unknown routes and crashes all
-answer in JSON:API's format; `allow()` makes a path answer 405 to the methods
-it does not serve; `authenticated()` gives the repository and the caller.
+answer in the interface's format (JSON:API unless told otherwise); `allow()`
+makes a path answer 405 to the methods it does not serve; `authenticated()`
+gives the repository and the caller; `replayable()` honours Idempotency-Key.
 """
 
 from __future__ import annotations
