@@ -32,6 +32,7 @@ def test_a_new_company_user_and_token_work_against_the_api(
     )
     assert (code, out.strip()) == (0, "user initech/000123 (traveller) created")
     code, out, _ = run(capsys, "issue-token", "peter@initech.example", "--days", "30")
+    assert code == 0
     token_id, token = (line.split()[-1] for line in out.splitlines()[:2])
     headers = {"X-USER-USERNAME": "peter@initech.example", "X-USER-TOKEN": token}
     path = "/api/users/000123/loyalty_memberships"
@@ -45,6 +46,7 @@ def test_rotating_a_concur_token(
     api: Api, dynamodb: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = run(capsys, "issue-concur-token", "demo-tmc", "acme", "098765")
+    assert code == 0
     new_id, new = (line.split()[-1] for line in out.splitlines()[:2])
     headers = {"Authorization": f"OAuth {new}", "Content-Type": "application/xml"}
     body = (
