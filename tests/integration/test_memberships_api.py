@@ -373,3 +373,20 @@ def test_oversized_ids_and_usernames_never_reach_the_store(
     # Only the two authentications and DELETE's read of the user's partition: no key built
     # from the oversized id or name was sent.
     assert dynamodb_calls == ["GetItem", "GetItem", "Query"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [
+        ("application/vnd.api+json", 200),
+        ("application/vnd.api+json; charset=utf-8", 406),
+        ("application/vnd.api+json; charset=utf-8, application/vnd.api+json", 200),
+        ('application/vnd.api+json; profile="https://example.com/p"', 200),
+        ("*/*", 200),
+    ],
+)
+def test_accept_negotiation_follows_json_api(api: Api, accept: str, status: int) -> None:
+    response = api("GET", PATH, headers={"Accept": accept})
+    assert response.status == status
+    if status == 406:
+        assert response.errors[0]["code"] == "not_acceptable"

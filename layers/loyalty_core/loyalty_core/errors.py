@@ -40,6 +40,10 @@ class UnsupportedMediaType(DomainError):
     title = "Unsupported media type"
 
 
+class NotAcceptable(DomainError):
+    title = "Not acceptable"
+
+
 class PayloadTooLarge(DomainError):
     title = "Payload too large"
 

@@ -17,7 +17,13 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from loyalty_core import errors as e
-from loyalty_core.http import PublicUrl, body_text, error_headers, require_media_type
+from loyalty_core.http import (
+    PublicUrl,
+    body_text,
+    error_headers,
+    media_type,
+    require_media_type,
+)
 from loyalty_core.models import (
     MEMBERSHIP_ATTRIBUTES,
     Membership,
@@ -49,6 +55,7 @@ _STATUS: list[tuple[type[e.DomainError], int, str]] = [
     (e.Duplicate, 409, "duplicate_record"),
     (e.ConcurrentChange, 409, "concurrent_modification"),
     (e.Conflict, 409, "conflict"),
+    (e.NotAcceptable, 406, "not_acceptable"),
     (e.PreconditionFailed, 412, "precondition_failed"),
     (e.PayloadTooLarge, 413, "payload_too_large"),
     (e.UnsupportedMediaType, 415, "unsupported_media_type"),
@@ -145,6 +152,19 @@ class _Resource(BaseModel):
 class _Document(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
     data: _Resource
+
+
+def check_accept(accept: str | None) -> None:
+    """JSON:API 1.1: 406 if every JSON:API media type in Accept carries other parameters
+    than ext and profile."""
+    if not accept:
+        return
+    offered = [media_type(part) for part in accept.split(",")]
+    ours = [params for kind, params in offered if kind == MEDIA_TYPE]
+    if ours and all(set(params) - {"ext", "profile", "q"} for params in ours):
+        raise e.NotAcceptable(
+            f"{MEDIA_TYPE} is served with no media type parameters but ext and profile"
+        )
 
 
 def read_resource(body: str | None, content_type: str | None, is_base64: bool = False) -> _Resource:

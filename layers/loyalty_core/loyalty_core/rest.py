@@ -112,6 +112,7 @@ def authenticated(app: APIGatewayRestResolver) -> tuple[Repository, Principal]:
     """
     repo: Repository = get_repository()
     headers = app.current_event.headers
+    jsonapi.check_accept(header(headers, "Accept"))
     principal = authenticate_user(
         repo,
         header(headers, "X-USER-USERNAME"),
