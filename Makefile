@@ -7,9 +7,8 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
-export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: help install run test lint bench events check-template admin clean
+.PHONY: help install lock run test lint bench events check-template admin clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -18,11 +17,19 @@ $(UV):
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-.venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python python3
+LOCK_ARGS := --generate-hashes --python-version 3.11 --python-platform linux --quiet
+
+.venv/.synced: pyproject.toml requirements-dev.lock | $(UV)
+	$(UV) venv --allow-existing --python python3 .venv
+	$(UV) pip sync --python .venv/bin/python requirements-dev.lock
+	$(UV) pip install --python .venv/bin/python --no-deps --editable .
 	@touch $@
 
-install: .venv/.synced ## create .venv from uv.lock (python3 >= 3.11)
+install: .venv/.synced ## create .venv from requirements-dev.lock (python3 >= 3.11)
+
+lock: | $(UV) ## re-resolve requirements.lock and requirements-dev.lock from pyproject.toml
+	$(UV) pip compile pyproject.toml $(LOCK_ARGS) -o requirements.lock
+	$(UV) pip compile pyproject.toml --group dev $(LOCK_ARGS) -o requirements-dev.lock
 
 run: .venv/.synced ## serve the whole API on http://127.0.0.1:3000 (PORT to change; embedded DynamoDB, demo data)
 	$(PY) -m local.server

@@ -1,53 +1,37 @@
-"""The layer's pins and the lock file say the same thing (pins live in two places only)."""
+"""The pins say the same thing everywhere: the layer's requirements, the runtime lock and
+the development lock (pins live in pyproject.toml's locks and the layer only)."""
 
 from __future__ import annotations
 
-import tomllib
+import re
 
 from local.template import ROOT
 
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "urllib3", "python-dateutil", "six"}
 
 
-def locked() -> dict[str, str]:
-    lock = tomllib.loads((ROOT / "uv.lock").read_text("utf-8"))
-    return {p["name"]: p["version"] for p in lock["package"] if "version" in p}
+def pins(path: str) -> dict[str, str]:
+    found = {}
+    for line in (ROOT / path).read_text("utf-8").splitlines():
+        match = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)", line)
+        if match:
+            found[match.group(1).lower()] = match.group(2)
+    return found
 
 
-def layer_pins() -> dict[str, str]:
-    pins = {}
-    for line in (ROOT / "layers/loyalty_core/requirements.txt").read_text("utf-8").splitlines():
-        line = line.split("#")[0].strip()
-        if line:
-            name, version = line.split("==")
-            pins[name.lower()] = version
-    return pins
+def test_the_layer_pins_the_runtime_closure_but_what_lambda_provides() -> None:
+    runtime = pins("requirements.lock")
+    expected = {name: v for name, v in runtime.items() if name not in RUNTIME_PROVIDED}
+    assert pins("layers/loyalty_core/requirements.txt") == expected
 
 
-def runtime_closure() -> set[str]:
-    lock = tomllib.loads((ROOT / "uv.lock").read_text("utf-8"))
-    packages = {p["name"]: p for p in lock["package"]}
-    project = next(p for p in lock["package"] if p.get("source", {}).get("editable"))
-    todo = list(project.get("dependencies", []))
-    seen: set[str] = set()
-    while todo:
-        dependency = todo.pop()
-        name = dependency["name"]
-        package = packages[name]
-        for extra in dependency.get("extra", []):
-            todo.extend(package.get("optional-dependencies", {}).get(extra, []))
-        if name in seen:
-            continue
-        seen.add(name)
-        todo.extend(package.get("dependencies", []))
-    return seen
+def test_the_development_lock_has_the_runtime_versions() -> None:
+    development = pins("requirements-dev.lock")
+    for name, version in pins("requirements.lock").items():
+        assert development[name] == version, name
 
 
-def test_every_layer_pin_matches_the_lock() -> None:
-    versions = locked()
-    for name, version in layer_pins().items():
-        assert versions[name] == version, f"{name}: layer {version}, lock {versions[name]}"
-
-
-def test_the_layer_pins_the_whole_runtime_closure_but_what_lambda_provides() -> None:
-    assert set(layer_pins()) == runtime_closure() - RUNTIME_PROVIDED
+def test_the_locks_name_no_index() -> None:
+    for path in ("requirements.lock", "requirements-dev.lock"):
+        text = (ROOT / path).read_text("utf-8")
+        assert "://" not in text, f"{path} should hold names, versions and hashes only"
