@@ -39,16 +39,10 @@ SEED_CREATE = {
         },
     }
 }
-SEED_UPDATE = {
+SEED_UPDATE = {  # the same document, with its id and moved to Marriott, as the seed sends it
     "data": {
         "id": SEED_MEMBERSHIP_ID,
-        "type": "loyalty_memberships",
-        "attributes": {
-            "account_number": "H66590214",
-            "membership_name": "John Smith",
-            "level": "Gold",
-            "expires_on": "2021-01-01",
-        },
+        **SEED_CREATE["data"],
         "relationships": {
             "user": {"data": {"id": "098765", "type": "users"}},
             "loyalty_provider": {"data": {"id": MARRIOTT, "type": "loyalty_providers"}},

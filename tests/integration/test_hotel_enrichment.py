@@ -311,6 +311,9 @@ def test_modify_needs_a_booking_traveler_ref(john: Api) -> None:
     body = fixture("modify_v52.xml").replace(' BookingTravelerRef="bt1"', "")
     refused = report(john, body, employee_id="098765")
     assert refused["added"] == [] and refused["left_out"][0]["reason"] == "no_place"
+    nothing = report(john, body, employee_id="112233", booking_traveler_ref="bt7")
+    assert nothing["added"] == []  # Jane holds nothing here: the document stays as it was
+    assert b"BookingTravelerRef" not in nothing["document"].encode()
     given = report(john, body, employee_id="098765", booking_traveler_ref="bt7")
     assert b'BookingTravelerRef="bt7"' in given["document"].encode()
     assert len(given["added"]) == 2

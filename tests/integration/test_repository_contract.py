@@ -104,3 +104,15 @@ def test_providers(repo: Any) -> None:
     assert repo.get_provider("hh") == HILTON
     assert repo.get_provider("nope") is None
     assert HILTON in repo.providers()
+
+
+def test_logins_are_found_however_many_are_asked(dynamodb: Any) -> None:
+    from local.admin import Admin
+    from loyalty_core.settings import get_repository
+
+    admin = Admin()
+    emails = [f"guest{n}@acme.example" for n in range(130)]
+    for n, email in enumerate(emails):
+        admin.create_user("acme", f"guest{n}", f"Guest {n}", email)
+    found = get_repository().get_logins([*emails, "nobody@acme.example"])
+    assert set(found) == set(emails)

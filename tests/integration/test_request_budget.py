@@ -117,3 +117,27 @@ def test_hotel_enrichment_reads_logins_in_one_batch_and_one_query_per_traveller(
     )
     assert response.status == 200
     assert dynamodb_calls == ["GetItem", "BatchGetItem", "Query", "Query"]
+
+
+def test_a_traveller_named_by_several_places_is_read_once(
+    warm: Api, dynamodb_calls: list[str]
+) -> None:
+    from local.template import ROOT
+
+    body = (ROOT / "tests/fixtures/uapi/modify_v52.xml").read_text()
+    second = '<univ:UniversalModifyCmd Key="cmd2"><univ:HotelAdd ReservationLocatorCode="HTL002" '
+    body = body.replace(
+        "</univ:UniversalRecordModifyReq>",
+        second + 'BookingTravelerRef="bt1"/></univ:UniversalModifyCmd>'
+        "</univ:UniversalRecordModifyReq>",
+    )
+    dynamodb_calls.clear()
+    response = warm(
+        "POST",
+        "/api/hotel/loyalty_cards/enrich",
+        body=body,
+        query={"employee_id": "098765"},
+        headers={"Content-Type": "application/xml"},
+    )
+    assert response.status == 200
+    assert dynamodb_calls == ["GetItem", "Query"]  # two HotelAdds, one traveller, one Query

@@ -114,20 +114,19 @@ class DynamoRepository:
         return None if item is None else _login(item)
 
     def get_logins(self, emails: Sequence[str]) -> dict[str, Login]:
-        wanted = list(dict.fromkeys(e.lower() for e in emails))[:100]
-        if not wanted:
-            return {}
-        pending: dict[str, Any] = {
-            self.table: {"Keys": [k.login_key(e) for e in wanted], "ConsistentRead": True}
-        }
+        """BatchGetItem, 100 keys a request (DynamoDB's limit); one request for a booking."""
+        wanted = list(dict.fromkeys(e.lower() for e in emails))
         found: dict[str, Login] = {}
         with translate_errors():
-            while pending:
-                page = self.client.batch_get_item(RequestItems=pending)
-                for item in page.get("Responses", {}).get(self.table, []):
-                    login = _login(item)
-                    found[login.user.email] = login
-                pending = page.get("UnprocessedKeys") or {}
+            for start in range(0, len(wanted), 100):
+                keys = [k.login_key(e) for e in wanted[start : start + 100]]
+                pending: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+                while pending:
+                    page = self.client.batch_get_item(RequestItems=pending)
+                    for item in page.get("Responses", {}).get(self.table, []):
+                        login = _login(item)
+                        found[login.user.email] = login
+                    pending = page.get("UnprocessedKeys") or {}
         return found
 
     def get_access_token(self, token_hash: str) -> AccessToken | None:

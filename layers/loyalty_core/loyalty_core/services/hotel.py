@@ -73,8 +73,19 @@ def _memberships_of(
     place: Place,
     employee_id: str | None,
     logins: dict[str, Any],
+    known: dict[str, tuple[Membership, ...]],
 ) -> tuple[str, tuple[Membership, ...]] | None:
-    """(employee id, memberships) of a place's traveller, or None if not matched."""
+    """(employee id, memberships) of a place's traveller, or None if not matched.
+
+    `known` remembers each traveller's memberships: one Query per traveller, however
+    many places (BookingTravelers, HotelAdds) name them.
+    """
+
+    def memberships(who: str) -> tuple[str, tuple[Membership, ...]]:
+        if who not in known:
+            known[who] = list_memberships(repo, principal, who)
+        return who, known[who]
+
     if place.traveller.emails:
         for email in place.traveller.emails:
             login = logins.get(email)
@@ -82,14 +93,14 @@ def _memberships_of(
                 continue
             user = login.user
             if user.company == principal.company and principal.reaches(user.employee_id):
-                return user.employee_id, list_memberships(repo, principal, user.employee_id)
+                return memberships(user.employee_id)
         return None
     if not employee_id:
         raise InvalidInput(
             "employee_id is required: the request names no traveller by email",
             [Problem("is required for this request", ("employee_id",), kind="parameter")],
         )
-    return employee_id, list_memberships(repo, principal, employee_id)
+    return memberships(employee_id)
 
 
 def enrich(
@@ -107,6 +118,7 @@ def enrich(
     emails = [e for place in request.places for e in place.traveller.emails if len(e) <= 254]
     logins = repo.get_logins(emails) if emails else {}
     catalog = {p.id: p for p in repo.providers()}
+    known: dict[str, tuple[Membership, ...]] = {}
     for place in request.places:
         if place.problem:
             result.left_out.append(
@@ -118,7 +130,7 @@ def enrich(
                 }
             )
             continue
-        found = _memberships_of(repo, principal, place, employee_id, logins)
+        found = _memberships_of(repo, principal, place, employee_id, logins, known)
         if found is None:
             result.left_out.append(
                 {

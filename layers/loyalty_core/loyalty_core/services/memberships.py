@@ -73,7 +73,8 @@ def write_with_retry(
     if nobody wrote for this user since that snapshot, so two writers never
     create duplicates nor lose each other's updates.
     """
-    for attempt in range(WRITE_ATTEMPTS):
+    attempt = 1
+    while True:
         snapshot = _snapshot(repo, company, employee_id)
         change, result = decide(snapshot)
         if not change.put and not change.delete:
@@ -82,9 +83,9 @@ def write_with_retry(
             repo.commit(snapshot, put=change.put, delete=change.delete)
             return result
         except ConcurrentChange:
-            if attempt == WRITE_ATTEMPTS - 1:
+            if attempt == WRITE_ATTEMPTS:
                 raise
-    raise AssertionError("unreachable")  # pragma: no cover
+            attempt += 1
 
 
 def check_if_match(membership: Membership, if_match: str | None) -> None:

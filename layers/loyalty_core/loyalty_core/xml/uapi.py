@@ -65,6 +65,7 @@ class Place:
     existing: list[ExistingCard] = field(default_factory=list)
     problem: str | None = None  # why no card can go here
     create: tuple[etree._Element, str, str] | None = None  # (container, before, tag)
+    booking_traveler_ref: str | None = None  # to set on the parent if cards are written
 
 
 @dataclass
@@ -205,8 +206,8 @@ def _modify_places(request: etree._Element, booking_traveler_ref: str | None) ->
             place.problem = (
                 f"{local_name(element)} has no BookingTravelerRef; send booking_traveler_ref"
             )
-        elif not element.get("BookingTravelerRef") and booking_traveler_ref:
-            element.set("BookingTravelerRef", booking_traveler_ref)
+        elif not element.get("BookingTravelerRef"):
+            place.booking_traveler_ref = booking_traveler_ref
         places.append(place)
     if not places:
         raise NotAHotelRequest("UniversalRecordModifyReq holds no HotelAdd or HotelUpdate")
@@ -309,6 +310,8 @@ def write_cards(request: HotelRequest, place: Place, cards: Sequence[Card]) -> N
         index = list(container).index(anchor[0]) if anchor else len(container)
         _indent_like(container, index, modifiers)
         place.parent = modifiers
+    if place.booking_traveler_ref:
+        place.parent.set("BookingTravelerRef", place.booking_traveler_ref)
     index = _insert_index(place.parent)
     for card in cards:
         element = _new(place.parent, request.common_namespace, "LoyaltyCard")
