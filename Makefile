@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install lock run test lint bench events check-template admin clean
+.PHONY: help install lock run test test-unit test-integration test-e2e coverage lint bench events check-template admin clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -34,8 +34,25 @@ lock: | $(UV) ## re-resolve requirements.lock and requirements-dev.lock from pyp
 run: .venv/.synced ## serve the whole API on http://127.0.0.1:3000 (PORT to change; embedded DynamoDB, demo data)
 	$(PY) -m local.server
 
-test: .venv/.synced ## run every test: unit, integration (moto), contract, end-to-end
-	$(PY) -m pytest
+# Bytecode for the test runs (this machine's Python is told not to write any): each
+# interpreter the tests start would otherwise compile every module again.
+TEST_ENV := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/.cache/pycache
+PYTEST := $(TEST_ENV) $(PY) -m pytest -n auto --dist loadfile
+
+test: .venv/.synced ## run every test (unit, integration on moto, contract, end-to-end), with coverage
+	$(PYTEST) --cov --cov-report=term:skip-covered
+
+test-unit: .venv/.synced ## only tests/unit: no AWS, no sockets
+	$(PYTEST) tests/unit
+
+test-integration: .venv/.synced ## only tests/integration: the handlers in-process on moto
+	$(PYTEST) tests/integration
+
+test-e2e: .venv/.synced ## only tests/e2e: real HTTP through the local front
+	$(PYTEST) tests/e2e
+
+coverage: .venv/.synced ## every test, with an HTML coverage report in .cache/coverage/
+	$(PYTEST) --cov --cov-report=html:.cache/coverage --cov-report=term:skip-covered
 
 lint: .venv/.synced ## ruff, ruff format, mypy
 	.venv/bin/ruff check .
@@ -55,4 +72,4 @@ admin: .venv/.synced ## the admin CLI: make admin ARGS="--help"
 	$(PY) -m local.admin $(ARGS)
 
 clean: ## remove environments and build output
-	rm -rf .venv $(TOOLS) .aws-sam .sam-cli .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv $(TOOLS) .aws-sam .sam-cli .pytest_cache .mypy_cache .ruff_cache .cache .coverage

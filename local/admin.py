@@ -21,14 +21,27 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from local.dynamo import use_local_credentials
 from loyalty_core.auth import hash_token, new_token, token_id
-from loyalty_core.models import Application, ApplicationKind, Company, Provider, Role, User
+from loyalty_core.models import (
+    Application,
+    ApplicationKind,
+    Company,
+    Provider,
+    Role,
+    User,
+    VendorType,
+)
+from loyalty_core.repository import AccessToken
+from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
-from loyalty_core.repository.dynamodb import parse_user
-from loyalty_core.repository.items import from_item, model_item, to_item
 from loyalty_core.settings import dynamodb_client, get_settings
 
 CATALOG = Path(__file__).resolve().parent.parent / "data" / "providers.json"
+
+
+def _expiry(days: int | None) -> datetime | None:
+    return datetime.now(UTC) + timedelta(days=days) if days else None
 
 
 class AdminError(Exception):
@@ -53,13 +66,14 @@ class Admin:
 
     def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
         found = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
-        return from_item(found["Item"]) if "Item" in found else None
+        item: dict[str, Any] | None = found.get("Item")
+        return item
 
     # -- companies and users -------------------------------------------------
 
     def create_company(self, company_id: str, name: str) -> Company:
         company = Company(id=company_id, name=name)
-        self._put(model_item(company, k.company_key(company.id)), new_only=True)
+        self._put(i.company_item(company), new_only=True)
         return company
 
     def _require_company(self, company_id: str) -> None:
@@ -67,10 +81,10 @@ class Admin:
             raise AdminError(f"No company {company_id!r}; create it first")
 
     def get_user(self, company: str, employee_id: str) -> User:
-        fields = self._get(k.profile_key(company, employee_id))
-        if fields is None:
+        item = self._get(k.profile_key(company, employee_id))
+        if item is None:
             raise AdminError(f"No user {employee_id!r} in company {company!r}")
-        return parse_user(fields)
+        return i.parse_user(item)
 
     def create_user(
         self, company: str, employee_id: str, name: str, email: str, role: str = "traveller"
@@ -79,8 +93,8 @@ class Admin:
         user = User(
             company=company, employee_id=employee_id, name=name, email=email, role=Role(role)
         )
-        profile = model_item(user, k.profile_key(company, employee_id), revision=0)
-        login = model_item(user, k.login_key(user.email), tokens={})
+        profile = i.profile_item(user)
+        login = i.login_item(user)
         try:
             self.client.transact_write_items(
                 TransactItems=[
@@ -111,8 +125,8 @@ class Admin:
         args: dict[str, Any] = {
             "UpdateExpression": "SET #r = :role, arranges = :arranges",
             "ExpressionAttributeNames": {"#r": "role"},
-            "ExpressionAttributeValues": to_item(
-                {":role": user.role.value, ":arranges": sorted(user.arranges)}, {}
+            "ExpressionAttributeValues": i.values(
+                {":role": user.role.value, ":arranges": sorted(user.arranges)}
             ),
             "ConditionExpression": "attribute_exists(pk)",
         }
@@ -152,7 +166,6 @@ class Admin:
         """A new API token for the user with `email`; returns (token, token id)."""
         token = token or new_token()
         digest = hash_token(token)
-        expires = (datetime.now(UTC) + timedelta(days=days)).isoformat() if days else None
         try:
             self.client.update_item(
                 TableName=self.table,
@@ -160,8 +173,8 @@ class Admin:
                 UpdateExpression="SET tokens.#id = :token",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames={"#id": token_id(digest)},
-                ExpressionAttributeValues=to_item(
-                    {":token": {"hash": digest, "expires_at": expires}}, {}
+                ExpressionAttributeValues=i.values(
+                    {":token": i.token_entry(digest, _expiry(days))}
                 ),
             )
         except self.client.exceptions.ConditionalCheckFailedException:
@@ -181,10 +194,14 @@ class Admin:
             raise AdminError(f"No token {tid!r} for {email!r}") from None
 
     def list_tokens(self, email: str) -> dict[str, Any]:
-        fields = self._get(k.login_key(email))
-        if fields is None:
+        item = self._get(k.login_key(email))
+        if item is None:
             raise AdminError(f"No user with email {email!r}")
-        return {tid: t.get("expires_at") for tid, t in fields.get("tokens", {}).items()}
+        login = i.parse_login(item)
+        return {
+            tid: expiry.isoformat() if expiry else None
+            for tid, expiry in login.token_expiry.items()
+        }
 
     # -- Concur applications -----------------------------------------------------
 
@@ -209,26 +226,25 @@ class Admin:
             vendor_code=vendor_code,
             certified=certified,
         )
-        self._put(model_item(app, k.application_key(app.id)), new_only=True)
+        self._put(i.application_item(app), new_only=True)
         return app
 
     def get_application(self, app_id: str) -> Application:
-        fields = self._get(k.application_key(app_id))
-        if fields is None:
+        item = self._get(k.application_key(app_id))
+        if item is None:
             raise AdminError(f"No application {app_id!r}")
-        return Application.model_validate(fields)
+        return i.parse_application(item)
 
     def set_certified(self, app_id: str, certified: bool) -> Application:
         """Record the review outcome on the application and on every token it holds."""
         app = self.get_application(app_id).model_copy(update={"certified": certified})
-        self._put(model_item(app, k.application_key(app.id)))
+        self._put(i.application_item(app))
         for item in self._app_tokens(app_id):
-            digest = item["sk"]["S"].removeprefix(k.TOKEN_PREFIX)
             self.client.update_item(
                 TableName=self.table,
-                Key=k.access_token_key(digest),
+                Key=k.access_token_key(i.token_hash_of(item)),
                 UpdateExpression="SET application = :app",
-                ExpressionAttributeValues=to_item({":app": app.model_dump(mode="json")}, {}),
+                ExpressionAttributeValues=i.values({":app": app.model_dump(mode="json")}),
             )
         return app
 
@@ -237,7 +253,7 @@ class Admin:
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
             ExpressionAttributeValues={
-                ":pk": {"S": f"APP#{app_id}"},
+                ":pk": {"S": k.application_pk(app_id)},
                 ":sk": {"S": k.TOKEN_PREFIX + prefix},
             },
         )
@@ -257,46 +273,26 @@ class Admin:
         self.get_user(company, employee_id)
         token = token or new_token()
         digest = hash_token(token)
-        expires = (datetime.now(UTC) + timedelta(days=days)).isoformat() if days else None
-        fields = {
-            "token_id": token_id(digest),
-            "token_hash": digest,
-            "application": app.model_dump(mode="json"),
-            "company": company,
-            "employee_id": employee_id,
-            "expires_at": expires,
-        }
+        access = AccessToken(token_id(digest), digest, app, company, employee_id, _expiry(days))
         self.client.transact_write_items(
             TransactItems=[
                 {
                     "Put": {
                         "TableName": self.table,
-                        "Item": to_item(fields, k.access_token_key(digest)),
+                        "Item": i.access_token_item(access),
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 },
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": to_item(
-                            {
-                                "token_id": token_id(digest),
-                                "company": company,
-                                "employee_id": employee_id,
-                            },
-                            k.application_token_key(app_id, digest),
-                        ),
-                    }
-                },
+                {"Put": {"TableName": self.table, "Item": i.application_token_item(access)}},
             ]
         )
-        return token, token_id(digest)
+        return token, access.token_id
 
     def revoke_concur_token(self, app_id: str, tid: str) -> None:
         found = self._app_tokens(app_id, tid)
         if len(found) != 1:
             raise AdminError(f"No single token {tid!r} for application {app_id!r}")
-        digest = found[0]["sk"]["S"].removeprefix(k.TOKEN_PREFIX)
+        digest = i.token_hash_of(found[0])
         self.client.transact_write_items(
             TransactItems=[
                 {"Delete": {"TableName": self.table, "Key": k.access_token_key(digest)}},
@@ -314,9 +310,7 @@ class Admin:
     def load_catalog(self, path: Path = CATALOG, extra: Sequence[Provider] = ()) -> int:
         providers = [Provider.model_validate(p) for p in json.loads(path.read_text("utf-8"))]
         providers.extend(extra)
-        requests = [
-            {"PutRequest": {"Item": model_item(p, k.provider_key(p.id))}} for p in providers
-        ]
+        requests = [{"PutRequest": {"Item": i.provider_item(p)}} for p in providers]
         for start in range(0, len(requests), 25):
             pending: dict[str, Any] = {self.table: requests[start : start + 25]}
             while pending:
@@ -366,7 +360,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("app_id")
     p.add_argument("--name", required=True)
     p.add_argument("--kind", choices=[a.value for a in ApplicationKind], required=True)
-    p.add_argument("--vendor-type", choices=["air", "hotel", "car"])
+    p.add_argument("--vendor-type", choices=[t.value for t in VendorType])
     p.add_argument("--vendor-code")
     p.add_argument("--certified", action="store_true")
     p = sub.add_parser("certify-app", help="mark a supplier application reviewed (or not)")
@@ -391,12 +385,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if os.environ.get("DYNAMODB_ENDPOINT_URL"):  # a local DynamoDB takes any credentials
-        for name, value in (
-            ("AWS_ACCESS_KEY_ID", "local"),
-            ("AWS_SECRET_ACCESS_KEY", "local"),
-            ("AWS_DEFAULT_REGION", "us-east-1"),
-        ):
-            os.environ.setdefault(name, value)
+        use_local_credentials()
     admin = Admin()
     try:
         out = _run(admin, args)

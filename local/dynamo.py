@@ -51,14 +51,19 @@ def make_atomic() -> None:
         setattr(DynamoDBBackend, name, atomic)
 
 
+def use_local_credentials() -> None:
+    """A local DynamoDB (embedded or not) takes any credentials; set some if none are."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
 def start_embedded(port: int | None = None) -> tuple[Any, str]:
     """Start moto's DynamoDB on 127.0.0.1; returns (server, endpoint URL)."""
     from moto.server import ThreadedMotoServer
 
     make_atomic()
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    use_local_credentials()
     port = port or free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -66,7 +66,7 @@ def prepare(environ: dict[str, str] | None = None) -> dict[str, Any]:
     """
     from local.admin import Admin
     from local.demo import seed, seed_memberships
-    from local.dynamo import ensure_tables, start_embedded
+    from local.dynamo import ensure_tables, start_embedded, use_local_credentials
     from loyalty_core import settings
 
     env = os.environ if environ is None else environ
@@ -82,9 +82,7 @@ def prepare(environ: dict[str, str] | None = None) -> dict[str, Any]:
     os.environ["TABLE_NAME"] = table
     if endpoint:
         os.environ["DYNAMODB_ENDPOINT_URL"] = endpoint
-        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        use_local_credentials()
     settings.reset()
     seeded = False
     if not real_aws:

@@ -3,13 +3,15 @@ and an `api` that sends requests through the same in-process gateway as the loca
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
 
 from local import gateway, template
 from local.admin import Admin
@@ -30,18 +32,21 @@ CREDENTIALS = {
 }
 
 
+ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    **template.environment(TABLE),
+    "POWERTOOLS_SERVICE_NAME": "loyalty-memberships-test",
+}
+
+
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "TABLE_NAME": TABLE,
-        "IDEMPOTENCY_TABLE_NAME": template.table_names(TABLE)["IdempotencyTable"],
-        "POWERTOOLS_SERVICE_NAME": "loyalty-memberships-test",
-    }.items():
+    """The functions' environment (template.yaml's, for the test table), no endpoint."""
+    for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DYNAMODB_ENDPOINT_URL", raising=False)
     settings.reset()
@@ -51,15 +56,37 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     idempotency.reset()
 
 
-@pytest.fixture
-def dynamodb(aws_env: None) -> Iterator[Any]:
-    """The DynamoDB client the handlers use, on moto, with the template's table and demo data."""
+@pytest.fixture(scope="session")
+def seeded_tables() -> Iterator[Callable[[], None]]:
+    """The template's tables on moto, seeded with the demo data once per session; yields a
+    function that puts them back as seeded (a copy of moto's tables, restored in-process)."""
+    from moto.dynamodb.models import dynamodb_backends
+
     make_atomic()  # DynamoDB's per-request isolation, which moto lacks (see make_atomic)
-    with mock_aws():
+    with pytest.MonkeyPatch.context() as env, mock_aws():
+        for name, value in ENVIRONMENT.items():
+            env.setenv(name, value)
+        env.delenv("DYNAMODB_ENDPOINT_URL", raising=False)
+        settings.reset()
         client = settings.dynamodb_client()
         ensure_tables(client, TABLE)
         seed(Admin(client, TABLE))
-        yield client
+        backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][ENVIRONMENT["AWS_REGION"]]
+        seeded = copy.deepcopy(backend.tables)
+
+        def restore() -> None:
+            backend.tables = copy.deepcopy(seeded)
+
+        yield restore
+    settings.reset()
+
+
+@pytest.fixture
+def dynamodb(aws_env: None, seeded_tables: Callable[[], None]) -> Iterator[Any]:
+    """The DynamoDB client the handlers use, on moto, with the template's tables holding
+    the demo data (as seeded: what a test writes is gone for the next)."""
+    seeded_tables()
+    yield settings.dynamodb_client()
 
 
 @dataclass
@@ -144,6 +171,11 @@ def membership_document(
             },
         }
     }
+
+
+def patch_document(membership_id: str, **attributes: Any) -> dict[str, Any]:
+    """A PATCH document for one membership, carrying `attributes` (None clears one)."""
+    return {"data": {"id": membership_id, "type": "loyalty_memberships", "attributes": attributes}}
 
 
 @pytest.fixture

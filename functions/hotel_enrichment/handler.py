@@ -8,18 +8,31 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from loyalty_core import hotel_api, rest
+from loyalty_core.interfaces import resolver
+from loyalty_core.interfaces.hotel import api as hotel
 from loyalty_core.observability import instrument
+from loyalty_core.services import enrichment
+from loyalty_core.settings import get_repository
 
-app = rest.make_app()
+app = hotel.make_app()
 ROUTE = "/api/hotel/loyalty_cards/enrich"
-rest.allow(app, ROUTE, ["POST"])
+resolver.allow(app, ROUTE, ["POST"])
 
 
 @app.post(ROUTE)
 def enrich() -> Response[Any]:
-    repo, caller = rest.authenticated(app)
-    return hotel_api.enrich(app, repo, caller)
+    repo = get_repository()
+    caller = hotel.caller(app, repo)
+    request = hotel.read_request(app)
+    result = enrichment.enrich(
+        repo,
+        caller,
+        request.card_request(),
+        hotel.today(),
+        provider=hotel.query(app, "provider"),
+        employee_id=hotel.query(app, "employee_id"),
+    )
+    return hotel.render(app, request, result)
 
 
 @instrument("hotel")

@@ -7,23 +7,27 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from loyalty_core import jsonapi, rest
+from loyalty_core.interfaces import resolver
+from loyalty_core.interfaces.locomote import api as locomote
+from loyalty_core.interfaces.locomote import jsonapi
 from loyalty_core.observability import instrument, record
 from loyalty_core.services import memberships
+from loyalty_core.settings import get_repository
 
-app = rest.make_app()
+app = locomote.make_app()
 COLLECTION = "/api/users/<employee_id>/loyalty_memberships"
 ITEM = f"{COLLECTION}/<membership_id>"
-rest.allow(app, COLLECTION, ["GET", "POST"])
-rest.allow(app, ITEM, ["GET", "PATCH", "DELETE"])
+resolver.allow(app, COLLECTION, ["GET", "POST"])
+resolver.allow(app, ITEM, ["GET", "PATCH", "DELETE"])
 
 
 @app.get(COLLECTION)
 def list_memberships(employee_id: str) -> Response[str]:
-    repo, caller = rest.authenticated(app)
-    page = jsonapi.read_page(app.current_event.query_string_parameters)
+    repo = get_repository()
+    caller = locomote.caller(app, repo)
+    page = jsonapi.read_page(locomote.query(app))
     held = memberships.list_memberships(repo, caller, employee_id)
-    url = rest.url(app)
+    url = locomote.url(app)
     doc = jsonapi.paged(
         held,
         page,
@@ -31,52 +35,60 @@ def list_memberships(employee_id: str) -> Response[str]:
         jsonapi.membership_path(employee_id),
         lambda m: jsonapi.membership_resource(m, url),
     )
-    return rest.respond(200, doc)
+    return locomote.respond(200, doc)
 
 
 @app.post(COLLECTION)
 def create_membership(employee_id: str) -> Response[Any]:
-    repo, caller = rest.authenticated(app)
+    repo = get_repository()
+    caller = locomote.caller(app, repo)
 
     def create() -> Response[Any]:
-        draft = jsonapi.membership_draft(rest.body(app), employee_id)
+        draft = jsonapi.membership_draft(locomote.resource(app), employee_id)
         created = memberships.create_membership(repo, caller, employee_id, draft)
         record("MembershipsCreated", membership=created)
-        resource = jsonapi.membership_resource(created, rest.url(app))
-        location = resource["links"]["self"]
-        return rest.respond(
-            201, jsonapi.document(data=resource), Location=location, ETag=created.etag
+        resource = jsonapi.membership_resource(created, locomote.url(app))
+        return locomote.respond(
+            201,
+            jsonapi.document(data=resource),
+            Location=resource["links"]["self"],
+            ETag=created.etag,
         )
 
-    return rest.replayable(app, f"{caller.company}/{caller.employee_id}", create)
+    return resolver.replayable(app, f"{caller.company}/{caller.employee_id}", create)
 
 
 @app.get(ITEM)
 def get_membership(employee_id: str, membership_id: str) -> Response[str]:
-    repo, caller = rest.authenticated(app)
+    repo = get_repository()
+    caller = locomote.caller(app, repo)
     found = memberships.get_membership(repo, caller, employee_id, membership_id)
-    resource = jsonapi.membership_resource(found, rest.url(app))
-    return rest.respond(200, jsonapi.document(data=resource), ETag=found.etag)
+    resource = jsonapi.membership_resource(found, locomote.url(app))
+    return locomote.respond(200, jsonapi.document(data=resource), ETag=found.etag)
 
 
 @app.patch(ITEM)
 def update_membership(employee_id: str, membership_id: str) -> Response[str]:
-    repo, caller = rest.authenticated(app)
-    changes, provider_id = jsonapi.membership_changes(rest.body(app), employee_id, membership_id)
+    repo = get_repository()
+    caller = locomote.caller(app, repo)
+    changes, provider_id = jsonapi.membership_changes(
+        locomote.resource(app), employee_id, membership_id
+    )
     updated = memberships.update_membership(
-        repo, caller, employee_id, membership_id, changes, provider_id, rest.if_match(app)
+        repo, caller, employee_id, membership_id, changes, provider_id, locomote.if_match(app)
     )
     record("MembershipsUpdated", membership=updated)
-    resource = jsonapi.membership_resource(updated, rest.url(app))
-    return rest.respond(200, jsonapi.document(data=resource), ETag=updated.etag)
+    resource = jsonapi.membership_resource(updated, locomote.url(app))
+    return locomote.respond(200, jsonapi.document(data=resource), ETag=updated.etag)
 
 
 @app.delete(ITEM)
 def delete_membership(employee_id: str, membership_id: str) -> Response[str]:
-    repo, caller = rest.authenticated(app)
-    memberships.delete_membership(repo, caller, employee_id, membership_id, rest.if_match(app))
+    repo = get_repository()
+    caller = locomote.caller(app, repo)
+    memberships.delete_membership(repo, caller, employee_id, membership_id, locomote.if_match(app))
     record("MembershipsDeleted", membership_id=membership_id)
-    return rest.respond(204)
+    return locomote.respond(204)
 
 
 @instrument("locomote")

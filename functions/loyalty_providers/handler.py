@@ -7,25 +7,29 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from loyalty_core import jsonapi, rest
+from loyalty_core.interfaces import resolver
+from loyalty_core.interfaces.locomote import api as locomote
+from loyalty_core.interfaces.locomote import jsonapi
 from loyalty_core.observability import instrument
 from loyalty_core.services import providers
+from loyalty_core.settings import get_repository
 
-app = rest.make_app()
+app = locomote.make_app()
 COLLECTION = "/api/loyalty_providers"
 ITEM = f"{COLLECTION}/<provider_id>"
-rest.allow(app, COLLECTION, ["GET"])
-rest.allow(app, ITEM, ["GET"])
+resolver.allow(app, COLLECTION, ["GET"])
+resolver.allow(app, ITEM, ["GET"])
 
 
 @app.get(COLLECTION)
 def list_providers() -> Response[str]:
-    repo, _ = rest.authenticated(app)
-    query = app.current_event.query_string_parameters or {}
+    repo = get_repository()
+    locomote.caller(app, repo)
+    query = locomote.query(app)
     page = jsonapi.read_page(query, filters=providers.FILTERS)
     filters = {f: query[f"filter[{f}]"] for f in providers.FILTERS if f"filter[{f}]" in query}
     found = providers.list_providers(repo, **filters)
-    url = rest.url(app)
+    url = locomote.url(app)
     doc = jsonapi.paged(
         found,
         page,
@@ -34,14 +38,16 @@ def list_providers() -> Response[str]:
         lambda p: jsonapi.provider_resource(p, url),
         {f"filter[{f}]": v for f, v in filters.items()},
     )
-    return rest.respond(200, doc)
+    return locomote.respond(200, doc)
 
 
 @app.get(ITEM)
 def get_provider(provider_id: str) -> Response[str]:
-    repo, _ = rest.authenticated(app)
+    repo = get_repository()
+    locomote.caller(app, repo)
     found = providers.get_provider(repo, provider_id)
-    return rest.respond(200, jsonapi.document(data=jsonapi.provider_resource(found, rest.url(app))))
+    resource = jsonapi.provider_resource(found, locomote.url(app))
+    return locomote.respond(200, jsonapi.document(data=resource))
 
 
 @instrument("locomote")

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from local.events import CONCUR_SUPPLIER_UPDATE, CONCUR_TMC_UPDATE
-from tests.conftest import Api, ApiResponse
+from tests.conftest import Api, ApiResponse, patch_document
 
 ROUTE = "/api/travelprofile/v1.0/loyalty"
 MEMBERSHIPS = "/api/users/098765/loyalty_memberships"
@@ -130,13 +130,7 @@ def test_json_api_patches_and_deletes_what_concur_wrote(api: Api) -> None:
     concur(api, CONCUR_SUPPLIER_UPDATE)
     flier = by_program(api)[(AA, "Frequent Flier")]
     item = f"{MEMBERSHIPS}/{flier['id']}"
-    body = {
-        "data": {
-            "id": flier["id"],
-            "type": "loyalty_memberships",
-            "attributes": {"membership_name": "John Smith"},
-        }
-    }
+    body = patch_document(flier["id"], membership_name="John Smith")
     assert api("PATCH", item, body=body).status == 200
     concur(api, CONCUR_SUPPLIER_UPDATE)  # Concur's next update keeps the name it does not send
     assert api("GET", item).json["data"]["attributes"]["membership_name"] == "John Smith"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api, membership_document
+from tests.conftest import Api, membership_document, patch_document
 
 PATH = "/api/users/098765/loyalty_memberships"
 HILTON = "9c5b90ff-2cce-11e8-87f9-0662bed6e7db"
@@ -203,13 +203,7 @@ def test_same_provider_and_account_twice_is_409(api: Api) -> None:
 def test_patch_cannot_make_a_duplicate(api: Api) -> None:
     api.create(account_number="A1")
     second = api.create(account_number="A2")
-    body = {
-        "data": {
-            "id": second["id"],
-            "type": "loyalty_memberships",
-            "attributes": {"account_number": "A1"},
-        }
-    }
+    body = patch_document(second["id"], account_number="A1")
     response = api("PATCH", f"{PATH}/{second['id']}", body=body)
     assert response.status == 409
     assert api("GET", f"{PATH}/{second['id']}").json["data"]["attributes"]["account_number"] == "A2"
@@ -220,13 +214,7 @@ def test_patch_cannot_make_a_duplicate(api: Api) -> None:
 
 def test_patch_keeps_attributes_not_sent_and_null_clears_optional_ones(api: Api) -> None:
     created = api.create(level="Gold", point_total=10)
-    body = {
-        "data": {
-            "id": created["id"],
-            "type": "loyalty_memberships",
-            "attributes": {"level": None, "segment_total": 3},
-        }
-    }
+    body = patch_document(created["id"], level=None, segment_total=3)
     response = api("PATCH", f"{PATH}/{created['id']}", body=body)
     assert response.status == 200
     attributes = response.json["data"]["attributes"]
@@ -239,13 +227,7 @@ def test_patch_keeps_attributes_not_sent_and_null_clears_optional_ones(api: Api)
 
 def test_patch_refuses_null_for_mandatory_attributes(api: Api) -> None:
     created = api.create()
-    body = {
-        "data": {
-            "id": created["id"],
-            "type": "loyalty_memberships",
-            "attributes": {"expires_on": None, "membership_name": None},
-        }
-    }
+    body = patch_document(created["id"], expires_on=None, membership_name=None)
     response = api("PATCH", f"{PATH}/{created['id']}", body=body)
     assert response.status == 422
     assert response.pointers() == {
@@ -257,13 +239,7 @@ def test_patch_refuses_null_for_mandatory_attributes(api: Api) -> None:
 def test_single_resources_carry_an_etag_that_changes_on_update(api: Api) -> None:
     created = api.create()
     first = api("GET", f"{PATH}/{created['id']}")
-    body = {
-        "data": {
-            "id": created["id"],
-            "type": "loyalty_memberships",
-            "attributes": {"level": "Platinum"},
-        }
-    }
+    body = patch_document(created["id"], level="Platinum")
     updated = api(
         "PATCH", f"{PATH}/{created['id']}", body=body, headers={"If-Match": first.headers["ETag"]}
     )
@@ -276,13 +252,7 @@ def test_stale_if_match_is_412_on_patch_and_delete(api: Api) -> None:
     created = api.create()
     item = f"{PATH}/{created['id']}"
     stale = api("GET", item).headers["ETag"]
-    body = {
-        "data": {
-            "id": created["id"],
-            "type": "loyalty_memberships",
-            "attributes": {"level": "Silver"},
-        }
-    }
+    body = patch_document(created["id"], level="Silver")
     assert api("PATCH", item, body=body).status == 200
     refused = api("PATCH", item, body=body, headers={"If-Match": stale})
     assert refused.status == 412

@@ -16,7 +16,7 @@ import pytest
 from local.events import CONCUR_SUPPLIER_UPDATE, CONCUR_TMC_UPDATE
 from local.template import ROOT
 from loyalty_core.observability import logger, mask
-from tests.conftest import CREDENTIALS, Api, membership_document
+from tests.conftest import CREDENTIALS, Api, membership_document, patch_document
 
 PATH = "/api/users/098765/loyalty_memberships"
 SECRETS = [token for _, token in CREDENTIALS.values()] + [
@@ -51,13 +51,7 @@ def crud_and_concur(api: Api) -> None:
     api(
         "PATCH",
         item,
-        body={
-            "data": {
-                "id": created["data"]["id"],
-                "type": "loyalty_memberships",
-                "attributes": {"account_number": "SECRET9876"},
-            }
-        },
+        body=patch_document(created["data"]["id"], account_number="SECRET9876"),
     )
     api("POST", PATH, body=membership_document(account_number="SECRET9876"))  # duplicate: 409
     api("DELETE", item)

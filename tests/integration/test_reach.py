@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api, membership_document
+from tests.conftest import Api, membership_document, patch_document
 
 HILTON = "9c5b90ff-2cce-11e8-87f9-0662bed6e7db"
 
@@ -49,13 +49,7 @@ def test_write_reach(api: Api, caller: str, target: str, allowed: bool) -> None:
     created = api(
         "POST", path(target), as_user=caller, body=membership_document(account_number="NEW")
     )
-    patch = {
-        "data": {
-            "id": existing["id"],
-            "type": "loyalty_memberships",
-            "attributes": {"level": "Changed"},
-        }
-    }
+    patch = patch_document(existing["id"], level="Changed")
     patched = api("PATCH", item, as_user=caller, body=patch)
     deleted = api("DELETE", item, as_user=caller)
     if allowed:

@@ -10,7 +10,7 @@ import pytest
 
 from loyalty_core.errors import ConcurrentChange
 from loyalty_core.models import Membership, Provider, User, VendorType
-from loyalty_core.repository.memory import InMemoryRepository
+from tests.memory_repository import InMemoryRepository
 
 JOHN = User(company="acme", employee_id="098765", name="John Smith", email="john@acme.example")
 HILTON = Provider(id="hh", name="Hilton Honors", vendor_type=VendorType.HOTEL, vendor_code="HH")

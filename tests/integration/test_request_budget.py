@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api, membership_document
+from tests.conftest import Api, membership_document, patch_document
 
 PATH = "/api/users/098765/loyalty_memberships"
 
@@ -46,13 +46,7 @@ def test_update_and_delete_are_auth_one_read_one_transaction(
 ) -> None:
     created = warm.create()
     item = f"{PATH}/{created['id']}"
-    body = {
-        "data": {
-            "id": created["id"],
-            "type": "loyalty_memberships",
-            "attributes": {"level": "Silver"},
-        }
-    }
+    body = patch_document(created["id"], level="Silver")
     dynamodb_calls.clear()
     assert warm("PATCH", item, body=body).status == 200
     assert dynamodb_calls == ["GetItem", "Query", "TransactWriteItems"]

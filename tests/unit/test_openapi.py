@@ -11,9 +11,10 @@ from werkzeug.test import Client
 
 from local import template
 from local.server import wsgi_app
-from loyalty_core import jsonapi
+from loyalty_core.interfaces.concur import api as concur_api
+from loyalty_core.interfaces.concur import xml as concur
+from loyalty_core.interfaces.locomote import jsonapi
 from loyalty_core.models import MEMBERSHIP_ATTRIBUTES
-from loyalty_core.xml import concur
 
 SPEC = template.ROOT / "openapi.json"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -79,7 +80,7 @@ def test_concur_elements_are_those_of_the_codec(spec: dict[str, Any]) -> None:
     update = schema(spec, "LoyaltyMembershipUpdate")["properties"]["Membership"]
     assert update["maxItems"] == concur.MAX_MEMBERSHIPS
     body = spec["paths"]["/api/travelprofile/v1.0/loyalty"]["post"]["requestBody"]
-    assert set(body["content"]) == set(concur.CONTENT_TYPES)
+    assert set(body["content"]) == set(concur_api.CONTENT_TYPES)
 
 
 def test_the_local_front_serves_the_document() -> None:

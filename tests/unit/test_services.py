@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from loyalty_core.access import reaches
 from loyalty_core.auth import authenticate_user, hash_token, new_token
 from loyalty_core.errors import (
     ConcurrentChange,
@@ -23,8 +24,8 @@ from loyalty_core.models import (
     User,
     VendorType,
 )
-from loyalty_core.repository.memory import InMemoryRepository
 from loyalty_core.services import memberships as svc
+from tests.memory_repository import InMemoryRepository
 
 HILTON = Provider(id="hh", name="Hilton Honors", vendor_type=VendorType.HOTEL, vendor_code="HH")
 QANTAS = Provider(id="qf", name="Qantas", vendor_type=VendorType.AIR, vendor_code="QF")
@@ -99,8 +100,8 @@ def test_arranger_reaches_assigned_and_self_only() -> None:
     arranger = Principal(
         company="acme", employee_id="arr", role=Role.ARRANGER, arranges=frozenset({"098765"})
     )
-    assert arranger.reaches("098765") and arranger.reaches("arr")
-    assert not arranger.reaches("112233")
+    assert reaches(arranger, "098765") and reaches(arranger, "arr")
+    assert not reaches(arranger, "112233")
 
 
 def test_if_match_rules(repo: InMemoryRepository) -> None:

@@ -1,4 +1,10 @@
-"""Credentials: random tokens, stored only as SHA-256 hashes, compared in constant time."""
+"""Credentials: random tokens, stored only as SHA-256 hashes, compared in constant time.
+
+Two kinds of caller: a company's user (the JSON:API and hotel interfaces'
+`X-USER-USERNAME` + `X-USER-TOKEN`), and a Concur partner application acting for
+one user (`Authorization: OAuth {token}`). What each caller may then touch is
+`loyalty_core.access`.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,14 @@ import hmac
 import secrets
 from datetime import UTC, datetime
 
-from loyalty_core.errors import Unauthenticated
-from loyalty_core.models import Principal
-from loyalty_core.repository import Repository
+from loyalty_core.errors import AccessDenied, Unauthenticated
+from loyalty_core.models import ApplicationKind, Principal
+from loyalty_core.repository import AccessToken, Repository
 
 _NO_MATCH = "0" * 64
 MAX_USERNAME = 254  # an email address; longer names never reach the store
 _FAILED = "Missing or invalid credentials"
+_SCHEMES = ("oauth", "bearer")
 
 
 def new_token() -> str:
@@ -55,3 +62,29 @@ def authenticate_user(
     return Principal(
         company=user.company, employee_id=user.employee_id, role=user.role, arranges=user.arranges
     )
+
+
+def authenticate_application(
+    repo: Repository, authorization: str | None, now: datetime | None = None
+) -> AccessToken:
+    """The application and user behind `Authorization: OAuth {token}` (or Bearer).
+
+    Unauthenticated (401) for a missing, unknown or expired token; AccessDenied (403)
+    for a supplier that has not completed the review process.
+    """
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() not in _SCHEMES or not token.strip():
+        raise Unauthenticated("An Authorization header 'OAuth {access token}' is required")
+    presented = hash_token(token.strip())
+    found = repo.get_access_token(presented)
+    if found is None or not hmac.compare_digest(found.token_hash, presented):
+        raise Unauthenticated("The access token is not valid")
+    if not _live(found.expires_at, now or datetime.now(UTC)):
+        raise Unauthenticated("The access token has expired")
+    app = found.application
+    if app.kind is ApplicationKind.SUPPLIER and not app.certified:
+        raise AccessDenied(
+            f"Application {app.id} has not completed the review process; "
+            "only certified suppliers may post loyalty updates"
+        )
+    return found

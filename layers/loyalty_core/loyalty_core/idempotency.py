@@ -5,13 +5,13 @@ records in the idempotency table; it is imported only when a request carries a k
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from loyalty_core.errors import Conflict, MalformedRequest, Problem, StorageUnavailable
+from loyalty_core.settings import dynamodb_client, get_settings
 
 KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
@@ -31,11 +31,8 @@ Outcome = dict[str, Any]  # {"status": int, "headers": {...}, "body": str}
 def _persistence() -> Any:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    from loyalty_core.settings import dynamodb_client
-
     return DynamoDBPersistenceLayer(
-        table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME", "loyalty-idempotency"),
-        boto3_client=dynamodb_client(),
+        table_name=get_settings().idempotency_table_name, boto3_client=dynamodb_client()
     )
 
 
@@ -79,7 +76,7 @@ def once(
     config = IdempotencyConfig(
         event_key_jmespath="[scope, caller, key]",
         payload_validation_jmespath="body",
-        expires_after_seconds=int(os.environ.get("IDEMPOTENCY_EXPIRES_AFTER_SECONDS", "86400")),
+        expires_after_seconds=get_settings().idempotency_expires_after_seconds,
         raise_on_no_idempotency_key=True,
     )
     if lambda_context is not None:

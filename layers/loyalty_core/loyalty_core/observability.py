@@ -10,7 +10,6 @@ logs a token, a password or a whole card or account number: `mask` keeps the las
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -18,8 +17,10 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from loyalty_core.settings import get_settings
+
 logger = Logger()
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "LoyaltyMemberships"))
+metrics = Metrics()  # its namespace is set from the settings by `instrument`
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -29,10 +30,6 @@ def mask(secret: str | None, keep: int = 4) -> str:
     if not secret:
         return ""
     return "*" * max(4, len(secret) - keep) + secret[-keep:] if len(secret) > keep else "****"
-
-
-def tracing_enabled() -> bool:
-    return os.environ.get("POWERTOOLS_TRACE_DISABLED", "true").lower() in ("false", "0")
 
 
 def count(name: str, value: int = 1) -> None:
@@ -60,6 +57,9 @@ def identify(company: str, partner: str) -> None:
 def instrument(interface: str) -> Callable[[Handler], Handler]:
     """The Lambda entry point's decorators: logging context, metrics, optional tracing."""
 
+    settings = get_settings()
+    metrics.namespace = settings.metrics_namespace
+
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         def with_interface(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -72,7 +72,7 @@ def instrument(interface: str) -> Callable[[Handler], Handler]:
         wrapped = logger.inject_lambda_context(
             correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
         )(wrapped)
-        if tracing_enabled():  # the X-Ray SDK is imported only when tracing is on
+        if settings.tracing:  # the X-Ray SDK is imported only when tracing is on
             from aws_lambda_powertools import Tracer
 
             wrapped = Tracer().capture_lambda_handler(wrapped)

@@ -1,7 +1,9 @@
-"""Constrained types, declared once and used by every interface.
+"""The text and identifier rules, declared once and used by every interface.
 
-Each type carries a plain-language rule, so an error reads the same whether it
-came from a JSON:API attribute, a Concur element or a stored item.
+Each constrained type carries a plain-language rule, so an error reads the same
+whether it came from a JSON:API attribute, a Concur element or a stored item.
+`problems_from` turns a pydantic ValidationError into the domain's Problems, for
+every codec to name in its own terms.
 """
 
 from __future__ import annotations
@@ -11,9 +13,16 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+
+from loyalty_core.errors import Problem
 
 MAX_SAFE_INTEGER = 2**53 - 1
+# Account numbers and employee ids share one shape: 1-50 of A-Za-z0-9_.
+IDENTIFIER = re.compile(r"[A-Za-z0-9_]{1,50}")
+IDENTIFIER_RULE = "1-50 characters of letters A-Z, digits and _"
+# Server-assigned ids are UUIDs; anything else cannot name a record (nor reach a key).
+RECORD_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 def _text_rule(pattern: str, min_len: int, max_len: int, describe: str) -> Callable[[str], str]:
@@ -52,7 +61,10 @@ def _text(pattern: str, min_len: int, max_len: int, describe: str) -> Any:
     ]
 
 
-AccountNumber = _text(r"[A-Za-z0-9_]+", 1, 50, "1-50 characters of letters A-Z, digits and _")
+_PRINTABLE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*"
+
+AccountNumber = _text(IDENTIFIER.pattern, 1, 50, IDENTIFIER_RULE)
+EmployeeId = _text(IDENTIFIER.pattern, 1, 50, IDENTIFIER_RULE)
 MembershipName = _text(
     r"[\w .'\-]*[^\W_][\w .'\-]*",
     1,
@@ -61,9 +73,8 @@ MembershipName = _text(
 )
 Level = _text(r"[\w ]*", 0, 50, "0-50 characters of letters, digits, _ and space")
 Program = _text(r"(?=.*\S)[^\x00-\x1f\x7f]+", 1, 50, "1-50 printable characters")
-ShortText = _text(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*", 0, 50, "at most 50 printable characters")
-LongText = _text(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*", 0, 500, "at most 500 printable characters")
-EmployeeId = _text(r"[A-Za-z0-9_]+", 1, 50, "1-50 characters of letters A-Z, digits and _")
+ShortText = _text(_PRINTABLE, 0, 50, "at most 50 printable characters")
+LongText = _text(_PRINTABLE, 0, 500, "at most 500 printable characters")
 CompanyId = _text(r"[a-z0-9][a-z0-9-]*", 1, 40, "1-40 characters of a-z, digits and -")
 VendorCode = _text(r"[A-Z0-9$]{2}", 2, 2, "2 characters of A-Z and digits")
 Count = Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER, strict=True)]
@@ -80,10 +91,26 @@ Email = Annotated[str, BeforeValidator(_strict_str), AfterValidator(_email)]
 
 
 def is_employee_id(value: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z0-9_]{1,50}", value))
+    return bool(IDENTIFIER.fullmatch(value))
 
 
 def is_record_id(value: str) -> bool:
-    """Server-assigned ids are UUIDs; anything else cannot name a record (and must not
-    reach DynamoDB, whose keys are limited in size)."""
-    return bool(re.fullmatch(r"[A-Za-z0-9-]{1,64}", value))
+    return bool(RECORD_ID.fullmatch(value))
+
+
+def problems_from(err: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[Problem]:
+    """One Problem per field pydantic refused, its location the field's path (under
+    `prefix`), its detail a predicate ("must be ...", "is required")."""
+    problems = []
+    for detail in err.errors(include_url=False):
+        kind = detail["type"]
+        if kind == "value_error":
+            message = str(detail["ctx"]["error"])
+        elif kind == "missing":
+            message = "is required"
+        elif kind == "extra_forbidden":
+            message = "is not a known member here"
+        else:
+            message = detail["msg"].replace("Input should be", "must be", 1)
+        problems.append(Problem(message, prefix + tuple(detail["loc"])))
+    return problems

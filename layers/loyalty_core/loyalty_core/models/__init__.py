@@ -5,6 +5,7 @@ from loyalty_core.models.membership import (
     Membership,
     MembershipChanges,
     MembershipDraft,
+    ProgramUpdate,
 )
 from loyalty_core.models.party import (
     Application,
@@ -14,10 +15,9 @@ from loyalty_core.models.party import (
     Role,
     User,
 )
-from loyalty_core.models.provider import CATEGORY_BY_VENDOR_TYPE, Provider, VendorType
+from loyalty_core.models.provider import Provider, VendorType
 
 __all__ = [
-    "CATEGORY_BY_VENDOR_TYPE",
     "MEMBERSHIP_ATTRIBUTES",
     "Application",
     "ApplicationKind",
@@ -26,6 +26,7 @@ __all__ = [
     "MembershipChanges",
     "MembershipDraft",
     "Principal",
+    "ProgramUpdate",
     "Provider",
     "Role",
     "User",

@@ -1,4 +1,6 @@
-"""LoyaltyCards as the hotel enrichment sees them: present, planned, left out."""
+"""Hotel LoyaltyCards as the enrichment sees them, free of any XML: what a hotel request
+asks (its places, their travellers and the cards they already carry), and what the
+enrichment answers (the cards to add to each place, and every membership left out)."""
 
 from __future__ import annotations
 
@@ -16,21 +18,13 @@ class ExistingCard:
 
 @dataclass(frozen=True)
 class Card:
-    """A LoyaltyCard to add, with the schema's attributes only (no response-only ones)."""
+    """A LoyaltyCard to add, with the schema's request attributes only."""
 
     key: str
     supplier_code: str
     card_number: str
     supplier_type: str
     membership_id: str
-
-    def attributes(self) -> dict[str, str]:
-        return {
-            "Key": self.key,
-            "SupplierCode": self.supplier_code,
-            "CardNumber": self.card_number,
-            "SupplierType": self.supplier_type,
-        }
 
 
 @dataclass(frozen=True)
@@ -42,5 +36,65 @@ class LeftOut:
 
 @dataclass
 class Plan:
+    """One traveller's cards at one place."""
+
     add: list[Card] = field(default_factory=list)
     left_out: list[LeftOut] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Traveller:
+    """Whose cards a place takes: the user with one of `emails`, or, with no email, the
+    traveller the caller names by `employee_id`."""
+
+    label: str
+    emails: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CardPlace:
+    """One place in a hotel request that can take cards, for one traveller."""
+
+    label: str
+    traveller: Traveller
+    existing: tuple[ExistingCard, ...] = ()
+    problem: str | None = None  # why no card can go here
+
+
+@dataclass(frozen=True)
+class CardRequest:
+    """What the enrichment needs to know of a hotel request."""
+
+    kind: str
+    providers: tuple[str, ...]  # the provider codes the document names
+    chains: frozenset[str]  # the hotel chains it names
+    places: tuple[CardPlace, ...]
+    takes_cards: bool = True  # False: the request kind has no place for cards at all
+
+
+@dataclass(frozen=True)
+class Added:
+    place: str
+    employee_id: str
+    card: Card
+
+
+@dataclass(frozen=True)
+class NotAdded:
+    place: str
+    reason: str
+    detail: str
+    employee_id: str | None = None
+    membership_id: str | None = None
+    traveller: str | None = None
+
+
+@dataclass
+class Enrichment:
+    """The cards for each place of the request (in its order), and the report."""
+
+    provider: str
+    kind: str
+    cards: list[list[Card]] = field(default_factory=list)
+    added: list[Added] = field(default_factory=list)
+    left_out: list[NotAdded] = field(default_factory=list)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from loyalty_core.errors import Problem
 from loyalty_core.validators import (
     AccountNumber,
     CompanyId,
@@ -67,3 +69,20 @@ class Membership(MembershipDraft):
 
     def is_expired(self, today: date) -> bool:
         return self.expires_on is not None and self.expires_on < today
+
+
+@dataclass(frozen=True)
+class ProgramUpdate:
+    """One program's values as a partner application sends them to be upserted (a Concur
+    `Membership`): its position in the request (from 1), the program (`UniqueID`), the
+    vendor as sent (a TMC names it; a supplier's own is used instead) and the values."""
+
+    position: int
+    program: str
+    vendor_code: str | None
+    vendor_type: str | None
+    changes: MembershipChanges
+
+    def problem(self, field: str, detail: str) -> Problem:
+        """A problem with one of its fields, located as (position, program, field)."""
+        return Problem(detail, (self.position, self.program, field))

@@ -53,7 +53,8 @@ class Application(BaseModel):
 
 
 class Principal(BaseModel):
-    """The authenticated caller of the JSON:API or hotel interface."""
+    """The authenticated caller of the JSON:API or hotel interface (whom it may reach:
+    `loyalty_core.access`)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -61,9 +62,3 @@ class Principal(BaseModel):
     employee_id: str
     role: Role
     arranges: frozenset[str] = frozenset()
-
-    def reaches(self, employee_id: str) -> bool:
-        """Whose memberships this caller may read and write (always within its company)."""
-        if self.role is Role.ADMIN or employee_id == self.employee_id:
-            return True
-        return self.role is Role.ARRANGER and employee_id in self.arranges

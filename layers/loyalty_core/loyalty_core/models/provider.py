@@ -1,4 +1,12 @@
-"""The provider catalog: loyalty programs and their vendors."""
+"""The provider catalog: loyalty programs and their vendors, and the one home of the three
+interfaces' vendor vocabularies (they map one to one):
+
+| catalog `VendorType` | Concur `VendorType` | Locomote `category` | Travelport `SupplierType` |
+| --- | --- | --- | --- |
+| air | A | airline | Air |
+| hotel | H | hotel | Hotel |
+| car | C | car | Vehicle |
+"""
 
 from __future__ import annotations
 
@@ -14,13 +22,31 @@ class VendorType(StrEnum):
     HOTEL = "hotel"
     CAR = "car"
 
+    @property
+    def concur(self) -> str:
+        return CONCUR_LETTER[self]
 
-# The three vocabularies map one to one: Concur A/H/C, catalog, Locomote category.
-CATEGORY_BY_VENDOR_TYPE = {
-    VendorType.AIR: "airline",
-    VendorType.HOTEL: "hotel",
-    VendorType.CAR: "car",
-}
+    @property
+    def category(self) -> str:
+        return CATEGORY[self]
+
+    @property
+    def supplier_type(self) -> str:
+        return SUPPLIER_TYPE[self]
+
+    @classmethod
+    def from_concur(cls, letter: str) -> VendorType | None:
+        """A, C or H (Concur's VendorType); None for anything else."""
+        return next((t for t, lt in CONCUR_LETTER.items() if lt == letter), None)
+
+    @classmethod
+    def from_category(cls, category: str) -> VendorType | None:
+        return next((t for t, c in CATEGORY.items() if c == category), None)
+
+
+CONCUR_LETTER = {VendorType.AIR: "A", VendorType.HOTEL: "H", VendorType.CAR: "C"}
+CATEGORY = {VendorType.AIR: "airline", VendorType.HOTEL: "hotel", VendorType.CAR: "car"}
+SUPPLIER_TYPE = {VendorType.AIR: "Air", VendorType.HOTEL: "Hotel", VendorType.CAR: "Vehicle"}
 
 
 class Provider(BaseModel):
@@ -33,4 +59,4 @@ class Provider(BaseModel):
 
     @property
     def category(self) -> str:
-        return CATEGORY_BY_VENDOR_TYPE[self.vendor_type]
+        return self.vendor_type.category

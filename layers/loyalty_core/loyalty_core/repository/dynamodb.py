@@ -5,16 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from loyalty_core.errors import ConcurrentChange, StorageUnavailable
-from loyalty_core.models import Application, Membership, Provider, User
+from loyalty_core.models import Membership, Provider
 from loyalty_core.repository import AccessToken, Login, UserMemberships
+from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
-from loyalty_core.repository.items import Item, from_item, model_item
+from loyalty_core.repository.items import Item
 
 # Errors that mean "try again later", never "your request was wrong".
 _TRANSIENT = {
@@ -46,23 +46,6 @@ def translate_errors() -> Iterator[None]:
         raise
     except BotoCoreError as err:  # connection errors, timeouts
         raise StorageUnavailable("The membership store could not be reached") from err
-
-
-def parse_user(fields: dict[str, Any]) -> User:
-    return User.model_validate({f: fields[f] for f in User.model_fields if f in fields})
-
-
-def _login(item: Item) -> Login:
-    fields = from_item(item)
-    tokens: dict[str, dict[str, Any]] = fields.get("tokens", {})
-    return Login(
-        user=parse_user(fields),
-        token_hashes={tid: t["hash"] for tid, t in tokens.items()},
-        token_expiry={
-            tid: datetime.fromisoformat(t["expires_at"]) if t.get("expires_at") else None
-            for tid, t in tokens.items()
-        },
-    )
 
 
 class DynamoRepository:
@@ -111,7 +94,7 @@ class DynamoRepository:
 
     def get_login(self, email: str) -> Login | None:
         item = self._get(k.login_key(email))
-        return None if item is None else _login(item)
+        return None if item is None else i.parse_login(item)
 
     def get_logins(self, emails: Sequence[str]) -> dict[str, Login]:
         """BatchGetItem, 100 keys a request (DynamoDB's limit); one request for a booking."""
@@ -124,48 +107,23 @@ class DynamoRepository:
                 while pending:
                     page = self.client.batch_get_item(RequestItems=pending)
                     for item in page.get("Responses", {}).get(self.table, []):
-                        login = _login(item)
+                        login = i.parse_login(item)
                         found[login.user.email] = login
                     pending = page.get("UnprocessedKeys") or {}
         return found
 
     def get_access_token(self, token_hash: str) -> AccessToken | None:
         item = self._get(k.access_token_key(token_hash))
-        if item is None:
-            return None
-        fields = from_item(item)
-        expires = fields.get("expires_at")
-        return AccessToken(
-            token_id=fields["token_id"],
-            token_hash=fields["token_hash"],
-            application=Application.model_validate(fields["application"]),
-            company=fields["company"],
-            employee_id=fields["employee_id"],
-            expires_at=datetime.fromisoformat(expires) if expires else None,
-        )
+        return None if item is None else i.parse_access_token(item)
 
     def get_user_memberships(self, company: str, employee_id: str) -> UserMemberships | None:
-        user: User | None = None
-        revision = 0
-        memberships: list[Membership] = []
-        for item in self._query(k.user_pk(company, employee_id)):
-            sk = item["sk"]["S"]
-            fields = from_item(item)
-            if sk == k.PROFILE:
-                user = parse_user(fields)
-                revision = int(fields.get("revision", 0))
-            elif sk.startswith(k.MEMBERSHIP_PREFIX):
-                memberships.append(Membership.model_validate(fields))
-        if user is None:
-            return None
-        memberships.sort(key=lambda m: (m.created_at, m.id))
-        return UserMemberships(user=user, revision=revision, memberships=tuple(memberships))
+        return i.parse_user_memberships(self._query(k.user_pk(company, employee_id)))
 
     def get_membership(
         self, company: str, employee_id: str, membership_id: str
     ) -> Membership | None:
         item = self._get(k.membership_key(company, employee_id, membership_id))
-        return Membership.model_validate(from_item(item)) if item else None
+        return i.parse_membership(item) if item else None
 
     def providers(self) -> Sequence[Provider]:
         return tuple(self._provider_map().values())
@@ -178,7 +136,7 @@ class DynamoRepository:
         now = self._clock()
         if self._catalog is None or now - self._catalog_read_at > self._catalog_ttl:
             items = self._query(k.PROVIDER_PARTITION, k.PROVIDER_PREFIX)
-            providers = [Provider.model_validate(from_item(i)) for i in items]
+            providers = [i.parse_provider(item) for item in items]
             self._catalog = {p.id: p for p in sorted(providers, key=lambda p: p.name)}
             self._catalog_read_at = now
         return self._catalog
@@ -209,8 +167,7 @@ class DynamoRepository:
             }
         ]
         for m in put:
-            key = k.membership_key(m.company, m.employee_id, m.id)
-            actions.append({"Put": {"TableName": self.table, "Item": model_item(m, key)}})
+            actions.append({"Put": {"TableName": self.table, "Item": i.membership_item(m)}})
         for m in delete:
             key = k.membership_key(m.company, m.employee_id, m.id)
             actions.append({"Delete": {"TableName": self.table, "Key": key}})

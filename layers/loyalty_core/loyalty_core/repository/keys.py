@@ -52,12 +52,16 @@ def provider_key(provider_id: str) -> dict[str, dict[str, str]]:
     return Key(PROVIDER_PARTITION, PROVIDER_PREFIX + provider_id)
 
 
+def application_pk(app_id: str) -> str:
+    return f"APP#{app_id}"
+
+
 def application_key(app_id: str) -> dict[str, dict[str, str]]:
-    return Key(f"APP#{app_id}", "APP")
+    return Key(application_pk(app_id), "APP")
 
 
 def application_token_key(app_id: str, token_hash: str) -> dict[str, dict[str, str]]:
-    return Key(f"APP#{app_id}", TOKEN_PREFIX + token_hash)
+    return Key(application_pk(app_id), TOKEN_PREFIX + token_hash)
 
 
 def access_token_key(token_hash: str) -> dict[str, dict[str, str]]:

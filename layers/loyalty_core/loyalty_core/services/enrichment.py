@@ -1,10 +1,13 @@
-"""Which loyalty cards a hotel request gets: pure rules, from memberships to cards.
+"""Hotel LoyaltyCard enrichment: which cards a hotel request gets, and for whom.
 
-The Universal API's rules (seed 003 and the v52 schema): at most four cards per
-traveller; Hotel and Air programs only (no car cross-accrual for hotels); one
-Hotel and one Air program per traveller; only the requested chain's hotel card
-when the request names chains; CardNumber at most 36 characters; SupplierCode
-exactly two characters, else `$$` (1G, 1V) or `XX` (1P, which refuses `$$`).
+The Universal API's rules (seed 003 and the v52 schema), as pure functions: at
+most four cards per traveller; Hotel and Air programs only (no car cross-accrual
+for hotels); one Hotel and one Air program per traveller; only the requested
+chain's hotel card when the request names chains; CardNumber at most 36
+characters; SupplierCode exactly two characters, else `$$` (1G, 1V) or `XX` (1P,
+which refuses `$$`). Then the use case: choose the GDS, find each place's
+traveller within the caller's reach, and plan their cards. Reading and writing
+the XML is the hotel interface's (`interfaces/hotel/uapi.py`).
 """
 
 from __future__ import annotations
@@ -13,13 +16,27 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
-from loyalty_core.models import Membership, Provider, VendorType
-from loyalty_core.models.cards import Card, ExistingCard, LeftOut, Plan
+from loyalty_core.access import reaches_user
+from loyalty_core.errors import InvalidInput, MalformedRequest, Problem
+from loyalty_core.models import Membership, Principal, Provider, VendorType
+from loyalty_core.models.cards import (
+    Added,
+    Card,
+    CardPlace,
+    CardRequest,
+    Enrichment,
+    ExistingCard,
+    LeftOut,
+    NotAdded,
+    Plan,
+)
+from loyalty_core.repository import Login, Repository
+from loyalty_core.services.memberships import list_memberships
 
 CARD_LIMIT = 4
 MAX_CARD_NUMBER = 36
 PROVIDERS = ("1G", "1V", "1P")
-SUPPLIER_TYPE = {VendorType.HOTEL: "Hotel", VendorType.AIR: "Air"}
+CARD_TYPES = (VendorType.HOTEL, VendorType.AIR)  # never VendorType.CAR on a hotel request
 PREFERENCE = ("Hotel", "Air")  # which card wins a place when the limit is near
 
 
@@ -53,7 +70,7 @@ def plan_cards(
         provider = providers.get(m.provider_id)
         if provider is None:
             leave(m, "unknown_provider", "its provider is no longer in the catalog")
-        elif provider.vendor_type not in SUPPLIER_TYPE:
+        elif provider.vendor_type not in CARD_TYPES:
             leave(m, "vehicle_program", "car programs are not cross-accrued on hotel requests")
         elif m.is_expired(today):
             leave(m, "expired", f"the membership expired on {m.expires_on}")
@@ -68,7 +85,7 @@ def plan_cards(
         elif (supplier_code(provider, gds), m.account_number) in present:
             leave(m, "already_present", "the request already carries this card")
         else:
-            candidates[SUPPLIER_TYPE[provider.vendor_type]].append((m, provider))
+            candidates[provider.vendor_type.supplier_type].append((m, provider))
 
     room = limit - len(existing)
     for kind in PREFERENCE:
@@ -89,3 +106,123 @@ def plan_cards(
                 )
                 room -= 1
     return plan
+
+
+# -- the use case ---------------------------------------------------------------------
+
+
+def choose_provider(named: tuple[str, ...], asked: str | None) -> str:
+    """`?provider=` else the document's ProviderCode or single PermittedProviders code."""
+    codes = {p.upper() for p in named}
+    if asked:
+        asked = asked.upper()
+        if asked not in PROVIDERS:
+            raise MalformedRequest(
+                f"provider must be one of {', '.join(PROVIDERS)}",
+                [Problem("must be 1G, 1V or 1P", ("provider",), kind="parameter")],
+            )
+        if codes - {asked}:
+            raise MalformedRequest(
+                f"provider={asked} disagrees with the document's {', '.join(sorted(codes))}"
+            )
+        return asked
+    if len(codes) > 1:
+        raise MalformedRequest(f"The document names several providers: {', '.join(sorted(codes))}")
+    if not codes:
+        raise MalformedRequest(
+            "No provider: send ?provider=1G, 1V or 1P, or a ProviderCode or a single "
+            "PermittedProviders/Provider in the request",
+            [
+                Problem(
+                    "is required when the document names no provider",
+                    ("provider",),
+                    kind="parameter",
+                )
+            ],
+        )
+    (only,) = codes
+    if only not in PROVIDERS:
+        raise MalformedRequest(f"The document's provider {only} is not 1G, 1V or 1P")
+    return only
+
+
+def _traveller(
+    repo: Repository,
+    principal: Principal,
+    place: CardPlace,
+    employee_id: str | None,
+    logins: dict[str, Login],
+    known: dict[str, tuple[Membership, ...]],
+) -> tuple[str, tuple[Membership, ...]] | None:
+    """(employee id, memberships) of a place's traveller, or None if not matched.
+
+    `known` remembers each traveller's memberships: one Query per traveller, however
+    many places (BookingTravelers, HotelAdds) name them.
+    """
+
+    def memberships(who: str) -> tuple[str, tuple[Membership, ...]]:
+        if who not in known:
+            known[who] = list_memberships(repo, principal, who)
+        return who, known[who]
+
+    if place.traveller.emails:
+        for email in place.traveller.emails:
+            login = logins.get(email)
+            if login is not None and reaches_user(principal, login.user):
+                return memberships(login.user.employee_id)
+        return None
+    if not employee_id:
+        raise InvalidInput(
+            "employee_id is required: the request names no traveller by email",
+            [Problem("is required for this request", ("employee_id",), kind="parameter")],
+        )
+    return memberships(employee_id)
+
+
+def enrich(
+    repo: Repository,
+    principal: Principal,
+    request: CardRequest,
+    today: date,
+    provider: str | None = None,
+    employee_id: str | None = None,
+) -> Enrichment:
+    """The cards for every place of `request`, for travellers within the caller's reach."""
+    gds = choose_provider(request.providers, provider)
+    result = Enrichment(gds, request.kind)
+    emails = [e for place in request.places for e in place.traveller.emails if len(e) <= 254]
+    logins = repo.get_logins(emails) if emails else {}
+    catalog = {p.id: p for p in repo.providers()}
+    known: dict[str, tuple[Membership, ...]] = {}
+    for place in request.places:
+        cards: list[Card] = []
+        result.cards.append(cards)
+        if place.problem:
+            result.left_out.append(
+                NotAdded(place.label, "no_place", place.problem, traveller=place.traveller.label)
+            )
+            continue
+        found = _traveller(repo, principal, place, employee_id, logins, known)
+        if found is None:
+            result.left_out.append(
+                NotAdded(
+                    place.label,
+                    "traveller_not_found",
+                    "no user of your company within your reach has this email",
+                    traveller=place.traveller.label,
+                )
+            )
+            continue
+        who, held = found
+        plan = plan_cards(held, catalog, gds, today, request.chains, place.existing)
+        cards.extend(plan.add)
+        result.added.extend(Added(place.label, who, card) for card in plan.add)
+        result.left_out.extend(
+            NotAdded(place.label, left.reason, left.detail, who, left.membership_id)
+            for left in plan.left_out
+        )
+    if not request.takes_cards:
+        result.left_out.append(
+            NotAdded(request.kind, "no_place", f"{request.kind} takes no LoyaltyCard")
+        )
+    return result

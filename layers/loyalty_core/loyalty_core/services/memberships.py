@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from loyalty_core.access import require_reach, user_not_found
 from loyalty_core.errors import (
     ConcurrentChange,
     Duplicate,
@@ -17,7 +18,7 @@ from loyalty_core.errors import (
 )
 from loyalty_core.models import Membership, MembershipChanges, MembershipDraft, Principal
 from loyalty_core.repository import Repository, UserMemberships
-from loyalty_core.validators import is_employee_id, is_record_id
+from loyalty_core.validators import is_record_id
 
 T = TypeVar("T")
 WRITE_ATTEMPTS = 3
@@ -35,29 +36,19 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _user_not_found(employee_id: str) -> NotFound:
-    return NotFound(f"No user {employee_id!r} within your reach")
-
-
 def _membership_not_found(membership_id: str) -> NotFound:
     return NotFound(f"No loyalty membership {membership_id!r} for this user")
-
-
-def _check_reach(principal: Principal, employee_id: str) -> None:
-    # Out of reach and non-existent look the same: 404, never 403.
-    if not is_employee_id(employee_id) or not principal.reaches(employee_id):
-        raise _user_not_found(employee_id)
 
 
 def _snapshot(repo: Repository, company: str, employee_id: str) -> UserMemberships:
     snapshot = repo.get_user_memberships(company, employee_id)
     if snapshot is None:
-        raise _user_not_found(employee_id)
+        raise user_not_found(employee_id)
     return snapshot
 
 
 def _load(repo: Repository, principal: Principal, employee_id: str) -> UserMemberships:
-    _check_reach(principal, employee_id)
+    require_reach(principal, employee_id)
     return _snapshot(repo, principal.company, employee_id)
 
 
@@ -144,7 +135,7 @@ def list_memberships(
 def get_membership(
     repo: Repository, principal: Principal, employee_id: str, membership_id: str
 ) -> Membership:
-    _check_reach(principal, employee_id)
+    require_reach(principal, employee_id)
     found = (
         repo.get_membership(principal.company, employee_id, membership_id)
         if is_record_id(membership_id)
@@ -165,7 +156,7 @@ def create_membership(
         created = new_membership(draft, principal.company, employee_id)
         return Change(put=[created]), created
 
-    _check_reach(principal, employee_id)
+    require_reach(principal, employee_id)
     return write_with_retry(repo, principal.company, employee_id, decide)
 
 
@@ -215,7 +206,7 @@ def update_membership(
         refuse_duplicate(snapshot, updated.provider_id, updated.account_number, updated.id)
         return Change(put=[updated]), updated
 
-    _check_reach(principal, employee_id)
+    require_reach(principal, employee_id)
     return write_with_retry(repo, principal.company, employee_id, decide)
 
 
@@ -233,5 +224,5 @@ def delete_membership(
         check_if_match(current, if_match)
         return Change(delete=[current]), None
 
-    _check_reach(principal, employee_id)
+    require_reach(principal, employee_id)
     write_with_retry(repo, principal.company, employee_id, decide)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from loyalty_core.errors import MalformedRequest, NotFound, Problem
-from loyalty_core.models import CATEGORY_BY_VENDOR_TYPE, Provider
+from loyalty_core.models.provider import CATEGORY, Provider
 from loyalty_core.repository import Repository
 
 FILTERS = ("category", "code")
@@ -14,7 +14,7 @@ FILTERS = ("category", "code")
 def list_providers(
     repo: Repository, category: str | None = None, code: str | None = None
 ) -> Sequence[Provider]:
-    categories = set(CATEGORY_BY_VENDOR_TYPE.values())
+    categories = set(CATEGORY.values())
     if category is not None and category.lower() not in categories:
         raise MalformedRequest(
             f"filter[category] must be one of {', '.join(sorted(categories))}",

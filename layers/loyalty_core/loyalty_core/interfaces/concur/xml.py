@@ -1,21 +1,21 @@
-"""The Concur Travel Profile loyalty codec: LoyaltyMembershipUpdate in,
-LoyaltyMembershipResponse out, and the one table of Concur's HTTP statuses."""
+"""The Concur Travel Profile loyalty codec: LoyaltyMembershipUpdate in (as the domain's
+ProgramUpdates), LoyaltyMembershipResponse out, and the one table of Concur's HTTP
+statuses. A problem's location is (Membership position, UniqueID, field or element)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
 from pydantic import ValidationError
 
 from loyalty_core import errors as e
-from loyalty_core.models import MembershipChanges
-from loyalty_core.xml.parser import local_name, parse
+from loyalty_core.interfaces.xml import local_name, parse
+from loyalty_core.models import MembershipChanges, ProgramUpdate
+from loyalty_core.validators import problems_from
 
 MAX_MEMBERSHIPS = 50
-CONTENT_TYPES = {"application/xml": {"charset"}, "text/xml": {"charset"}}
 # Concur element -> membership field. VendorCode/VendorType name the program instead.
 ELEMENTS = {
     "AccountNo": "account_number",
@@ -27,32 +27,22 @@ ELEMENTS = {
     "PointsUntilNextStatus": "points_until_next_status",
     "SegmentsUntilNextStatus": "segments_until_next_status",
 }
-FIELD_ELEMENTS = {field: element for element, field in ELEMENTS.items()} | {"program": "UniqueID"}
+FIELD_ELEMENTS = {field: element for element, field in ELEMENTS.items()} | {
+    "program": "UniqueID",
+    "vendor_code": "VendorCode",
+    "vendor_type": "VendorType",
+}
 NUMBERS = {"PointTotal", "SegmentTotal", "PointsUntilNextStatus", "SegmentsUntilNextStatus"}
 VENDOR = ("VendorCode", "VendorType")
 
 
-@dataclass(frozen=True)
-class ConcurMembership:
-    """One <Membership> of an update, as sent: its place, its program and its values."""
-
-    position: int
-    unique_id: str
-    vendor_code: str | None
-    vendor_type: str | None
-    changes: MembershipChanges
-
-    def problem(self, element: str, detail: str) -> e.Problem:
-        return e.Problem(detail, ("Membership", self.position, self.unique_id, element))
-
-
 def _problem(position: int, unique_id: str, element: str, detail: str) -> e.Problem:
-    return e.Problem(detail, ("Membership", position, unique_id, element))
+    return e.Problem(detail, (position, unique_id, element))
 
 
 def _read_membership(
     position: int, element: etree._Element, problems: list[e.Problem]
-) -> ConcurMembership | None:
+) -> ProgramUpdate | None:
     before = len(problems)
     values: dict[str, Any] = {}
     unique_id = element.get("UniqueID")
@@ -100,23 +90,16 @@ def _read_membership(
     try:
         changes = MembershipChanges.model_validate(values)
     except ValidationError as err:
-        for detail in err.errors(include_url=False):
-            field = str(detail["loc"][0])
-            message = (
-                str(detail["ctx"]["error"])
-                if detail["type"] == "value_error"
-                else (detail["msg"].replace("Input should be", "must be", 1))
-            )
-            problems.append(_problem(position, unique_id, FIELD_ELEMENTS[field], message))
+        problems.extend(problems_from(err, (position, unique_id)))
         return None
     if len(problems) > before:
         return None
-    return ConcurMembership(
+    return ProgramUpdate(
         position, unique_id, vendor.get("VendorCode"), vendor.get("VendorType"), changes
     )
 
 
-def read_update(data: bytes) -> list[ConcurMembership]:
+def read_update(data: bytes) -> list[ProgramUpdate]:
     """Every Membership of a LoyaltyMembershipUpdate; every problem at once, or none applied."""
     root = parse(data)
     if local_name(root) != "LoyaltyMembershipUpdate":
@@ -165,8 +148,9 @@ def describe(error: e.DomainError) -> str:
     """ErrorDescription: the error, then each problem naming its Membership and element."""
     parts = []
     for problem in error.problems:
-        if problem.location[:1] == ("Membership",):
-            _, position, unique_id, element = problem.location
+        if len(problem.location) == 3:
+            position, unique_id, name = problem.location
+            element = FIELD_ELEMENTS.get(str(name), name)
             parts.append(
                 f'Membership {position} (UniqueID "{unique_id}"): {element} {problem.detail}'
             )

@@ -1,8 +1,9 @@
-"""Small HTTP helpers shared by the interfaces: headers, media types, public URLs."""
+"""HTTP shared by the interfaces: headers, media types and content negotiation, the one
+reader of request bodies (base64 and size limit), public URLs, error headers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,21 +59,61 @@ def require_media_type(content_type: str | None, accepted: Mapping[str, set[str]
     return kind
 
 
-def body_text(body: str | None, is_base64: bool, max_bytes: int) -> str:
-    """The request body as text, refusing anything over `max_bytes` (413)."""
-    raw: bytes
-    if body is None:
-        return ""
-    if is_base64:
-        import base64
-
-        raw = base64.b64decode(body)
-    else:
-        raw = body.encode("utf-8")
-    if len(raw) > max_bytes:
-        raise PayloadTooLarge(f"The body is {len(raw)} bytes; the limit is {max_bytes}")
+def _quality(params: Mapping[str, str]) -> float:
     try:
-        return raw.decode("utf-8")
+        q = float(params.get("q", "1"))
+    except ValueError:
+        return 0.0
+    return q if 0.0 <= q <= 1.0 else 0.0
+
+
+def negotiate(accept: str | None, offered: Sequence[str]) -> str:
+    """The offered media type that `Accept` prefers, by q-value (the most specific range
+    that matches a type gives its q); ties, `*/*`, no Accept, or nothing acceptable: the
+    first offered, the server's default."""
+    if not accept or not accept.strip():
+        return offered[0]
+    ranges = [media_type(part) for part in accept.split(",") if part.strip()]
+
+    def quality(candidate: str) -> float:
+        main = candidate.split("/")[0]
+        specificity, q = -1, 0.0
+        for kind, params in ranges:
+            rank = {candidate: 2, f"{main}/*": 1, "*/*": 0}.get(kind, -1)
+            if rank > specificity:
+                specificity, q = rank, _quality(params)
+        return q
+
+    scores = [quality(candidate) for candidate in offered]
+    top = max(scores)
+    return offered[scores.index(top)] if top > 0 else offered[0]
+
+
+def read_body(event: Mapping[str, Any], max_bytes: int) -> bytes:
+    """A proxy event's body as bytes: base64 decoded (and checked) when API Gateway encoded
+    it, refused over `max_bytes` (413)."""
+    raw = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        import base64
+        import binascii
+
+        if len(raw) > (max_bytes + 2) // 3 * 4 + 4:
+            raise PayloadTooLarge(f"The body is over the limit of {max_bytes} bytes")
+        try:
+            data = base64.b64decode(raw, validate=True)
+        except binascii.Error:
+            raise MalformedRequest("The body is not valid base64") from None
+    else:
+        data = raw.encode("utf-8", "surrogatepass")
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"The body is {len(data)} bytes; the limit is {max_bytes}")
+    return data
+
+
+def utf8(data: bytes) -> str:
+    """A body as text, refusing bytes that are not UTF-8 (400)."""
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedRequest("The body is not valid UTF-8") from None
 
@@ -105,24 +146,3 @@ def error_headers(error: DomainError) -> dict[str, str]:
     if isinstance(error, MethodNotAllowed):
         headers["Allow"] = ", ".join(error.allowed)
     return headers
-
-
-def xml_body(
-    event: Mapping[str, Any], accepted: Mapping[str, set[str]], max_bytes: int = 1024 * 1024
-) -> bytes:
-    """A request's raw XML body, once its media type (415) and size (413) are acceptable."""
-    require_media_type(header(event.get("headers"), "Content-Type"), accepted)
-    raw = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        import base64
-        import binascii
-
-        try:
-            data = base64.b64decode(raw, validate=True)
-        except binascii.Error:
-            raise MalformedRequest("The body is not valid base64") from None
-    else:
-        data = raw.encode("utf-8")
-    if len(data) > max_bytes:
-        raise PayloadTooLarge(f"The body is {len(data)} bytes; the limit is {max_bytes}")
-    return data

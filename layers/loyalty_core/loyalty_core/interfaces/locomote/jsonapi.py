@@ -1,8 +1,8 @@
-"""The Locomote JSON:API interface: documents in, documents out, errors in its format.
+"""The Locomote JSON:API codec: documents in, documents out, errors in its format.
 
-Everything JSON:API-specific lives here so the handlers stay wiring: reading
-and checking request documents, paging, rendering resources and the one table
-that maps domain errors to statuses and Locomote's error codes.
+Reading and checking request documents, paging (the page size limit is here),
+rendering resources, and the one table that maps domain errors to statuses and
+Locomote's error codes. The HTTP edge (auth, bodies, responses) is `api.py`.
 """
 
 from __future__ import annotations
@@ -17,13 +17,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from loyalty_core import errors as e
-from loyalty_core.http import (
-    PublicUrl,
-    body_text,
-    error_headers,
-    media_type,
-    require_media_type,
-)
+from loyalty_core.interfaces.http import PublicUrl, error_headers, media_type, utf8
 from loyalty_core.models import (
     MEMBERSHIP_ATTRIBUTES,
     Membership,
@@ -31,11 +25,11 @@ from loyalty_core.models import (
     MembershipDraft,
     Provider,
 )
+from loyalty_core.validators import problems_from
 
 MEDIA_TYPE = "application/vnd.api+json"
 # JSON:API allows only ext and profile on its media type; the seed sends plain JSON.
 ACCEPTED_BODY_TYPES = {MEDIA_TYPE: {"ext", "profile"}, "application/json": {"charset"}}
-MAX_BODY_BYTES = 64 * 1024
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 MEMBERSHIPS = "loyalty_memberships"
@@ -109,22 +103,6 @@ def error_document(error: e.DomainError) -> tuple[int, dict[str, Any], dict[str,
     return status, document(errors=items), error_headers(error)
 
 
-def problems_from(err: ValidationError, prefix: tuple[str, ...] = ()) -> list[e.Problem]:
-    problems = []
-    for detail in err.errors(include_url=False):
-        kind = detail["type"]
-        if kind == "value_error":
-            message = str(detail["ctx"]["error"])
-        elif kind == "missing":
-            message = "is required"
-        elif kind == "extra_forbidden":
-            message = "is not a known member here"
-        else:
-            message = detail["msg"].replace("Input should be", "must be", 1)
-        problems.append(e.Problem(message, prefix + tuple(detail["loc"])))
-    return problems
-
-
 # -- request documents ----------------------------------------------------------
 
 
@@ -167,10 +145,9 @@ def check_accept(accept: str | None) -> None:
         )
 
 
-def read_resource(body: str | None, content_type: str | None, is_base64: bool = False) -> _Resource:
-    """The primary resource of a request document, or 415/413/400 with a clear reason."""
-    require_media_type(content_type, ACCEPTED_BODY_TYPES)
-    text = body_text(body, is_base64, MAX_BODY_BYTES)
+def read_resource(body: bytes) -> _Resource:
+    """The primary resource of a request document, or 400 with a clear reason."""
+    text = utf8(body)
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as err:
@@ -262,32 +239,29 @@ def _attributes(
         return MembershipChanges()
 
 
-def membership_draft(resource: _Resource, employee_id: str) -> MembershipDraft:
-    """A POST's document as a draft; every broken field is reported at once (422)."""
-    _check_resource(resource, None)
-    _check_user(resource, employee_id)
-    problems: list[e.Problem] = []
-    provider_id = _provider_id(resource, True, problems)
-    changes = _attributes(resource, True, problems)
-    if problems:
-        raise e.InvalidInput("The membership is not valid", _unique(problems))
-    return MembershipDraft.model_validate(
-        {**changes.model_dump(exclude_unset=True), "provider_id": provider_id}
-    )
-
-
 def membership_changes(
-    resource: _Resource, employee_id: str, membership_id: str
+    resource: _Resource, employee_id: str, membership_id: str | None
 ) -> tuple[MembershipChanges, str | None]:
-    """A PATCH's document: the attributes sent, and the new provider if one is named."""
+    """A POST's document (`membership_id` None) or a PATCH's: the attributes sent and the
+    provider named. A POST must carry Locomote's mandatory fields and a provider. Every
+    broken field is reported at once (422)."""
+    creating = membership_id is None
     _check_resource(resource, membership_id)
     _check_user(resource, employee_id)
     problems: list[e.Problem] = []
-    provider_id = _provider_id(resource, False, problems)
-    changes = _attributes(resource, False, problems)
+    provider_id = _provider_id(resource, creating, problems)
+    changes = _attributes(resource, creating, problems)
     if problems:
-        raise e.InvalidInput("The changes are not valid", _unique(problems))
+        raise e.InvalidInput("The membership is not valid", _unique(problems))
     return changes, provider_id
+
+
+def membership_draft(resource: _Resource, employee_id: str) -> MembershipDraft:
+    """A POST's document as a new membership's draft."""
+    changes, provider_id = membership_changes(resource, employee_id, None)
+    return MembershipDraft.model_validate(
+        {**changes.model_dump(exclude_unset=True), "provider_id": provider_id}
+    )
 
 
 def _unique(problems: list[e.Problem]) -> list[e.Problem]:

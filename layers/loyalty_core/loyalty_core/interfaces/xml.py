@@ -1,9 +1,10 @@
-"""The one hardened XML parser of the layer.
+"""The one hardened XML parser of the layer, for the Concur and hotel interfaces.
 
-No DTD (a DOCTYPE is refused outright), no entity expansion, no network, a size
-limit before parsing and a depth limit after. lxml >= 6.1 already refuses
-external entities, network access and entity amplification; refusing any
-DOCTYPE also shuts out billion laughs and quadratic blowup before they start.
+No DTD (a DOCTYPE is refused outright), no entity expansion, no network, and a
+depth limit after parsing (the body's size is limited before, by `http.read_body`).
+lxml >= 6.1 already refuses external entities, network access and entity
+amplification; refusing any DOCTYPE also shuts out billion laughs and quadratic
+blowup before they start.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any
 
 from lxml import etree
 
-from loyalty_core.errors import MalformedRequest, PayloadTooLarge
+from loyalty_core.errors import MalformedRequest
 
-MAX_BYTES = 1024 * 1024
+MAX_BYTES = 1024 * 1024  # the XML interfaces' body limit
 MAX_DEPTH = 64
 
 _PARSER = etree.XMLParser(
@@ -45,10 +46,8 @@ def _depth(root: etree._Element) -> int:
     return deepest
 
 
-def parse(data: bytes, max_bytes: int = MAX_BYTES) -> etree._Element:
-    """The document's root element, or PayloadTooLarge / XmlRejected with a clear reason."""
-    if len(data) > max_bytes:
-        raise PayloadTooLarge(f"The body is {len(data)} bytes; the limit is {max_bytes}")
+def parse(data: bytes) -> etree._Element:
+    """The document's root element, or XmlRejected with a clear reason."""
     if not data.strip():
         raise XmlRejected("The body is empty; an XML document is required")
     head = data[:4096].lower()

@@ -1,5 +1,5 @@
-"""Travelport Universal API hotel requests: where LoyaltyCard elements may go, and writing
-them there. Works on any schema version: elements are found by local name, and cards are
+"""The Travelport Universal API hotel request codec: read a request as the enrichment's
+CardRequest (its places, travellers and cards), and write LoyaltyCard elements there. Works on any schema version: elements are found by local name, and cards are
 written in the request's own common_vNN_0 namespace and prefix.
 
 Where cards go (v52 schema; the order inside each sequence matters):
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from loyalty_core.errors import InvalidInput, MalformedRequest
-from loyalty_core.models.cards import Card, ExistingCard
-from loyalty_core.xml.parser import local_name, parse
+from loyalty_core.interfaces.xml import local_name, parse
+from loyalty_core.models.cards import Card, CardPlace, CardRequest, ExistingCard, Traveller
 
 SOAP_ENVELOPE = "http://schemas.xmlsoap.org/soap/envelope/"
 COMMON = re.compile(r"^http://www\.travelport\.com/schema/common_v(\d+)_(\d+)$")
@@ -48,16 +48,8 @@ class NotAHotelRequest(InvalidInput):
 
 
 @dataclass
-class Traveller:
-    """Who a place's cards are for: a BookingTraveler's emails, or the caller's employee_id."""
-
-    label: str
-    emails: tuple[str, ...] = ()
-
-
-@dataclass
 class Place:
-    """One place where cards may go, for one traveller."""
+    """One place where cards may go, for one traveller, and where it is in the document."""
 
     label: str
     traveller: Traveller
@@ -66,6 +58,9 @@ class Place:
     problem: str | None = None  # why no card can go here
     create: tuple[etree._Element, str, str] | None = None  # (container, before, tag)
     booking_traveler_ref: str | None = None  # to set on the parent if cards are written
+
+    def card_place(self) -> CardPlace:
+        return CardPlace(self.label, self.traveller, tuple(self.existing), self.problem)
 
 
 @dataclass
@@ -78,6 +73,16 @@ class HotelRequest:
     chains: frozenset[str]
     places: list[Place]
     declaration: bytes  # the request's own <?xml ...?> (in UTF-8), or b""
+
+    def card_request(self) -> CardRequest:
+        """What the enrichment needs to know of this request."""
+        return CardRequest(
+            kind=self.kind,
+            providers=self.providers,
+            chains=self.chains,
+            places=tuple(place.card_place() for place in self.places),
+            takes_cards=self.kind != RULES,
+        )
 
     def serialize(self) -> bytes:
         """The document in UTF-8, keeping its own XML declaration when it had one."""
@@ -315,7 +320,9 @@ def write_cards(request: HotelRequest, place: Place, cards: Sequence[Card]) -> N
     index = _insert_index(place.parent)
     for card in cards:
         element = _new(place.parent, request.common_namespace, "LoyaltyCard")
-        for name, value in card.attributes().items():
-            element.set(name, value)
+        element.set("Key", card.key)
+        element.set("SupplierCode", card.supplier_code)
+        element.set("CardNumber", card.card_number)
+        element.set("SupplierType", card.supplier_type)
         _indent_like(place.parent, index, element)
         index += 1

@@ -1,0 +1,1 @@
+"""The SAP Concur Travel Profile loyalty update interface (XML)."""

@@ -1,0 +1,60 @@
+"""The Concur interface's HTTP edge: its resolver (every answer a
+LoyaltyMembershipResponse), its Authorization header, its media types and body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from loyalty_core.auth import authenticate_application
+from loyalty_core.errors import DomainError
+from loyalty_core.interfaces import resolver
+from loyalty_core.interfaces.concur import xml
+from loyalty_core.interfaces.http import error_headers, header, read_body, require_media_type
+from loyalty_core.interfaces.xml import MAX_BYTES
+from loyalty_core.models import ProgramUpdate
+from loyalty_core.observability import identify
+from loyalty_core.repository import AccessToken, Repository
+
+MEDIA_TYPE = "application/xml"
+CONTENT_TYPES = {"application/xml": {"charset"}, "text/xml": {"charset"}}
+
+
+def respond(status: int, body: bytes, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(
+        status_code=status, content_type=MEDIA_TYPE, body=body.decode("utf-8"), headers=headers
+    )
+
+
+def error_response(error: DomainError) -> Response[Any]:
+    status, body = xml.error_response(error)
+    return respond(status, body, error_headers(error))
+
+
+def crash_response() -> Response[Any]:
+    return respond(500, xml.response("ERROR", "The update failed unexpectedly; it was logged"))
+
+
+def make_app() -> APIGatewayRestResolver:
+    return resolver.make_app(
+        error_response, crash_response, refusal_metrics=("ConcurUpdatesRejected",)
+    )
+
+
+def caller(app: APIGatewayRestResolver, repo: Repository) -> AccessToken:
+    """The application and user behind `Authorization: OAuth {token}` (401, 403)."""
+    token = authenticate_application(repo, header(app.current_event.headers, "Authorization"))
+    identify(token.company, f"app:{token.application.id}")
+    return token
+
+
+def updates(app: APIGatewayRestResolver) -> list[ProgramUpdate]:
+    """The request's Memberships, once its media type (415), size (413) and XML are good."""
+    event = app.current_event
+    require_media_type(header(event.headers, "Content-Type"), CONTENT_TYPES)
+    return xml.read_update(read_body(event.raw_event, MAX_BYTES))
+
+
+def ok() -> Response[Any]:
+    return respond(200, xml.response("OK"))

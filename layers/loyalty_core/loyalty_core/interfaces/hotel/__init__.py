@@ -1,0 +1,1 @@
+"""The Travelport Universal API hotel LoyaltyCard enrichment interface (XML)."""

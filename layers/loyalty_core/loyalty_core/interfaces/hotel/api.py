@@ -1,0 +1,105 @@
+"""The hotel enrichment call's HTTP edge: a Universal API hotel request in, the same
+document out with its cards (or, when the caller prefers JSON, a report around it).
+Callers authenticate, and errors answer, as on the JSON:API routes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from loyalty_core.interfaces import resolver
+from loyalty_core.interfaces.hotel import uapi
+from loyalty_core.interfaces.http import (
+    header,
+    media_type,
+    negotiate,
+    read_body,
+    require_media_type,
+)
+from loyalty_core.interfaces.locomote.api import caller, crash_response, error_response
+from loyalty_core.interfaces.xml import MAX_BYTES
+from loyalty_core.models.cards import Enrichment
+from loyalty_core.observability import count, record
+
+__all__ = ["caller", "make_app", "query", "read_request", "render", "today"]
+
+CONTENT_TYPES = {"application/xml": {"charset"}, "text/xml": {"charset"}}
+JSON = "application/json"
+ANSWERS = ("application/xml", "text/xml", JSON)  # XML unless JSON is preferred
+
+
+def make_app() -> APIGatewayRestResolver:
+    return resolver.make_app(error_response, crash_response)
+
+
+def query(app: APIGatewayRestResolver, name: str) -> str | None:
+    return (app.current_event.query_string_parameters or {}).get(name)
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def read_request(app: APIGatewayRestResolver) -> uapi.HotelRequest:
+    """The hotel request, once its media type (415), size (413) and XML (400, 422) are good."""
+    event = app.current_event
+    require_media_type(header(event.headers, "Content-Type"), CONTENT_TYPES)
+    data = read_body(event.raw_event, MAX_BYTES)
+    return uapi.read_request(data, query(app, "booking_traveler_ref"))
+
+
+def report(result: Enrichment) -> dict[str, Any]:
+    """The machine-readable account of every card added and left out."""
+    added = [
+        {
+            "place": a.place,
+            "employee_id": a.employee_id,
+            "membership_id": a.card.membership_id,
+            "key": a.card.key,
+            "supplier_code": a.card.supplier_code,
+            "supplier_type": a.card.supplier_type,
+        }
+        for a in result.added
+    ]
+    left_out = [
+        {name: value for name, value in asdict(n).items() if value or name != "traveller"}
+        for n in result.left_out
+    ]
+    return {
+        "provider": result.provider,
+        "request": result.kind,
+        "added": added,
+        "left_out": left_out,
+    }
+
+
+def render(
+    app: APIGatewayRestResolver, request: uapi.HotelRequest, result: Enrichment
+) -> Response[Any]:
+    """Write the cards into the document; answer it as XML, or as JSON with the report."""
+    for place, cards in zip(request.places, result.cards, strict=True):
+        uapi.write_cards(request, place, cards)
+    document = request.serialize().decode("utf-8")
+    record(
+        "HotelRequestsEnriched",
+        request=result.kind,
+        provider=result.provider,
+        added=len(result.added),
+        left_out=len(result.left_out),
+    )
+    count("LoyaltyCardsAdded", len(result.added))
+    count("LoyaltyCardsLeftOut", len(result.left_out))
+    counts = {
+        "Loyalty-Cards-Added": str(len(result.added)),
+        "Loyalty-Cards-Left-Out": str(len(result.left_out)),
+    }
+    headers = app.current_event.headers
+    if negotiate(header(headers, "Accept"), ANSWERS) == JSON:
+        body = {"data": {"document": document, **report(result)}}
+        return Response(200, JSON, json.dumps(body), counts)
+    kind, _ = media_type(header(headers, "Content-Type"))
+    return Response(200, kind, document, counts)

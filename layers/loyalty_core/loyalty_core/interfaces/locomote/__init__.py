@@ -1,0 +1,1 @@
+"""The Locomote JSON:API interface: memberships and the provider catalog."""

@@ -1,0 +1,91 @@
+"""The wiring every interface shares, on Powertools' REST resolver.
+
+`make_app()` gives a resolver whose refusals, unknown routes and crashes all answer
+in the interface's own format (its renderers); `allow()` makes a path answer 405 to
+the methods it does not serve; `replayable()` honours an Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from loyalty_core.errors import DomainError, MethodNotAllowed, NotFound, StorageUnavailable
+from loyalty_core.idempotency import once
+from loyalty_core.interfaces.http import header
+from loyalty_core.observability import count, logger
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+ErrorRenderer = Callable[[DomainError], Response[Any]]
+CrashRenderer = Callable[[], Response[Any]]
+
+
+def make_app(
+    render_error: ErrorRenderer,
+    render_crash: CrashRenderer,
+    refusal_metrics: tuple[str, ...] = (),
+) -> APIGatewayRestResolver:
+    """A resolver that answers every refusal with `render_error`, unknown routes with a 404
+    in the same format, and crashes with `render_crash` (logged). Each refusal counts
+    `RequestsRefused` (4xx) or `RequestsFailed` (5xx), and `refusal_metrics`."""
+    app = APIGatewayRestResolver()
+
+    @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
+    def domain_error(error: DomainError) -> Response[Any]:
+        failed = isinstance(error, StorageUnavailable)
+        for metric in ("RequestsFailed" if failed else "RequestsRefused", *refusal_metrics):
+            count(metric)
+        log = logger.warning if failed else logger.info
+        log(
+            "Request refused",
+            error=type(error).__name__,
+            detail=error.detail,
+            cause=repr(error.__cause__) if error.__cause__ else None,
+        )
+        return render_error(error)
+
+    @app.not_found
+    def unknown_route(_: Exception) -> Response[Any]:
+        return render_error(NotFound("No such route"))
+
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+    def crash(error: Exception) -> Response[Any]:
+        count("RequestsFailed")
+        logger.exception("Unhandled error")
+        return render_crash()
+
+    return app
+
+
+def allow(app: APIGatewayRestResolver, path: str, methods: list[str]) -> None:
+    """Answer 405 with an Allow header to every other method on `path`."""
+    refused = [m for m in HTTP_METHODS if m not in methods]
+
+    @app.route(path, method=refused)
+    def not_allowed(**_: str) -> Response[str]:
+        raise MethodNotAllowed(methods)
+
+
+def replayable(
+    app: APIGatewayRestResolver, caller: str, run: Callable[[], Response[Any]]
+) -> Response[Any]:
+    """Run a POST once per `Idempotency-Key` (if the caller sent one): a replay answers
+    the first response again and writes nothing."""
+    event = app.current_event
+
+    def outcome() -> dict[str, Any]:
+        response = run()
+        return {"status": response.status_code, "headers": response.headers, "body": response.body}
+
+    result = once(
+        header(event.headers, "Idempotency-Key"),
+        scope=f"{event.http_method} {event.path}",
+        caller=caller,
+        body=event.body,
+        lambda_context=app.lambda_context,
+        run=outcome,
+    )
+    return Response(status_code=result["status"], headers=result["headers"], body=result["body"])

@@ -1,0 +1,111 @@
+"""Partner loyalty updates (Concur's): which program each update names, and the atomic
+upsert of a whole batch by (user, provider, program)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from loyalty_core.errors import AccessDenied, InvalidInput, Problem
+from loyalty_core.models import (
+    ApplicationKind,
+    Membership,
+    MembershipDraft,
+    ProgramUpdate,
+    Provider,
+    VendorType,
+)
+from loyalty_core.repository import AccessToken, Repository, UserMemberships
+from loyalty_core.services.memberships import (
+    Change,
+    apply_changes,
+    duplicate_of,
+    new_membership,
+    write_with_retry,
+)
+
+REFUSED = "The update is not valid; nothing was applied"
+
+
+def programs(repo: Repository, token: AccessToken, sent: Sequence[ProgramUpdate]) -> list[Provider]:
+    """The provider of each update: a supplier's own, or the one a TMC names by vendor code
+    and Concur vendor type (A, C or H)."""
+    app = token.application
+    catalog = {(p.vendor_type, p.vendor_code): p for p in repo.providers()}
+    if app.kind is ApplicationKind.SUPPLIER:
+        own = catalog.get((app.vendor_type, app.vendor_code or "")) if app.vendor_type else None
+        if own is None:
+            raise AccessDenied(f"Application {app.id}'s program is not in the provider catalog")
+        return [own for _ in sent]  # a supplier's own vendor, whatever the body says
+    problems: list[Problem] = []
+    found: list[Provider] = []
+    for update in sent:
+        vendor_type = VendorType.from_concur(update.vendor_type or "")
+        if not update.vendor_code:
+            problems.append(update.problem("vendor_code", "is required when a TMC sends it"))
+        if not update.vendor_type:
+            problems.append(update.problem("vendor_type", "is required when a TMC sends it"))
+        elif vendor_type is None:
+            problems.append(update.problem("vendor_type", "must be A (air), C (car) or H (hotel)"))
+        elif update.vendor_code:
+            provider = catalog.get((vendor_type, update.vendor_code.upper()))
+            if provider is None:
+                problems.append(
+                    update.problem(
+                        "vendor_code",
+                        f"{update.vendor_code} ({update.vendor_type}) is not a known program",
+                    )
+                )
+            else:
+                found.append(provider)
+    if problems:
+        raise InvalidInput(REFUSED, problems)
+    return found
+
+
+def apply_updates(
+    repo: Repository, token: AccessToken, sent: Sequence[ProgramUpdate]
+) -> list[Membership]:
+    """Upsert each update by (user, provider, program), all in one transaction."""
+    providers = programs(repo, token, sent)
+
+    def decide(snapshot: UserMemberships) -> tuple[Change, list[Membership]]:
+        held = list(snapshot.memberships)
+        written: list[Membership] = []
+        problems: list[Problem] = []
+        seen: set[tuple[str, str]] = set()
+        for update, provider in zip(sent, providers, strict=True):
+            if (provider.id, update.program) in seen:
+                problems.append(update.problem("program", "is sent twice for the same program"))
+                continue
+            seen.add((provider.id, update.program))
+            current = next(
+                (h for h in held if h.provider_id == provider.id and h.program == update.program),
+                None,
+            )
+            if current is not None:
+                result = apply_changes(current, update.changes)
+            elif update.changes.account_number is None:
+                problems.append(
+                    update.problem("account_number", "is required to add a new membership")
+                )
+                continue
+            else:
+                draft = MembershipDraft.model_validate(
+                    {**update.changes.model_dump(exclude_unset=True), "provider_id": provider.id}
+                )
+                result = new_membership(draft, token.company, token.employee_id)
+            view = UserMemberships(snapshot.user, snapshot.revision, tuple(held))
+            if duplicate_of(view, provider.id, result.account_number, result.id):
+                problems.append(
+                    update.problem(
+                        "account_number", "is already held under another program of this vendor"
+                    )
+                )
+                continue
+            held = [h for h in held if h.id != result.id] + [result]
+            written.append(result)
+        if problems:
+            raise InvalidInput(REFUSED, problems)
+        return Change(put=written), written
+
+    return write_with_retry(repo, token.company, token.employee_id, decide)

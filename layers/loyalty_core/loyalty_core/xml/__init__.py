@@ -1,1 +1,0 @@
-"""XML for the partner interfaces: one hardened parser, and a codec per protocol."""
