@@ -80,6 +80,22 @@ def cards(document: bytes) -> list[etree._Element]:
     return list(etree.fromstring(document).iter("{*}LoyaltyCard"))
 
 
+def without_cards(document: bytes) -> bytes:
+    """The canonical form (C14N) of `document` with its LoyaltyCards taken out again, the
+    whitespace of their insertion included."""
+    enriched = etree.fromstring(document)
+    for card in list(enriched.iter("{*}LoyaltyCard")):
+        previous = card.getprevious()
+        if previous is not None:
+            previous.tail = card.tail
+        card.getparent().remove(card)
+    return etree.tostring(enriched, method="c14n")
+
+
+def canonical(document: bytes) -> bytes:
+    return etree.tostring(etree.fromstring(document), method="c14n")
+
+
 def report(api: Api, body: str, **query: str) -> dict[str, Any]:
     response = enrich(api, body, accept="application/json", **query)
     assert response.status == 200, response.body
@@ -177,15 +193,8 @@ def test_nothing_else_in_the_document_changes(john: Api) -> None:
     body = fixture("reservation_v52.xml").encode()
     response = enrich(john, body, content_type="text/xml")
     assert response.headers["Content-Type"] == "text/xml"
-    enriched = etree.fromstring(response.body)
-    for card in list(enriched.iter("{*}LoyaltyCard")):
-        previous = card.getprevious()
-        if previous is not None:
-            previous.tail = card.tail  # undo the insertion, whitespace included
-        card.getparent().remove(card)
-    assert etree.tostring(enriched, method="c14n") == etree.tostring(
-        etree.fromstring(body), method="c14n"
-    )
+    assert cards(response.body)
+    assert without_cards(response.body) == canonical(body)
 
 
 def test_the_xml_declaration_is_kept_and_cards_are_indented_like_their_siblings(
@@ -218,6 +227,17 @@ def test_each_booking_traveler_gets_their_own_cards(john: Api) -> None:
     names = [etree.QName(c).localname for c in travellers[0]]
     assert names.index("LoyaltyCard") == names.index("Email") + 1
     assert_valid(response.body)
+
+
+def test_a_traveller_without_email_beside_others_is_not_found(john: Api) -> None:
+    body = fixture("reservation_v52.xml").replace(
+        '<com:Email EmailID="jane.doe@acme.example"/>', ""
+    )
+    data = report(john, body)
+    assert {a["employee_id"] for a in data["added"]} == {"098765"}
+    unmatched = [left for left in data["left_out"] if left["place"].startswith("BookingTraveler 2")]
+    assert [left["reason"] for left in unmatched] == ["traveller_not_found"]
+    assert "no_place" not in {left["reason"] for left in data["left_out"]}
 
 
 def test_a_traveller_of_another_company_is_never_matched(api: Api) -> None:
@@ -262,6 +282,40 @@ def test_provider_comes_from_the_query_or_the_document(john: Api) -> None:
     assert report(john, no_provider, employee_id="098765", provider="1P")["provider"] == "1P"
     assert enrich(john, body, employee_id="098765", provider="1P").status == 400  # disagree
     assert enrich(john, body, employee_id="098765", provider="2X").status == 400
+
+
+def test_an_aggregator_code_in_the_document_is_ignored(john: Api) -> None:
+    trm = fixture("search_v52.xml").replace(
+        '<com:Provider Code="1G"/>', '<com:Provider Code="TRM"/>'
+    )
+    assert report(john, trm, employee_id="098765", provider="1G")["provider"] == "1G"
+    refused = enrich(john, trm, employee_id="098765")
+    assert refused.status == 400
+    assert "names no single GDS" in refused.errors[0]["detail"]
+    assert "PermittedProviders TRM" in refused.errors[0]["detail"]
+
+
+def test_point_of_sale_names_the_provider_and_a_query_that_disagrees_is_refused(
+    john: Api,
+) -> None:
+    body = (
+        fixture("search_v52.xml")
+        .replace('<com:Provider Code="1G"/>', '<com:Provider Code="TRM"/>')
+        .replace(
+            "</hot:HotelStay>",
+            '</hot:HotelStay>\n  <com:PointOfSale ProviderCode="1V" PseudoCityCode="ZZ9"/>',
+        )
+    )
+    assert report(john, body, employee_id="098765")["provider"] == "1V"
+    refused = enrich(john, body, employee_id="098765", provider="1G")
+    assert refused.status == 400
+    assert refused.errors[0]["detail"] == (
+        "provider=1G disagrees with the document, which names 1V (PointOfSale)"
+    )
+    both = body.replace('<com:Provider Code="TRM"/>', '<com:Provider Code="1G"/>')
+    refused = enrich(john, both, employee_id="098765")
+    assert refused.status == 400
+    assert "1G (PermittedProviders) and 1V (PointOfSale)" in refused.errors[0]["detail"]
 
 
 def test_1p_never_gets_dollar_dollar(john: Api) -> None:
@@ -335,6 +389,34 @@ def test_every_card_left_out_is_reported_with_its_reason(john: Api) -> None:
     ]
     assert all(left["membership_id"] for left in data["left_out"])
     json.dumps(data)  # machine-readable
+
+
+@pytest.mark.parametrize(
+    ("content_type", "accept", "answer"),
+    [
+        ("application/xml", None, "application/xml"),
+        ("text/xml", "*/*", "text/xml"),
+        ("text/xml", "text/xml, application/json;q=0.5", "text/xml"),
+        ("application/xml", "application/json;q=0.5, application/xml", "application/xml"),
+        ("application/xml", "application/json", "application/json"),
+        ("application/xml", "application/xml;q=0.4, application/json;q=0.5", "application/json"),
+        ("application/xml", "application/json, application/xml", "application/xml"),
+        ("text/xml", "application/xml", "application/xml"),
+        ("application/xml", "text/xml;q=1, application/xml;q=0", "text/xml"),
+        ("application/xml", "application/json;q=0, */*", "application/xml"),
+    ],
+)
+def test_accept_is_read_with_its_q_values(
+    john: Api, content_type: str, accept: str | None, answer: str
+) -> None:
+    body = fixture("search_v52.xml")
+    response = enrich(john, body, accept=accept, content_type=content_type, employee_id="098765")
+    assert response.status == 200
+    assert response.headers["Content-Type"] == answer
+    if answer == "application/json":
+        assert cards(response.json["data"]["document"].encode())
+    else:
+        assert cards(response.body)
 
 
 def test_xml_answers_carry_the_counts_in_headers(john: Api) -> None:

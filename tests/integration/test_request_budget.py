@@ -8,6 +8,7 @@ import pytest
 from tests.conftest import Api, membership_document, patch_document
 
 PATH = "/api/users/098765/loyalty_memberships"
+QANTAS = "9c5b9246-2cce-11e8-87f9-0662bed6e7db"
 
 
 @pytest.fixture
@@ -135,3 +136,39 @@ def test_a_traveller_named_by_several_places_is_read_once(
     )
     assert response.status == 200
     assert dynamodb_calls == ["GetItem", "Query"]  # two HotelAdds, one traveller, one Query
+
+
+def test_a_hotel_request_looks_up_at_most_nine_travellers(
+    warm: Api, dynamodb_calls: list[str]
+) -> None:
+    """Twelve BookingTravelers, each a user of the company: auth, one BatchGetItem for the
+    first nine's logins, one Query for each of them; the last three are `traveller_limit`."""
+    from local.admin import Admin
+    from local.template import ROOT
+
+    admin = Admin()
+    for n in range(1, 13):
+        admin.create_user("acme", f"7000{n:02d}", f"Guest {n}", f"guest{n}@acme.example")
+    warm.create("700010", provider=QANTAS, account_number="QF10")
+    warm.create("700001", provider=QANTAS, account_number="QF01")
+    body = (ROOT / "tests/fixtures/uapi/reservation_v52.xml").read_text()
+    start, end = body.index("<com:BookingTraveler "), body.index("<hot:HotelRateDetail")
+    travellers = "".join(
+        f'<com:BookingTraveler Key="g{n}"><com:BookingTravelerName First="Guest" Last="{n}"/>'
+        f'<com:Email EmailID="guest{n}@acme.example"/></com:BookingTraveler>'
+        for n in range(1, 13)
+    )
+    body = body[:start] + travellers + body[end:]
+    dynamodb_calls.clear()
+    response = warm(
+        "POST",
+        "/api/hotel/loyalty_cards/enrich",
+        body=body,
+        headers={"Content-Type": "text/xml", "Accept": "application/json"},
+    )
+    assert response.status == 200, response.body
+    assert dynamodb_calls == ["GetItem", "BatchGetItem", *["Query"] * 9]
+    data = response.json["data"]
+    assert [a["employee_id"] for a in data["added"]] == ["700001"]  # not 700010: past the limit
+    limited = [left for left in data["left_out"] if left["reason"] == "traveller_limit"]
+    assert [left["place"].split()[1] for left in limited] == ["10", "11", "12"]

@@ -44,11 +44,13 @@ class Plan:
 
 @dataclass(frozen=True)
 class Traveller:
-    """Whose cards a place takes: the user with one of `emails`, or, with no email, the
-    traveller the caller names by `employee_id`."""
+    """Whose cards a place takes: a BookingTraveler of the request (matched to a user by
+    one of its `emails`), or, where the request names nobody, the traveller the caller
+    names by `employee_id`."""
 
     label: str
     emails: tuple[str, ...] = ()
+    booking_traveler: bool = False  # one of the request's BookingTravelers (one place each)
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,20 @@ class CardPlace:
 
 
 @dataclass(frozen=True)
+class NamedProviders:
+    """Provider codes one element of the request names, and which kind of element that is
+    (a short fixed label: `ProviderCode`, `PointOfSale`, `PermittedProviders`, ...)."""
+
+    where: str
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CardRequest:
     """What the enrichment needs to know of a hotel request."""
 
     kind: str
-    providers: tuple[str, ...]  # the provider codes the document names
+    providers: tuple[NamedProviders, ...]  # every provider code the document names, and where
     chains: frozenset[str]  # the hotel chains it names
     places: tuple[CardPlace, ...]
     takes_cards: bool = True  # False: the request kind has no place for cards at all

@@ -12,6 +12,7 @@ the XML is the hotel interface's (`interfaces/hotel/uapi.py`).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -27,15 +28,21 @@ from loyalty_core.models.cards import (
     Enrichment,
     ExistingCard,
     LeftOut,
+    NamedProviders,
     NotAdded,
     Plan,
+    Traveller,
 )
 from loyalty_core.repository import Login, Repository
 from loyalty_core.services.memberships import list_memberships
 
 CARD_LIMIT = 4
 MAX_CARD_NUMBER = 36
-PROVIDERS = ("1G", "1V", "1P")
+PROVIDERS = ("1G", "1V", "1P")  # the GDS codes; others (aggregators such as TRM) are ignored
+TRAVELLER_LIMIT = 9  # BookingTravelers looked up per request, matched or not (SPEC 3)
+LOGIN_BATCH = 100  # the keys of one BatchGetItem
+EMAILS_PER_TRAVELLER = LOGIN_BATCH // TRAVELLER_LIMIT  # so their logins are one BatchGetItem
+MAX_EMAIL = 254
 CARD_TYPES = (VendorType.HOTEL, VendorType.AIR)  # never VendorType.CAR on a hotel request
 PREFERENCE = ("Hotel", "Air")  # which card wins a place when the limit is near
 
@@ -111,39 +118,66 @@ def plan_cards(
 # -- the use case ---------------------------------------------------------------------
 
 
-def choose_provider(named: tuple[str, ...], asked: str | None) -> str:
-    """`?provider=` else the document's ProviderCode or single PermittedProviders code."""
-    codes = {p.upper() for p in named}
+def _code(code: str) -> str:
+    """A provider code as an answer may quote it: short codes only, never caller text."""
+    return code if re.fullmatch(r"[A-Za-z0-9]{1,5}", code) else "(not a provider code)"
+
+
+def choose_provider(named: Sequence[NamedProviders], asked: str | None) -> str:
+    """The GDS the request goes to: `?provider=`, else the one GDS code the document names
+    (its ProviderCode, PointOfSale/@ProviderCode, or a PermittedProviders list naming a
+    single GDS). Only 1G, 1V and 1P count; any other code (an aggregator such as TRM) is
+    ignored. None at all, two that disagree, or a `?provider=` that disagrees: 400, naming
+    what the document names (codes and fixed labels only)."""
+    found: dict[str, list[str]] = {}  # GDS code -> where the document names it
+    for source in named:
+        gds = {c.strip().upper() for c in source.codes} & set(PROVIDERS)
+        if len(gds) == 1:
+            places = found.setdefault(gds.pop(), [])
+            if source.where not in places:
+                places.append(source.where)
+
+    def listing(codes: Iterable[str]) -> str:
+        return " and ".join(f"{c} ({', '.join(found[c])})" for c in sorted(codes))
+
     if asked:
-        asked = asked.upper()
+        asked = asked.strip().upper()
         if asked not in PROVIDERS:
             raise MalformedRequest(
                 f"provider must be one of {', '.join(PROVIDERS)}",
                 [Problem("must be 1G, 1V or 1P", ("provider",), kind="parameter")],
             )
-        if codes - {asked}:
+        if set(found) - {asked}:
             raise MalformedRequest(
-                f"provider={asked} disagrees with the document's {', '.join(sorted(codes))}"
+                f"provider={asked} disagrees with the document, which names {listing(found)}"
             )
         return asked
-    if len(codes) > 1:
-        raise MalformedRequest(f"The document names several providers: {', '.join(sorted(codes))}")
-    if not codes:
+    if len(found) > 1:
         raise MalformedRequest(
-            "No provider: send ?provider=1G, 1V or 1P, or a ProviderCode or a single "
-            "PermittedProviders/Provider in the request",
-            [
-                Problem(
-                    "is required when the document names no provider",
-                    ("provider",),
-                    kind="parameter",
-                )
-            ],
+            f"The document names two GDS providers that disagree: {listing(found)}; "
+            "send one, or ?provider=1G, 1V or 1P matching it"
         )
-    (only,) = codes
-    if only not in PROVIDERS:
-        raise MalformedRequest(f"The document's provider {only} is not 1G, 1V or 1P")
+    if not found:
+        sources = (
+            f"{s.where} {', '.join(dict.fromkeys(_code(c.strip().upper()) for c in s.codes[:5]))}"
+            for s in named[:5]
+        )
+        seen = "; ".join(dict.fromkeys(sources))
+        message = (
+            "No provider: the document names no single GDS (1G, 1V or 1P)"
+            + (f" (it names {seen})" if seen else "")
+            + "; send ?provider=1G, 1V or 1P, or a ProviderCode, PointOfSale or "
+            "PermittedProviders naming one in the request"
+        )
+        raise MalformedRequest(message, [Problem(message, ("provider",), kind="parameter")])
+    (only,) = found
     return only
+
+
+def _emails(traveller: Traveller) -> tuple[str, ...]:
+    """The emails a BookingTraveler is looked up by: its first few, of a length an email
+    can have (nine travellers' fit one BatchGetItem)."""
+    return tuple(e for e in traveller.emails if len(e) <= MAX_EMAIL)[:EMAILS_PER_TRAVELLER]
 
 
 def _traveller(
@@ -153,11 +187,14 @@ def _traveller(
     employee_id: str | None,
     logins: dict[str, Login],
     known: dict[str, tuple[Membership, ...]],
-) -> tuple[str, tuple[Membership, ...]] | None:
-    """(employee id, memberships) of a place's traveller, or None if not matched.
+    alone: bool,
+) -> tuple[str, tuple[Membership, ...]] | str:
+    """(employee id, memberships) of a place's traveller, or why it is not found.
 
-    `known` remembers each traveller's memberships: one Query per traveller, however
-    many places (BookingTravelers, HotelAdds) name them.
+    A BookingTraveler is matched by its email to a user within the caller's reach; the
+    request's only BookingTraveler, without an email, and a place of a request that names
+    nobody, are the traveller the caller names by `employee_id`. `known` remembers each
+    traveller's memberships: one Query per traveller, however many places name them.
     """
 
     def memberships(who: str) -> tuple[str, tuple[Membership, ...]]:
@@ -165,12 +202,15 @@ def _traveller(
             known[who] = list_memberships(repo, principal, who)
         return who, known[who]
 
-    if place.traveller.emails:
-        for email in place.traveller.emails:
+    traveller = place.traveller
+    if traveller.booking_traveler and traveller.emails:
+        for email in _emails(traveller):
             login = logins.get(email)
             if login is not None and reaches_user(principal, login.user):
                 return memberships(login.user.employee_id)
-        return None
+        return "no user of your company within your reach has this email"
+    if traveller.booking_traveler and not alone:
+        return "this BookingTraveler has no Email to match it by, beside other travellers"
     if not employee_id:
         raise InvalidInput(
             "employee_id is required: the request names no traveller by email",
@@ -190,27 +230,38 @@ def enrich(
     """The cards for every place of `request`, for travellers within the caller's reach."""
     gds = choose_provider(request.providers, provider)
     result = Enrichment(gds, request.kind)
-    emails = [e for place in request.places for e in place.traveller.emails if len(e) <= 254]
+    booked = [p.traveller for p in request.places if p.traveller.booking_traveler]
+    emails = [e for traveller in booked[:TRAVELLER_LIMIT] for e in _emails(traveller)]
     logins = repo.get_logins(emails) if emails else {}
     catalog = {p.id: p for p in repo.providers()}
     known: dict[str, tuple[Membership, ...]] = {}
+    position = 0  # of the place's BookingTraveler, in document order
     for place in request.places:
         cards: list[Card] = []
         result.cards.append(cards)
+        if place.traveller.booking_traveler:
+            position += 1
+            if position > TRAVELLER_LIMIT:
+                result.left_out.append(
+                    NotAdded(
+                        place.label,
+                        "traveller_limit",
+                        f"at most {TRAVELLER_LIMIT} travellers are looked up per request",
+                        traveller=place.traveller.label,
+                    )
+                )
+                continue
         if place.problem:
             result.left_out.append(
                 NotAdded(place.label, "no_place", place.problem, traveller=place.traveller.label)
             )
             continue
-        found = _traveller(repo, principal, place, employee_id, logins, known)
-        if found is None:
+        found = _traveller(
+            repo, principal, place, employee_id, logins, known, alone=len(booked) == 1
+        )
+        if isinstance(found, str):
             result.left_out.append(
-                NotAdded(
-                    place.label,
-                    "traveller_not_found",
-                    "no user of your company within your reach has this email",
-                    traveller=place.traveller.label,
-                )
+                NotAdded(place.label, "traveller_not_found", found, traveller=place.traveller.label)
             )
             continue
         who, held = found

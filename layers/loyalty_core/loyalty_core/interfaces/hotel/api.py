@@ -29,7 +29,6 @@ __all__ = ["caller", "make_app", "query", "read_request", "render", "today"]
 
 CONTENT_TYPES = {"application/xml": {"charset"}, "text/xml": {"charset"}}
 JSON = "application/json"
-ANSWERS = ("application/xml", "text/xml", JSON)  # XML unless JSON is preferred
 
 
 def make_app() -> APIGatewayRestResolver:
@@ -98,8 +97,11 @@ def render(
         "Loyalty-Cards-Left-Out": str(len(result.left_out)),
     }
     headers = app.current_event.headers
-    if negotiate(header(headers, "Accept"), ANSWERS) == JSON:
+    # XML unless JSON is preferred; as the request's own XML type unless the other is.
+    sent, _ = media_type(header(headers, "Content-Type"))
+    answers = (sent, *(t for t in CONTENT_TYPES if t != sent), JSON)
+    answer = negotiate(header(headers, "Accept"), answers)
+    if answer == JSON:
         body = {"data": {"document": document, **report(result)}}
         return Response(200, JSON, json.dumps(body), counts)
-    kind, _ = media_type(header(headers, "Content-Type"))
-    return Response(200, kind, document, counts)
+    return Response(200, answer, document, counts)

@@ -6,7 +6,7 @@ Where cards go (v52 schema; the order inside each sequence matters):
 
 | request | place |
 | --- | --- |
-| HotelSearchAvailabilityReq, HotelSuperShopperReq | HotelSearchModifiers, after PermittedChains, ProhibitedChains, PermittedProviders |
+| HotelSearchAvailabilityReq, HotelSuperShopperReq | HotelSearchModifiers, after PermittedChains, ProhibitedChains, PermittedProviders (and PermittedAggregators, in the versions that have it) |
 | HotelDetailsReq | HotelDetailsModifiers, after PermittedProviders |
 | HotelCreateReservationReq | each BookingTraveler, after its Email elements |
 | UniversalRecordModifyReq | HotelAdd / HotelUpdate (a choice: LoyaltyCards only) |
@@ -22,20 +22,38 @@ from lxml import etree
 
 from loyalty_core.errors import InvalidInput, MalformedRequest
 from loyalty_core.interfaces.xml import local_name, parse
-from loyalty_core.models.cards import Card, CardPlace, CardRequest, ExistingCard, Traveller
+from loyalty_core.models.cards import (
+    Card,
+    CardPlace,
+    CardRequest,
+    ExistingCard,
+    NamedProviders,
+    Traveller,
+)
 
 SOAP_ENVELOPE = "http://schemas.xmlsoap.org/soap/envelope/"
 COMMON = re.compile(r"^http://www\.travelport\.com/schema/common_v(\d+)_(\d+)$")
-VERSIONED = re.compile(r"^http://www\.travelport\.com/schema/\w+?_v(\d+)_(\d+)$")
+SCHEMA = re.compile(r"^http://www\.travelport\.com/schema/([a-z]{1,20})_v(\d{1,4})_(\d{1,4})$")
 SEARCH = ("HotelSearchAvailabilityReq", "HotelSuperShopperReq")
 DETAILS = "HotelDetailsReq"
 RESERVATION = "HotelCreateReservationReq"
 MODIFY = "UniversalRecordModifyReq"
 RULES = "HotelRulesReq"
-KINDS = (*SEARCH, DETAILS, RESERVATION, MODIFY, RULES)
+# A request kind is its namespace and name (SPEC 6), in any schema version.
+KINDS = {"hotel": (*SEARCH, DETAILS, RULES), "universal": (RESERVATION, MODIFY)}
+RESERVATION_IN_HOTEL_BELOW = 26  # early versions declared HotelCreateReservationReq in hotel_vNN_0
+ACCEPTED = (
+    f"{', '.join(KINDS['hotel'])} in hotel_vNN_0; {' and '.join(KINDS['universal'])} in "
+    f"universal_vNN_0 ({RESERVATION} also in hotel_vNN_0 below v{RESERVATION_IN_HOTEL_BELOW})"
+)
 # Children that come before LoyaltyCard in each place's sequence.
 BEFORE_CARDS = {
-    "HotelSearchModifiers": {"PermittedChains", "ProhibitedChains", "PermittedProviders"},
+    "HotelSearchModifiers": {
+        "PermittedChains",
+        "ProhibitedChains",
+        "PermittedProviders",
+        "PermittedAggregators",  # in the versions that have it (not v52)
+    },
     "HotelDetailsModifiers": {"PermittedProviders"},
     "BookingTraveler": {"BookingTravelerName", "DeliveryInfo", "PhoneNumber", "Email"},
     "HotelAdd": set(),
@@ -69,7 +87,7 @@ class HotelRequest:
     request: etree._Element
     kind: str
     common_namespace: str
-    providers: tuple[str, ...]  # provider codes the document names
+    providers: tuple[NamedProviders, ...]  # provider codes the document names, and where
     chains: frozenset[str]
     places: list[Place]
     declaration: bytes  # the request's own <?xml ...?> (in UTF-8), or b""
@@ -101,31 +119,54 @@ def _existing(parent: etree._Element) -> list[ExistingCard]:
     ]
 
 
-def _common_namespace(root: etree._Element, request: etree._Element) -> str:
+def _kind(request: etree._Element) -> tuple[str, str]:
+    """The request's kind and its schema version (`52_0`), by namespace and name; 422 for
+    anything else, naming what was received (bounded) and what is accepted."""
+    name = local_name(request)
+    namespace = etree.QName(request).namespace or ""
+    schema = SCHEMA.match(namespace)
+    if schema is None:
+        where = "another namespace" if namespace else "no namespace"
+    else:
+        family, major, minor = schema.groups()
+        early = int(major) < RESERVATION_IN_HOTEL_BELOW
+        if name in KINDS.get(family, ()) or (family == "hotel" and name == RESERVATION and early):
+            return name, f"{major}_{minor}"
+        where = f"{family}_v{major}_{minor}"
+    raise NotAHotelRequest(f"Received {_short(name)} in {where}; this call enriches {ACCEPTED}")
+
+
+def _short(text: str, limit: int = 64) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _common_namespace(request: etree._Element, version: str) -> str:
     """The request's common_vNN_0 namespace, declared or implied by its own version."""
     for element in request.iter():
         for uri in (element.nsmap or {}).values():
             if uri and COMMON.match(uri):
                 return str(uri)
-    version = VERSIONED.match(etree.QName(request).namespace or "")
-    if version is None:
-        raise NotAHotelRequest(
-            "The request is not in a Travelport Universal API namespace "
-            "(http://www.travelport.com/schema/..._vNN_0)"
-        )
-    return f"http://www.travelport.com/schema/common_v{version.group(1)}_{version.group(2)}"
+    return f"http://www.travelport.com/schema/common_v{version}"
 
 
-def _provider_codes(request: etree._Element) -> tuple[str, ...]:
-    codes = []
-    for element in (request, *_children(request, "RecordIdentifier")):
-        if element.get("ProviderCode"):
-            codes.append(element.get("ProviderCode", ""))
+def _provider_codes(request: etree._Element) -> tuple[NamedProviders, ...]:
+    """Every provider code the request names where a provider is chosen: its own and its
+    RecordIdentifier's ProviderCode, PointOfSale/@ProviderCode, each PermittedProviders
+    list. Which of them count is the enrichment's rule (`choose_provider`)."""
+    named = []
+    for where, elements in (
+        ("ProviderCode", [request]),
+        ("RecordIdentifier", _children(request, "RecordIdentifier")),
+        ("PointOfSale", _children(request, "PointOfSale")),
+    ):
+        for element in elements:
+            if element.get("ProviderCode"):
+                named.append(NamedProviders(where, (element.get("ProviderCode", ""),)))
     for permitted in request.iter("{*}PermittedProviders"):
-        listed = [p.get("Code", "") for p in _children(permitted, "Provider")]
-        if len(listed) == 1:
-            codes.append(listed[0])
-    return tuple(dict.fromkeys(codes))
+        listed = tuple(p.get("Code", "") for p in _children(permitted, "Provider"))
+        if listed:
+            named.append(NamedProviders("PermittedProviders", listed))
+    return tuple(named)
 
 
 def _chains(request: etree._Element) -> frozenset[str]:
@@ -177,21 +218,16 @@ def _reservation_places(request: etree._Element) -> list[Place]:
         label = f"BookingTraveler {n}" + (f" ({name})" if name else "")
         if bt.get("Key"):
             label += f" Key={bt.get('Key')}"
-        if not emails and len(travellers) > 1:
-            places.append(
-                Place(
-                    label,
-                    Traveller(label),
-                    bt,
-                    _existing(bt),
-                    problem="no Email to match the traveller by",
-                )
+        places.append(Place(label, Traveller(label, emails, True), bt, _existing(bt)))
+    if not travellers:
+        places.append(
+            Place(
+                RESERVATION,
+                Traveller("the traveller named by employee_id"),
+                None,
+                problem=f"{RESERVATION} has no BookingTraveler to carry cards",
             )
-            continue
-        who = (
-            Traveller(label, emails) if emails else Traveller("the traveller named by employee_id")
         )
-        places.append(Place(label, who, bt, _existing(bt)))
     return places
 
 
@@ -240,11 +276,7 @@ def read_request(data: bytes, booking_traveler_ref: str | None = None) -> HotelR
         if len(payload) != 1:
             raise MalformedRequest("The SOAP Body must hold exactly one request")
         request = payload[0]
-    kind = local_name(request)
-    if kind not in KINDS:
-        raise NotAHotelRequest(
-            f"{kind} is not a hotel request this call enriches; send one of {', '.join(KINDS)}"
-        )
+    kind, version = _kind(request)
     places: list[Place]
     if kind in SEARCH:
         places = [_modifier_place(request, "HotelSearchModifiers", "HotelSearchModifiers")]
@@ -260,7 +292,7 @@ def read_request(data: bytes, booking_traveler_ref: str | None = None) -> HotelR
         root=root,
         request=request,
         kind=kind,
-        common_namespace=_common_namespace(root, request),
+        common_namespace=_common_namespace(request, version),
         providers=_provider_codes(request),
         chains=_chains(request),
         places=places,
