@@ -135,3 +135,24 @@ def test_a_traveller_named_by_several_places_is_read_once(
     )
     assert response.status == 200
     assert dynamodb_calls == ["GetItem", "Query"]  # two HotelAdds, one traveller, one Query
+
+
+def test_the_membership_limit_costs_no_request(warm: Api, dynamodb_calls: list[str]) -> None:
+    """The limit is checked on the snapshot the write reads anyway and held by the guard the
+    write sends anyway: up to the limit a write is still auth + one read + one transaction,
+    and a write refused at the limit is auth + that read, with nothing sent to write."""
+    from local.demo import give_memberships
+    from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER
+
+    give_memberships("098765", MAX_MEMBERSHIPS_PER_USER - 1)
+    dynamodb_calls.clear()
+    assert warm("POST", PATH, body=membership_document(account_number="LAST")).status == 201
+    assert dynamodb_calls == ["GetItem", "Query", "TransactWriteItems"]
+    dynamodb_calls.clear()
+    assert warm("POST", PATH, body=membership_document(account_number="OVER")).status == 422
+    assert dynamodb_calls == ["GetItem", "Query"]
+    first = warm("GET", PATH).json["data"][0]
+    dynamodb_calls.clear()
+    body = patch_document(first["id"], level="Silver")
+    assert warm("PATCH", f"{PATH}/{first['id']}", body=body).status == 200
+    assert dynamodb_calls == ["GetItem", "Query", "TransactWriteItems"]
