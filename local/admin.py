@@ -165,7 +165,7 @@ class Admin:
         counted = 0
         while True:
             page = self.client.query(**args)
-            counted += page["Count"]
+            counted += int(page["Count"])
             if "LastEvaluatedKey" not in page:
                 return counted
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
