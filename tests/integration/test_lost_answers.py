@@ -228,3 +228,15 @@ def test_another_writer_met_after_a_lost_answer_is_still_reported(
     )
     assert response.status == 412
     assert api("GET", item).json["data"]["attributes"]["level"] == "Other"
+
+
+def test_a_read_whose_answer_is_lost_is_503(
+    api: Api, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unanswered(**_: Any) -> Any:
+        raise lost()
+
+    monkeypatch.setattr(dynamodb, "query", unanswered)
+    response = api("GET", PATH)
+    assert (response.status, response.errors[0]["code"]) == (503, "service_unavailable")
+    assert response.headers["Retry-After"] == "1"
