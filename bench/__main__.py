@@ -1,11 +1,13 @@
-"""Benchmark (SPEC 9): prints three tables, asserts nothing.
+"""Benchmark (SPEC 9): prints four tables, asserts nothing.
 
 1. handler overhead per route, DynamoDB stubbed (median, p95 of warm invocations);
 2. DynamoDB requests per API call, against the embedded DynamoDB (moto);
 3. cold import of each handler module with its DynamoDB client, in fresh interpreters,
-   as a ratio to `import boto3` + one DynamoDB client.
+   as a ratio to `import boto3` + one DynamoDB client;
+4. what one call costs: DynamoDB units per route with 1, 10 and 100 memberships a user,
+   and an estimated price per million calls (`bench/cost.py`, `bench/prices.json`).
 
-    python -m bench [--iterations 300] [--cold-runs 9]
+    python -m bench [--iterations 300] [--cold-runs 9] [--cost-runs 30]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench import cost
 from bench.stub import StubDynamoDB
 from local import gateway
 from local.events import load_event
@@ -212,6 +215,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--iterations", type=int, default=300)
     parser.add_argument("--cold-runs", type=int, default=9)
+    parser.add_argument("--cost-runs", type=int, default=30)
     args = parser.parse_args()
     client, stub = environment()
 
@@ -238,6 +242,14 @@ def main() -> None:
         ms = cold(handler_import(str(route.code_uri)), args.cold_runs)
         print(f"   {route.function:32} {ms:8.1f} ms  {ms / base:.2f}")
     print("   aim: ratio <= 1.5")
+
+    print(f"\n4. What one call costs (units on the embedded DynamoDB; {args.cost_runs} warm calls)")
+
+    def stub_from() -> StubDynamoDB:  # the embedded DynamoDB's items as they are now
+        return StubDynamoDB(client.scan(TableName="bench")["Items"])
+
+    for line in cost.section(client, stub_from, membership_cases, call, args.cost_runs):
+        print(line)
 
 
 if __name__ == "__main__":

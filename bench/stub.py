@@ -42,7 +42,9 @@ class StubDynamoDB:
         }
         return {"Responses": found, "UnprocessedKeys": {}}
 
-    def transact_write_items(self, *, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:
+    def transact_write_items(
+        self, *, TransactItems: list[dict[str, Any]], **_: Any
+    ) -> dict[str, Any]:
         self.calls.append("TransactWriteItems")
         for action in TransactItems:
             if "Put" in action:
@@ -51,8 +53,9 @@ class StubDynamoDB:
             elif "Delete" in action:
                 key = action["Delete"]["Key"]
                 self.items.pop((key["pk"]["S"], key["sk"]["S"]), None)
-            elif "Update" in action:  # the user's revision
+            elif "Update" in action:  # the profile's guard: revision and count
                 key = action["Update"]["Key"]
                 item = self.items[(key["pk"]["S"], key["sk"]["S"])]
-                item["revision"] = action["Update"]["ExpressionAttributeValues"][":next"]
+                written = action["Update"]["ExpressionAttributeValues"]
+                item.update(revision=written[":next"], membership_count=written[":count"])
         return {}

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from local.dynamo import use_local_credentials
 from loyalty_core.auth import hash_token, new_token, token_id
 from loyalty_core.models import (
+    MAX_MEMBERSHIPS_PER_USER,
     Application,
     ApplicationKind,
     Company,
@@ -119,6 +120,55 @@ class Admin:
                 f"User {employee_id!r} or email {user.email!r} exists already"
             ) from None
         return user
+
+    def list_users(self, company: str) -> list[dict[str, Any]]:
+        """Every user of a company with how many memberships they hold (a Scan: admin only).
+        A profile written before counts were kept is counted from its memberships."""
+        self._require_company(company)
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "FilterExpression": "begins_with(pk, :users) AND sk = :profile",
+            "ExpressionAttributeValues": i.values(
+                {":users": k.user_pk(company, ""), ":profile": k.PROFILE}
+            ),
+            "ConsistentRead": True,
+        }
+        users = []
+        while True:
+            page = self.client.scan(**args)
+            for item in page.get("Items", []):
+                user = i.parse_user(item)
+                count = i.parse_membership_count(item)
+                users.append(
+                    {
+                        "employee_id": user.employee_id,
+                        "role": user.role.value,
+                        "email": user.email,
+                        "memberships": count if count is not None else self._count(user),
+                    }
+                )
+            if "LastEvaluatedKey" not in page:
+                return sorted(users, key=lambda u: u["employee_id"])
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _count(self, user: User) -> int:
+        """Count a user's memberships in their partition (a profile without a stored count)."""
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :sk)",
+            "ExpressionAttributeValues": i.values(
+                {":pk": k.user_pk(user.company, user.employee_id), ":sk": k.MEMBERSHIP_PREFIX}
+            ),
+            "Select": "COUNT",
+            "ConsistentRead": True,
+        }
+        counted = 0
+        while True:
+            page = self.client.query(**args)
+            counted += int(page["Count"])
+            if "LastEvaluatedKey" not in page:
+                return counted
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _save_user(self, user: User) -> None:
         """Rewrite a user's profile and login items, keeping tokens and revision."""
@@ -338,6 +388,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--email", required=True)
     p.add_argument("--role", choices=[r.value for r in Role], default="traveller")
 
+    p = sub.add_parser("list-users", help="list a company's users and their membership counts")
+    p.add_argument("company")
+
     for name, text in (
         ("assign", "let an arranger manage a traveller"),
         ("unassign", "take a traveller from an arranger"),
@@ -410,6 +463,13 @@ def _run(admin: Admin, a: argparse.Namespace) -> str:
         case "create-user":
             user = admin.create_user(a.company, a.employee_id, a.name, a.email, a.role)
             return f"user {user.company}/{user.employee_id} ({user.role.value}) created"
+        case "list-users":
+            rows = [
+                f"{u['employee_id']:16} {u['role']:10} "
+                f"{u['memberships']:>4}/{MAX_MEMBERSHIPS_PER_USER}  {u['email']}"
+                for u in admin.list_users(a.company)
+            ]
+            return "\n".join([f"{'employee_id':16} {'role':10} memberships  email", *rows])
         case "assign" | "unassign":
             change = admin.assign if a.command == "assign" else admin.unassign
             arranges = sorted(change(a.company, a.arranger, a.traveller).arranges)

@@ -92,6 +92,35 @@ def seed_memberships() -> None:
         create_membership(get_repository(), admin, "112233", draft)
 
 
+def give_memberships(employee_id: str, count: int, company: str = "acme") -> None:
+    """Give a user `count` more Hilton memberships (FILL0000, FILL0001, ...) through the
+    repository's own write, 99 a transaction (with the profile's guard: DynamoDB's 100)."""
+    from loyalty_core.models import MembershipDraft
+    from loyalty_core.services.memberships import new_membership
+    from loyalty_core.settings import get_repository
+
+    repo = get_repository()
+    start = 0
+    while start < count:
+        snapshot = repo.get_user_memberships(company, employee_id)
+        batch = [
+            new_membership(
+                MembershipDraft(
+                    provider_id=JANE_MEMBERSHIPS[0][0],
+                    account_number=f"FILL{snapshot.count + n:04d}",
+                    membership_name="Fill Member",
+                    expires_on="2030-12-31",
+                    level="Gold",
+                ),
+                company,
+                employee_id,
+            )
+            for n in range(min(99, count - start))
+        ]
+        repo.commit(snapshot, put=batch)
+        start += len(batch)
+
+
 def seed(admin: Admin) -> None:
     """Load the catalog and the demo companies, users, applications and tokens."""
     admin.load_catalog(extra=DEMO_PROVIDERS)

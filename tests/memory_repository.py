@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 
 from loyalty_core.errors import ConcurrentChange
-from loyalty_core.models import Membership, Provider, User
+from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER, Membership, Provider, User
 from loyalty_core.repository import AccessToken, Login, UserMemberships
 
 
@@ -65,10 +65,13 @@ class InMemoryRepository:
         delete: Sequence[Membership] = (),
     ) -> None:
         key = (snapshot.user.company, snapshot.user.employee_id)
+        count = snapshot.count_after(put, delete)
         with self._lock:
             user, revision = self.users[key]
             if revision != snapshot.revision:
                 raise ConcurrentChange("The user's memberships changed during the write")
+            if count > MAX_MEMBERSHIPS_PER_USER and count > snapshot.count:
+                raise ConcurrentChange("The write would pass the membership limit")
             self.users[key] = (user, revision + 1)
             held = self.memberships[key]
             for m in put:

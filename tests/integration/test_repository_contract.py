@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from loyalty_core.errors import ConcurrentChange
-from loyalty_core.models import Membership, Provider, User, VendorType
+from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER, Membership, Provider, User, VendorType
 from tests.memory_repository import InMemoryRepository
 
 JOHN = User(company="acme", employee_id="098765", name="John Smith", email="john@acme.example")
@@ -98,6 +98,21 @@ def test_delete(repo: Any) -> None:
     repo.commit(repo.get_user_memberships("acme", "098765"), put=[m])
     repo.commit(repo.get_user_memberships("acme", "098765"), delete=[m])
     assert repo.get_membership("acme", "098765", m.id) is None
+
+
+def test_the_store_refuses_a_write_past_the_limit(repo: Any) -> None:
+    now = datetime.now(UTC)
+    full = [
+        membership(n, now).model_copy(update={"id": f"00000000-0000-0000-0000-{n:012d}"})
+        for n in range(MAX_MEMBERSHIPS_PER_USER + 1)
+    ]
+    repo.commit(repo.get_user_memberships("acme", "098765"), put=full[:99])
+    repo.commit(repo.get_user_memberships("acme", "098765"), put=full[99:100])
+    at_limit = repo.get_user_memberships("acme", "098765")
+    with pytest.raises(ConcurrentChange):
+        repo.commit(at_limit, put=full[100:])
+    repo.commit(at_limit, put=[full[0].model_copy(update={"point_total": 7})])  # an update
+    assert repo.get_user_memberships("acme", "098765").count == MAX_MEMBERSHIPS_PER_USER
 
 
 def test_providers(repo: Any) -> None:

@@ -172,3 +172,24 @@ def test_a_hotel_request_looks_up_at_most_nine_travellers(
     assert [a["employee_id"] for a in data["added"]] == ["700001"]  # not 700010: past the limit
     limited = [left for left in data["left_out"] if left["reason"] == "traveller_limit"]
     assert [left["place"].split()[1] for left in limited] == ["10", "11", "12"]
+
+
+def test_the_membership_limit_costs_no_request(warm: Api, dynamodb_calls: list[str]) -> None:
+    """The limit is checked on the snapshot the write reads anyway and held by the guard the
+    write sends anyway: up to the limit a write is still auth + one read + one transaction,
+    and a write refused at the limit is auth + that read, with nothing sent to write."""
+    from local.demo import give_memberships
+    from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER
+
+    give_memberships("098765", MAX_MEMBERSHIPS_PER_USER - 1)
+    dynamodb_calls.clear()
+    assert warm("POST", PATH, body=membership_document(account_number="LAST")).status == 201
+    assert dynamodb_calls == ["GetItem", "Query", "TransactWriteItems"]
+    dynamodb_calls.clear()
+    assert warm("POST", PATH, body=membership_document(account_number="OVER")).status == 422
+    assert dynamodb_calls == ["GetItem", "Query"]
+    first = warm("GET", PATH).json["data"][0]
+    dynamodb_calls.clear()
+    body = patch_document(first["id"], level="Silver")
+    assert warm("PATCH", f"{PATH}/{first['id']}", body=body).status == 200
+    assert dynamodb_calls == ["GetItem", "Query", "TransactWriteItems"]

@@ -13,9 +13,12 @@ from loyalty_core.errors import (
     Duplicate,
     NotFound,
     PreconditionFailed,
+    TooManyMemberships,
     Unauthenticated,
+    WriteOutcomeUnknown,
 )
 from loyalty_core.models import (
+    MAX_MEMBERSHIPS_PER_USER,
     MembershipChanges,
     MembershipDraft,
     Principal,
@@ -125,6 +128,68 @@ def test_a_write_retries_on_a_concurrent_change_then_gives_up(repo: InMemoryRepo
     assert svc.create_membership(repo, ADMIN, "098765", draft()).account_number == "A1"
     with pytest.raises(ConcurrentChange):
         svc.create_membership(repo, ADMIN, "098765", draft(account_number="A2"))
+
+
+def test_a_write_that_applied_is_recognised_though_a_later_writer_came_between(
+    repo: InMemoryRepository,
+) -> None:
+    """The answer is lost, another request writes before the re-read: the write is still
+    recognised as this request's own (its membership is there as written), not a duplicate."""
+    real_commit = repo.commit
+
+    def applied_then_lost(*args: object, **kwargs: object) -> None:
+        real_commit(*args, **kwargs)  # type: ignore[arg-type]
+        repo.commit = real_commit  # type: ignore[method-assign]
+        svc.create_membership(repo, ADMIN, "098765", draft(account_number="LATER"))
+        raise WriteOutcomeUnknown("read timed out")
+
+    repo.commit = applied_then_lost  # type: ignore[method-assign]
+    created = svc.create_membership(repo, ADMIN, "098765", draft(account_number="MINE"))
+    held = svc.list_memberships(repo, ADMIN, "098765")
+    assert sorted(m.account_number for m in held) == ["LATER", "MINE"]
+    assert created in held
+
+
+def test_an_update_that_applied_is_not_applied_twice(repo: InMemoryRepository) -> None:
+    created = svc.create_membership(repo, ADMIN, "098765", draft())
+    real_commit = repo.commit
+
+    def applied_then_refused(*args: object, **kwargs: object) -> None:
+        real_commit(*args, **kwargs)  # type: ignore[arg-type]
+        repo.commit = real_commit  # type: ignore[method-assign]
+        raise ConcurrentChange("the SDK's retry met the revision its first try moved")
+
+    repo.commit = applied_then_refused  # type: ignore[method-assign]
+    updated = svc.update_membership(
+        repo, ADMIN, "098765", created.id, MembershipChanges(level="Gold"), if_match='"1"'
+    )
+    assert updated.version == 2
+    assert svc.get_membership(repo, ADMIN, "098765", created.id) == updated
+
+
+def test_a_write_that_did_not_apply_is_tried_again(repo: InMemoryRepository) -> None:
+    real_commit = repo.commit
+    tries: list[int] = []
+
+    def unanswered_first(*args: object, **kwargs: object) -> None:
+        tries.append(1)
+        if len(tries) == 1:
+            raise WriteOutcomeUnknown("read timed out before it arrived")
+        real_commit(*args, **kwargs)  # type: ignore[arg-type]
+
+    repo.commit = unanswered_first  # type: ignore[method-assign]
+    assert svc.create_membership(repo, ADMIN, "098765", draft()).account_number == "A1"
+    assert len(tries) == 2 and len(svc.list_memberships(repo, ADMIN, "098765")) == 1
+
+
+def test_a_user_holds_at_most_the_limit(repo: InMemoryRepository) -> None:
+    for n in range(MAX_MEMBERSHIPS_PER_USER):
+        svc.create_membership(repo, ADMIN, "098765", draft(account_number=f"N{n}"))
+    with pytest.raises(TooManyMemberships) as refused:
+        svc.create_membership(repo, ADMIN, "098765", draft(account_number="OVER"))
+    assert refused.value.problems[0].location == ("data",)
+    assert len(svc.list_memberships(repo, ADMIN, "098765")) == MAX_MEMBERSHIPS_PER_USER
+    svc.create_membership(repo, ADMIN, "112233", draft(account_number="OVER"))  # per user
 
 
 def test_expiry(repo: InMemoryRepository) -> None:

@@ -98,8 +98,20 @@ class ConcurrentChange(DomainError):
     title = "Concurrent modification"
 
 
+class TooManyMemberships(DomainError):
+    """The write would take the user past the most memberships a user may hold."""
+
+    title = "Too many memberships"
+
+
 class StorageUnavailable(DomainError):
     """DynamoDB throttled or could not be reached. Nothing was written."""
 
     title = "Service temporarily unavailable"
     retry_after_seconds = 1
+
+
+class WriteOutcomeUnknown(StorageUnavailable):
+    """A write was sent but its answer was lost (a read timeout, a dropped connection):
+    it may have been applied. The services re-read to find out; callers see a 503 only
+    if it still cannot be told."""

@@ -1,6 +1,7 @@
 """Domain records shared by every interface."""
 
 from loyalty_core.models.membership import (
+    MAX_MEMBERSHIPS_PER_USER,
     MEMBERSHIP_ATTRIBUTES,
     Membership,
     MembershipChanges,
@@ -18,6 +19,7 @@ from loyalty_core.models.party import (
 from loyalty_core.models.provider import Provider, VendorType
 
 __all__ = [
+    "MAX_MEMBERSHIPS_PER_USER",
     "MEMBERSHIP_ATTRIBUTES",
     "Application",
     "ApplicationKind",

@@ -45,6 +45,10 @@ class MembershipChanges(BaseModel):
 
 MEMBERSHIP_ATTRIBUTES: tuple[str, ...] = tuple(MembershipChanges.model_fields)
 
+# The most memberships one user may hold (SPEC 3): every request's store work has a
+# ceiling that does not grow with a user's history.
+MAX_MEMBERSHIPS_PER_USER = 100
+
 
 class MembershipDraft(MembershipChanges):
     """A new membership as a caller describes it, before the server assigns id and meta."""

@@ -37,7 +37,8 @@ class UserMemberships:
 
     `revision` guards writes: a commit applies only if nobody else committed
     for this user since the read, so invariants checked on the snapshot
-    (no duplicate account, one membership per program) hold after the write.
+    (no duplicate account, one membership per program, the most memberships a
+    user may hold) hold after the write.
     """
 
     user: User
@@ -46,6 +47,17 @@ class UserMemberships:
 
     def find(self, membership_id: str) -> Membership | None:
         return next((m for m in self.memberships if m.id == membership_id), None)
+
+    @property
+    def count(self) -> int:
+        return len(self.memberships)
+
+    def count_after(self, put: Sequence[Membership], delete: Sequence[Membership]) -> int:
+        """How many memberships the user holds once `put` and `delete` are applied."""
+        held = {m.id for m in self.memberships}
+        gone = {m.id for m in delete} & held
+        added = {m.id for m in put} - held
+        return len(held) - len(gone) + len(added)
 
 
 class Repository(Protocol):
@@ -69,7 +81,13 @@ class Repository(Protocol):
         put: Sequence[Membership] = (),
         delete: Sequence[Membership] = (),
     ) -> None:
-        """Write all or nothing; raise ConcurrentChange if the user changed since `snapshot`."""
+        """Write all or nothing.
+
+        Raise ConcurrentChange if the user changed since `snapshot`, or if a write
+        that adds memberships would take them past MAX_MEMBERSHIPS_PER_USER (the
+        store's own guard: the services refuse such a write before committing).
+        Raise WriteOutcomeUnknown when the answer was lost after the write was sent.
+        """
         ...
 
     def providers(self) -> Sequence[Provider]: ...

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 
-from loyalty_core.errors import ConcurrentChange, StorageUnavailable
+from loyalty_core.errors import ConcurrentChange, StorageUnavailable, WriteOutcomeUnknown
 from loyalty_core.models import Membership, Provider
 from loyalty_core.repository import AccessToken, Login, UserMemberships
 from loyalty_core.repository import items as i
@@ -30,8 +31,9 @@ _CONCURRENT_REASONS = {"ConditionalCheckFailed", "TransactionConflict"}
 
 
 @contextmanager
-def translate_errors() -> Iterator[None]:
-    """Turn boto errors into domain errors, once, at the adapter's edge."""
+def translate_errors(write: bool = False) -> Iterator[None]:
+    """Turn boto errors into domain errors, once, at the adapter's edge. A write whose
+    answer was lost (sent, then timed out or dropped) may have been applied."""
     try:
         yield
     except ClientError as err:
@@ -41,10 +43,16 @@ def translate_errors() -> Iterator[None]:
             if reasons & _CONCURRENT_REASONS and not reasons & _TRANSIENT_REASONS:
                 raise ConcurrentChange("The user's memberships changed during the write") from err
             raise StorageUnavailable("The write was cancelled; nothing was written") from err
+        if code == "TransactionInProgressException":  # the SDK's retry met its first try
+            raise WriteOutcomeUnknown("The write is still being applied") from err
         if code in _TRANSIENT:
             raise StorageUnavailable("The membership store is busy; retry shortly") from err
         raise
-    except BotoCoreError as err:  # connection errors, timeouts
+    except HTTPClientError as err:  # sent, but no answer: a read timeout, a dropped connection
+        if write:
+            raise WriteOutcomeUnknown("The membership store did not answer the write") from err
+        raise StorageUnavailable("The membership store did not answer") from err
+    except BotoCoreError as err:  # never sent: connection refused, connect timeout
         raise StorageUnavailable("The membership store could not be reached") from err
 
 
@@ -149,27 +157,17 @@ class DynamoRepository:
         put: Sequence[Membership] = (),
         delete: Sequence[Membership] = (),
     ) -> None:
-        user = snapshot.user
-        actions: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": k.profile_key(user.company, user.employee_id),
-                    "UpdateExpression": "SET revision = :next",
-                    "ConditionExpression": "attribute_exists(pk) AND "
-                    "(revision = :rev OR (attribute_not_exists(revision) AND :rev = :zero))",
-                    "ExpressionAttributeValues": {
-                        ":next": {"N": str(snapshot.revision + 1)},
-                        ":rev": {"N": str(snapshot.revision)},
-                        ":zero": {"N": "0"},
-                    },
-                }
-            }
-        ]
+        """One TransactWriteItems: the profile's guard first, then each membership."""
+        guard = i.profile_write_guard(snapshot, snapshot.count_after(put, delete))
+        actions: list[dict[str, Any]] = [{"Update": {"TableName": self.table, **guard}}]
         for m in put:
             actions.append({"Put": {"TableName": self.table, "Item": i.membership_item(m)}})
         for m in delete:
             key = k.membership_key(m.company, m.employee_id, m.id)
             actions.append({"Delete": {"TableName": self.table, "Key": key}})
-        with translate_errors():
-            self.client.transact_write_items(TransactItems=actions)
+        # A token of this call makes the SDK's own retries of it idempotent on DynamoDB
+        # (the embedded one ignores it: then the services recognise the write they made).
+        with translate_errors(write=True):
+            self.client.transact_write_items(
+                TransactItems=actions, ClientRequestToken=str(uuid.uuid4())
+            )

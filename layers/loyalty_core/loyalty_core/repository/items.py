@@ -15,7 +15,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from loyalty_core.models import Application, Company, Membership, Provider, User
+from loyalty_core.models import (
+    MAX_MEMBERSHIPS_PER_USER,
+    Application,
+    Company,
+    Membership,
+    Provider,
+    User,
+)
 from loyalty_core.repository import AccessToken, Login, UserMemberships
 from loyalty_core.repository import keys as k
 
@@ -96,10 +103,15 @@ def parse_company(item: Item) -> Company:
 
 
 # -- a user's profile (with the write revision guarding their memberships) ------------
+# Beside the user: `revision` (bumped by every membership write, the guard against
+# concurrent writers) and `membership_count` (how many the user holds, kept by the same
+# write; profiles written before it existed lack it).
 
 
-def profile_item(user: User, revision: int = 0) -> Item:
-    return _model_item(user, k.profile_key(user.company, user.employee_id), revision=revision)
+def profile_item(user: User) -> Item:
+    """A new user's profile: no membership yet."""
+    key = k.profile_key(user.company, user.employee_id)
+    return _model_item(user, key, revision=0, membership_count=0)
 
 
 def parse_user(item: Item) -> User:
@@ -107,8 +119,39 @@ def parse_user(item: Item) -> User:
     return User.model_validate({f: fields[f] for f in User.model_fields if f in fields})
 
 
-def parse_revision(item: Item) -> int:
-    return int(from_item(item).get("revision", 0))
+def parse_membership_count(item: Item) -> int | None:
+    """The count a profile holds, or None on a profile written before counts were kept."""
+    count = from_item(item).get("membership_count")
+    return None if count is None else int(count)
+
+
+def profile_write_guard(snapshot: UserMemberships, count: int) -> dict[str, Any]:
+    """The profile update that commits a membership write (one action of its transaction).
+
+    It applies only if nobody wrote for the user since `snapshot` (`revision`) and, when
+    the write adds memberships, only if the stored count leaves room for them under
+    MAX_MEMBERSHIPS_PER_USER; it records the new count.
+    """
+    condition = (
+        "attribute_exists(pk) AND "
+        "(revision = :rev OR (attribute_not_exists(revision) AND :rev = :zero))"
+    )
+    fields: dict[str, Any] = {
+        ":next": snapshot.revision + 1,
+        ":rev": snapshot.revision,
+        ":zero": 0,
+        ":count": count,
+    }
+    added = count - snapshot.count
+    if added > 0:
+        condition += " AND (attribute_not_exists(membership_count) OR membership_count <= :room)"
+        fields[":room"] = MAX_MEMBERSHIPS_PER_USER - added
+    return {
+        "Key": k.profile_key(snapshot.user.company, snapshot.user.employee_id),
+        "UpdateExpression": "SET revision = :next, membership_count = :count",
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": values(fields),
+    }
 
 
 # -- logins: the user, found by email, with the hashes of their API tokens ---------------
@@ -147,19 +190,22 @@ def parse_membership(item: Item) -> Membership:
 
 def parse_user_memberships(items: list[Item]) -> UserMemberships | None:
     """A user's partition (profile and memberships, one Query) as a snapshot."""
-    user: User | None = None
-    revision = 0
+    profile: Item | None = None
     memberships: list[Membership] = []
     for item in items:
         sk = item["sk"]["S"]
         if sk == k.PROFILE:
-            user, revision = parse_user(item), parse_revision(item)
+            profile = item
         elif sk.startswith(k.MEMBERSHIP_PREFIX):
             memberships.append(parse_membership(item))
-    if user is None:
+    if profile is None:
         return None
     memberships.sort(key=lambda m: (m.created_at, m.id))
-    return UserMemberships(user=user, revision=revision, memberships=tuple(memberships))
+    return UserMemberships(
+        user=parse_user(profile),
+        revision=int(from_item(profile).get("revision", 0)),
+        memberships=tuple(memberships),
+    )
 
 
 # -- the provider catalog ---------------------------------------------------------------

@@ -11,12 +11,21 @@ from typing import TypeVar
 from loyalty_core.access import require_reach, user_not_found
 from loyalty_core.errors import (
     ConcurrentChange,
+    DomainError,
     Duplicate,
     NotFound,
     PreconditionFailed,
     Problem,
+    TooManyMemberships,
+    WriteOutcomeUnknown,
 )
-from loyalty_core.models import Membership, MembershipChanges, MembershipDraft, Principal
+from loyalty_core.models import (
+    MAX_MEMBERSHIPS_PER_USER,
+    Membership,
+    MembershipChanges,
+    MembershipDraft,
+    Principal,
+)
 from loyalty_core.repository import Repository, UserMemberships
 from loyalty_core.validators import is_record_id
 
@@ -30,6 +39,15 @@ class Change:
 
     put: list[Membership] = field(default_factory=list)
     delete: list[Membership] = field(default_factory=list)
+
+    def shown_by(self, snapshot: UserMemberships) -> bool:
+        """Whether `snapshot` shows this change applied: every membership it wrote is there
+        as written (its own id, version and update time) and every one it deleted is gone.
+        This is how a writer whose answer was lost (or whose SDK retry was refused by the
+        revision its first try moved) recognises its own write."""
+        return all(snapshot.find(m.id) == m for m in self.put) and all(
+            snapshot.find(m.id) is None for m in self.delete
+        )
 
 
 def _now() -> datetime:
@@ -52,6 +70,22 @@ def _load(repo: Repository, principal: Principal, employee_id: str) -> UserMembe
     return _snapshot(repo, principal.company, employee_id)
 
 
+def refuse_too_many(snapshot: UserMemberships, change: Change) -> None:
+    """A write that adds memberships may not take the user past the most a user holds."""
+    after = snapshot.count_after(change.put, change.delete)
+    if after > MAX_MEMBERSHIPS_PER_USER and after > snapshot.count:
+        raise TooManyMemberships(
+            "The request would pass the membership limit; nothing was written",
+            [
+                Problem(
+                    f"A user holds at most {MAX_MEMBERSHIPS_PER_USER} memberships: this one "
+                    f"holds {snapshot.count} and the request adds {after - snapshot.count}",
+                    ("data",),
+                )
+            ],
+        )
+
+
 def write_with_retry(
     repo: Repository,
     company: str,
@@ -62,21 +96,31 @@ def write_with_retry(
 
     Every rule is checked against a fresh snapshot, and the commit only applies
     if nobody wrote for this user since that snapshot, so two writers never
-    create duplicates nor lose each other's updates.
+    create duplicates, pass the membership limit together, nor lose each other's
+    updates. When a commit is refused or unanswered, the fresh snapshot first tells
+    whether that commit applied after all (its answer lost, the SDK's retry refused):
+    then it is this request's success, never someone else's conflict.
     """
-    attempt = 1
+    attempts = 0
+    unsure: tuple[Change, T, DomainError] | None = None  # the last commit, refused or unanswered
     while True:
         snapshot = _snapshot(repo, company, employee_id)
+        if unsure is not None:
+            sent, answer, failure = unsure
+            if sent.shown_by(snapshot):
+                return answer
+            if attempts == WRITE_ATTEMPTS:
+                raise failure
         change, result = decide(snapshot)
         if not change.put and not change.delete:
             return result
+        refuse_too_many(snapshot, change)
+        attempts += 1
         try:
             repo.commit(snapshot, put=change.put, delete=change.delete)
             return result
-        except ConcurrentChange:
-            if attempt == WRITE_ATTEMPTS:
-                raise
-            attempt += 1
+        except (ConcurrentChange, WriteOutcomeUnknown) as err:
+            unsure = (change, result, err)
 
 
 def check_if_match(membership: Membership, if_match: str | None) -> None:
