@@ -4,11 +4,13 @@ the view, and a 400 naming the parameter for anything else of JSON:API's family.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from local import template
 from local.events import CONCUR_SUPPLIER_UPDATE
 from tests.conftest import Api, ApiResponse, membership_document, patch_document
 
@@ -297,3 +299,50 @@ def test_every_bad_parameter_is_reported_in_one_answer(api: Api) -> None:
     response = api("GET", PATH, query={"sort": "id", "include": "user", "page[size]": "0"})
     assert response.status == 400
     assert {e["source"]["parameter"] for e in response.errors} == {"sort", "include", "page[size]"}
+
+
+# -- the OpenAPI document declares what each route reads ---------------------------------------
+
+SPEC = json.loads((template.ROOT / "openapi.json").read_text("utf-8"))
+JSON_API_PATHS = [p for p in SPEC["paths"] if p.startswith(("/api/users/", PROVIDERS))]
+
+
+def query_parameters(operation: dict[str, Any]) -> dict[str, str]:
+    """The query parameters an operation declares, each with a value it documents as valid."""
+    found = {}
+    for parameter in operation.get("parameters", []):
+        if "$ref" in parameter:
+            parameter = SPEC["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+        if parameter["in"] == "query":
+            schema = parameter["schema"]
+            value = schema.get("example", schema.get("default", (schema.get("enum") or [""])[0]))
+            found[parameter["name"]] = str(value)
+    return found
+
+
+OPERATIONS = {
+    (path, method.upper()): operation
+    for path in JSON_API_PATHS
+    for method, operation in SPEC["paths"][path].items()
+    if method != "parameters"
+}
+EVERY_QUERY_PARAMETER = {name for o in OPERATIONS.values() for name in query_parameters(o)}
+
+
+@pytest.mark.parametrize(("path", "method"), list(OPERATIONS))
+def test_each_route_reads_exactly_the_query_parameters_the_document_declares(
+    api: Api, path: str, method: str
+) -> None:
+    created = api.create(account_number="SPEC0", provider=QANTAS)
+    url = path.format(employee_id="098765", membership_id=created["id"], provider_id=HILTON)
+    bodies = {
+        "POST": lambda n: membership_document(account_number=f"SPEC{n}"),
+        "PATCH": lambda n: patch_document(created["id"], level=f"L{n}"),
+    }
+    body = bodies.get(method, lambda n: None)
+    declared = query_parameters(OPERATIONS[path, method])
+    for n, (name, value) in enumerate(declared.items(), start=1):
+        response = api(method, url, query={name: value}, body=body(n))
+        assert response.status < 300, (name, value, response.body)
+    for name in sorted(EVERY_QUERY_PARAMETER - set(declared)):
+        assert_refused(api(method, url, query={name: "1"}, body=body(0)), name)
