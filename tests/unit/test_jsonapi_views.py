@@ -275,16 +275,17 @@ def test_paged_links_keep_the_view() -> None:
         {
             "page[number]": "3",
             "page[size]": "3",
-            "sort": "-created_at",
+            "sort": "-created_at,account_number",
             "include": "loyalty_provider",
-            "fields[loyalty_memberships]": "level",
+            "fields[loyalty_memberships]": "level,account_number",
         },
     )
     assert [d["id"] for d in doc["data"]] == [membership(0).id]
     assert doc["meta"] == {"total": 7}
     assert doc["links"]["next"] is None
     view = (
-        "include=loyalty_provider&fields%5Bloyalty_memberships%5D=level&sort=-created_at"
+        "include=loyalty_provider&fields%5Bloyalty_memberships%5D=level,account_number"
+        "&sort=-created_at,account_number"
         "&page%5Bnumber%5D=2&page%5Bsize%5D=3"
     )
     assert (

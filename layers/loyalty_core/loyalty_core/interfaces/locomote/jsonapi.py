@@ -474,7 +474,7 @@ def paged(
 
     def link(number: int) -> str:
         query = {**view.link_query(), _PAGE_NUMBER: str(number), _PAGE_SIZE: str(page.size)}
-        return url.of(path, urlencode(query))
+        return url.of(path, urlencode(query, safe=","))
 
     links: dict[str, str | None] = {
         "self": link(page.number),
