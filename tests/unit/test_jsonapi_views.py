@@ -114,6 +114,10 @@ def test_page_values_out_of_range_are_refused(query: dict[str, str]) -> None:
         (LIST, "filter"),
         (LIST, "ext"),  # a name of only a-z letters is JSON:API's
         (LIST, "my_family[x]"),
+        (LIST, "fields[loyalty_memberships"),
+        (LIST, "fields[]"),
+        (PROVIDER_LIST, "filter[category"),
+        (PROVIDER_LIST, "filter[category]]"),
     ],
 )
 def test_a_parameter_a_route_does_not_read_is_refused_by_name(

@@ -368,6 +368,12 @@ def _is_reserved(name: str) -> bool:
     return "[" in name or (family.isascii() and family.isalpha() and family.islower())
 
 
+def _member(name: str, family: str) -> str | None:
+    """X for a parameter named `family[X]`, else None."""
+    inside = name.removeprefix(f"{family}[")
+    return inside[:-1] if inside != name and inside.endswith("]") else None
+
+
 def _named(value: str) -> str:
     """A caller's value, quoted in a detail only when short and printable."""
     return repr(value) if len(value) <= 40 and value.isprintable() else "a value"
@@ -423,17 +429,16 @@ def read_query(query: Mapping[str, str] | None, accepts: Parameters) -> View:
     fields: dict[str, tuple[str, ...]] = {}
     filters: dict[str, str] = {}
     for name, value in query.items():
-        kind = name.removeprefix("fields[").removesuffix("]")
         if not _is_reserved(name):
             continue
         if name == "include" and accepts.include:
             include = _listed(name, value, accepts.include, problems)
         elif name == "sort" and accepts.collection and accepts.primary:
             sort = _sort_keys(value, accepts.primary, problems)
-        elif name == f"fields[{kind}]" and kind in accepts.types:
+        elif (kind := _member(name, "fields")) and kind in accepts.types:
             fields[kind] = tuple(_listed(name, value, FIELDS[kind], problems))
-        elif name in {f"filter[{f}]" for f in accepts.filters}:
-            filters[name.removeprefix("filter[").removesuffix("]")] = value
+        elif (wanted := _member(name, "filter")) and wanted in accepts.filters:
+            filters[wanted] = value
         elif name not in (_PAGE_NUMBER, _PAGE_SIZE) or not accepts.collection:
             problems.append(e.Problem("is not supported on this route", (name,), "parameter"))
     page = Page()
@@ -506,8 +511,9 @@ def membership_path(employee_id: str, membership_id: str | None = None) -> str:
     return f"{path}/{membership_id}" if membership_id else path
 
 
-def provider_path(provider_id: str) -> str:
-    return f"/api/{PROVIDERS}/{provider_id}"
+def provider_path(provider_id: str | None = None) -> str:
+    path = f"/api/{PROVIDERS}"
+    return f"{path}/{provider_id}" if provider_id else path
 
 
 def membership_resource(m: Membership, url: PublicUrl) -> dict[str, Any]:
@@ -546,7 +552,7 @@ def _sparse(resource: dict[str, Any], view: View) -> dict[str, Any]:
     sparse: dict[str, Any] = {}
     for member, value in resource.items():
         if member in ("attributes", "relationships"):
-            value = {name: field for name, field in value.items() if name in names}
+            value = {name: v for name, v in value.items() if name in names}
             if not value:
                 continue
         sparse[member] = value
@@ -557,7 +563,7 @@ def _memberships_including(
     shown: Sequence[Membership], view: View, url: PublicUrl, providers: ProviderLookup
 ) -> dict[str, Any]:
     """`included` for these memberships: each provider they name once, in the order first
-    named (none left out of the catalog since, as there is nothing to show)."""
+    named (a provider no longer in the catalog has nothing to show)."""
     if "loyalty_provider" not in view.include:
         return {}
     found = (providers(i) for i in dict.fromkeys(m.provider_id for m in shown))
@@ -601,7 +607,7 @@ def provider_page(found: Sequence[Provider], view: View, url: PublicUrl) -> dict
         ordered(found, view, PROVIDERS),
         view,
         url,
-        f"/api/{PROVIDERS}",
+        provider_path(),
         lambda p: _sparse(provider_resource(p, url), view),
     )
 
