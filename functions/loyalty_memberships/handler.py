@@ -19,22 +19,19 @@ COLLECTION = "/api/users/<employee_id>/loyalty_memberships"
 ITEM = f"{COLLECTION}/<membership_id>"
 resolver.allow(app, COLLECTION, ["GET", "POST"])
 resolver.allow(app, ITEM, ["GET", "PATCH", "DELETE"])
+# What each route reads from its query string (any other JSON:API parameter: 400).
+ANSWER = jsonapi.Parameters(jsonapi.MEMBERSHIPS, include=("loyalty_provider",))
+LIST = jsonapi.Parameters(jsonapi.MEMBERSHIPS, collection=True, include=ANSWER.include)
+NO_ANSWER = jsonapi.Parameters()
 
 
 @app.get(COLLECTION)
 def list_memberships(employee_id: str) -> Response[str]:
     repo = get_repository()
     caller = locomote.caller(app, repo)
-    page = jsonapi.read_page(locomote.query(app))
+    view = jsonapi.read_query(locomote.query(app), LIST)
     held = memberships.list_memberships(repo, caller, employee_id)
-    url = locomote.url(app)
-    doc = jsonapi.paged(
-        held,
-        page,
-        url,
-        jsonapi.membership_path(employee_id),
-        lambda m: jsonapi.membership_resource(m, url),
-    )
+    doc = jsonapi.membership_page(held, view, locomote.url(app), employee_id, repo.get_provider)
     return locomote.respond(200, doc)
 
 
@@ -44,14 +41,15 @@ def create_membership(employee_id: str) -> Response[Any]:
     caller = locomote.caller(app, repo)
 
     def create() -> Response[Any]:
+        view = jsonapi.read_query(locomote.query(app), ANSWER)
         draft = jsonapi.membership_draft(locomote.resource(app), employee_id)
         created = memberships.create_membership(repo, caller, employee_id, draft)
         record("MembershipsCreated", membership=created)
-        resource = jsonapi.membership_resource(created, locomote.url(app))
+        url = locomote.url(app)
         return locomote.respond(
             201,
-            jsonapi.document(data=resource),
-            Location=resource["links"]["self"],
+            jsonapi.membership_document(created, view, url, repo.get_provider),
+            Location=url.of(jsonapi.membership_path(employee_id, created.id)),
             ETag=created.etag,
         )
 
@@ -62,15 +60,17 @@ def create_membership(employee_id: str) -> Response[Any]:
 def get_membership(employee_id: str, membership_id: str) -> Response[str]:
     repo = get_repository()
     caller = locomote.caller(app, repo)
+    view = jsonapi.read_query(locomote.query(app), ANSWER)
     found = memberships.get_membership(repo, caller, employee_id, membership_id)
-    resource = jsonapi.membership_resource(found, locomote.url(app))
-    return locomote.respond(200, jsonapi.document(data=resource), ETag=found.etag)
+    doc = jsonapi.membership_document(found, view, locomote.url(app), repo.get_provider)
+    return locomote.respond(200, doc, ETag=found.etag)
 
 
 @app.patch(ITEM)
 def update_membership(employee_id: str, membership_id: str) -> Response[str]:
     repo = get_repository()
     caller = locomote.caller(app, repo)
+    view = jsonapi.read_query(locomote.query(app), ANSWER)
     changes, provider_id = jsonapi.membership_changes(
         locomote.resource(app), employee_id, membership_id
     )
@@ -78,14 +78,15 @@ def update_membership(employee_id: str, membership_id: str) -> Response[str]:
         repo, caller, employee_id, membership_id, changes, provider_id, locomote.if_match(app)
     )
     record("MembershipsUpdated", membership=updated)
-    resource = jsonapi.membership_resource(updated, locomote.url(app))
-    return locomote.respond(200, jsonapi.document(data=resource), ETag=updated.etag)
+    doc = jsonapi.membership_document(updated, view, locomote.url(app), repo.get_provider)
+    return locomote.respond(200, doc, ETag=updated.etag)
 
 
 @app.delete(ITEM)
 def delete_membership(employee_id: str, membership_id: str) -> Response[str]:
     repo = get_repository()
     caller = locomote.caller(app, repo)
+    jsonapi.read_query(locomote.query(app), NO_ANSWER)
     memberships.delete_membership(repo, caller, employee_id, membership_id, locomote.if_match(app))
     record("MembershipsDeleted", membership_id=membership_id)
     return locomote.respond(204)

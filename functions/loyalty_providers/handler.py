@@ -19,35 +19,27 @@ COLLECTION = "/api/loyalty_providers"
 ITEM = f"{COLLECTION}/<provider_id>"
 resolver.allow(app, COLLECTION, ["GET"])
 resolver.allow(app, ITEM, ["GET"])
+# What each route reads from its query string (any other JSON:API parameter: 400).
+ANSWER = jsonapi.Parameters(jsonapi.PROVIDERS)
+LIST = jsonapi.Parameters(jsonapi.PROVIDERS, collection=True, filters=providers.FILTERS)
 
 
 @app.get(COLLECTION)
 def list_providers() -> Response[str]:
     repo = get_repository()
     locomote.caller(app, repo)
-    query = locomote.query(app)
-    page = jsonapi.read_page(query, filters=providers.FILTERS)
-    filters = {f: query[f"filter[{f}]"] for f in providers.FILTERS if f"filter[{f}]" in query}
-    found = providers.list_providers(repo, **filters)
-    url = locomote.url(app)
-    doc = jsonapi.paged(
-        found,
-        page,
-        url,
-        COLLECTION,
-        lambda p: jsonapi.provider_resource(p, url),
-        {f"filter[{f}]": v for f, v in filters.items()},
-    )
-    return locomote.respond(200, doc)
+    view = jsonapi.read_query(locomote.query(app), LIST)
+    found = providers.list_providers(repo, **view.filters)
+    return locomote.respond(200, jsonapi.provider_page(found, view, locomote.url(app)))
 
 
 @app.get(ITEM)
 def get_provider(provider_id: str) -> Response[str]:
     repo = get_repository()
     locomote.caller(app, repo)
+    view = jsonapi.read_query(locomote.query(app), ANSWER)
     found = providers.get_provider(repo, provider_id)
-    resource = jsonapi.provider_resource(found, locomote.url(app))
-    return locomote.respond(200, jsonapi.document(data=resource))
+    return locomote.respond(200, jsonapi.provider_document(found, view, locomote.url(app)))
 
 
 @instrument("locomote")

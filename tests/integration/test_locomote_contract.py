@@ -25,9 +25,11 @@ def assert_seed_shape(resource: dict, attributes: dict, provider: str) -> None:
     assert len(resource["id"]) == 36
     for name, value in attributes.items():
         assert resource["attributes"][name] == value
-    assert resource["relationships"]["user"] == {"data": {"id": "098765", "type": "users"}}
-    assert resource["relationships"]["loyalty_provider"] == {
-        "data": {"id": provider, "type": "loyalty_providers"}
+    relationships = resource["relationships"]
+    assert relationships["user"]["data"] == {"id": "098765", "type": "users"}
+    assert relationships["loyalty_provider"]["data"] == {
+        "id": provider,
+        "type": "loyalty_providers",
     }
 
 

@@ -36,6 +36,25 @@ def test_get_one_is_auth_plus_one_get(warm: Api, dynamodb_calls: list[str]) -> N
     assert dynamodb_calls == ["GetItem", "GetItem"]
 
 
+def test_including_providers_costs_no_read_the_catalog_is_cached(
+    warm: Api, dynamodb_calls: list[str]
+) -> None:
+    created = warm.create()
+    include = {"include": "loyalty_provider", "page[size]": "100"}
+    dynamodb_calls.clear()
+    assert warm("GET", PATH, query=include).json["included"]
+    assert dynamodb_calls == ["GetItem", "Query"]
+    dynamodb_calls.clear()
+    assert (
+        warm("GET", f"{PATH}/{created['id']}", query={"include": "loyalty_provider"}).status == 200
+    )
+    assert dynamodb_calls == ["GetItem", "GetItem"]
+    dynamodb_calls.clear()
+    body = membership_document(account_number="OTHER")
+    assert warm("POST", PATH, body=body, query={"include": "loyalty_provider"}).status == 201
+    assert dynamodb_calls == ["GetItem", "Query", "TransactWriteItems"]
+
+
 def test_create_is_auth_one_read_one_transaction(warm: Api, dynamodb_calls: list[str]) -> None:
     dynamodb_calls.clear()
     assert warm("POST", PATH, body=membership_document()).status == 201

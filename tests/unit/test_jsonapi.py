@@ -1,4 +1,4 @@
-"""The JSON:API codec: reading request documents, paging, rendering errors."""
+"""The JSON:API codec: reading request documents, rendering errors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from local.events import SEED_CREATE
 from loyalty_core import errors as e
-from loyalty_core.interfaces.http import PublicUrl, public_url
+from loyalty_core.interfaces.http import public_url
 from loyalty_core.interfaces.locomote import api, jsonapi
 
 JSON = "application/json"
@@ -108,29 +108,6 @@ def test_domain_field_names_map_to_document_pointers() -> None:
     assert jsonapi.pointer(("account_number",)) == "/data/attributes/account_number"
     assert jsonapi.pointer(("provider_id",)) == "/data/relationships/loyalty_provider/data/id"
     assert jsonapi.pointer(("data", "a/b")) == "/data/a~1b"
-
-
-def test_read_page_defaults_and_limits() -> None:
-    assert jsonapi.read_page(None) == jsonapi.Page(1, 25)
-    assert jsonapi.read_page({"page[number]": "3", "page[size]": "100"}) == jsonapi.Page(3, 100)
-    for query in (
-        {"page[size]": "101"},
-        {"page[number]": "x"},
-        {"include": "user"},
-        {"fields[loyalty_memberships]": "level"},
-    ):
-        with pytest.raises(e.MalformedRequest):
-            jsonapi.read_page(query)
-
-
-def test_paged_links() -> None:
-    url = PublicUrl("https://api.example/v1")
-    doc = jsonapi.paged(list(range(7)), jsonapi.Page(3, 3), url, "/x", lambda i: {"id": i})
-    assert [d["id"] for d in doc["data"]] == [6]
-    assert doc["meta"] == {"total": 7}
-    assert doc["links"]["next"] is None
-    assert doc["links"]["prev"] == "https://api.example/v1/x?page%5Bnumber%5D=2&page%5Bsize%5D=3"
-    assert doc["links"]["last"] == "https://api.example/v1/x?page%5Bnumber%5D=3&page%5Bsize%5D=3"
 
 
 def test_public_url_keeps_the_stage_prefix() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -88,3 +89,35 @@ def test_the_local_front_serves_the_document() -> None:
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.get_data() == SPEC.read_bytes()
+
+
+def _names(alternatives: Any) -> str:
+    return "(" + "|".join(alternatives) + ")"
+
+
+@pytest.mark.parametrize(
+    ("parameter", "pattern"),
+    [
+        ("Include", "^({0}(,{0})*)?$".format(_names(jsonapi.INCLUDES))),
+        ("MembershipFields", "^({0}(,{0})*)?$".format(_names(jsonapi.FIELDS[jsonapi.MEMBERSHIPS]))),
+        ("ProviderFields", "^({0}(,{0})*)?$".format(_names(jsonapi.FIELDS[jsonapi.PROVIDERS]))),
+        ("MembershipSort", "^-?{0}(,-?{0})*$".format(_names(jsonapi.SORTS[jsonapi.MEMBERSHIPS]))),
+        ("ProviderSort", "^-?{0}(,-?{0})*$".format(_names(jsonapi.SORTS[jsonapi.PROVIDERS]))),
+    ],
+)
+def test_view_parameters_take_what_the_codec_serves(
+    spec: dict[str, Any], parameter: str, pattern: str
+) -> None:
+    schema = spec["components"]["parameters"][parameter]["schema"]
+    assert schema["pattern"] == pattern
+    assert re.fullmatch(pattern, schema["example"])
+
+
+def test_relationships_document_their_related_links(spec: dict[str, Any]) -> None:
+    relationships = schema(spec, "Membership")["properties"]["relationships"]["properties"]
+    assert set(relationships) == set(jsonapi.FIELDS[jsonapi.MEMBERSHIPS]) - set(
+        MEMBERSHIP_ATTRIBUTES
+    )
+    for relationship in relationships.values():
+        assert relationship["properties"]["links"] == {"$ref": "#/components/schemas/RelatedLinks"}
+    assert list(schema(spec, "RelatedLinks")["properties"]) == ["related"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -272,7 +272,53 @@ def _unique(problems: list[e.Problem]) -> list[e.Problem]:
     return list(seen.values())
 
 
-# -- paging ---------------------------------------------------------------------
+# -- query parameters: paging, sorting, inclusion, sparse fieldsets --------------
+
+# The fields of each type a client may name in `fields[TYPE]` (attributes, then
+# relationships), the relationship paths `include` may name and the type they lead to,
+# and what `sort` may name on a collection of each type.
+FIELDS: dict[str, tuple[str, ...]] = {
+    MEMBERSHIPS: (*MEMBERSHIP_ATTRIBUTES, "user", "loyalty_provider"),
+    PROVIDERS: ("name", "category", "code"),
+}
+INCLUDES: dict[str, str] = {"loyalty_provider": PROVIDERS}
+SORTS: dict[str, dict[str, Callable[[Any], Any]]] = {
+    MEMBERSHIPS: {
+        "created_at": lambda m: m.created_at,
+        "expires_on": lambda m: m.expires_on,
+        "account_number": lambda m: m.account_number,
+    },
+    PROVIDERS: {
+        "name": lambda p: p.name,
+        "category": lambda p: p.category,
+        "code": lambda p: p.vendor_code,
+    },
+}
+# Ties under every sort key asked for: memberships by creation then id (their default
+# order), providers by name then id (theirs).
+_TIES: dict[str, Callable[[Any], Any]] = {
+    MEMBERSHIPS: lambda m: (m.created_at, m.id),
+    PROVIDERS: lambda p: (p.name, p.id),
+}
+_PAGE_NUMBER, _PAGE_SIZE = "page[number]", "page[size]"
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """The JSON:API query parameters one route reads; any other of JSON:API's family (a
+    name of only a-z letters, or any name with brackets) is refused with 400."""
+
+    primary: str | None = None  # the type of the answer's primary data; None: no answer
+    collection: bool = False  # page[number], page[size] and sort
+    include: tuple[str, ...] = ()  # the relationship paths that may be included
+    filters: tuple[str, ...] = ()  # filter[NAME]
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """The types whose fieldsets may be named: the primary one and those included."""
+        if self.primary is None:
+            return ()
+        return (self.primary, *(INCLUDES[path] for path in self.include))
 
 
 @dataclass(frozen=True)
@@ -285,51 +331,156 @@ class Page:
         return items[start : start + self.size]
 
 
-def _page_value(query: Mapping[str, str], name: str, default: int, upper: int | None) -> int:
+@dataclass(frozen=True)
+class SortKey:
+    field: str
+    descending: bool = False
+
+    def __str__(self) -> str:
+        return f"-{self.field}" if self.descending else self.field
+
+
+@dataclass(frozen=True)
+class View:
+    """What a request's query asks of its answer: which page, in which order, with which
+    related resources included and which fields of each type (None: all of them)."""
+
+    page: Page = Page()
+    sort: tuple[SortKey, ...] = ()
+    include: tuple[str, ...] = ()
+    fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    filters: Mapping[str, str] = field(default_factory=dict)
+
+    def link_query(self) -> dict[str, str]:
+        """The parameters a link to another page carries, so it shows the same view."""
+        query = {f"filter[{name}]": value for name, value in self.filters.items()}
+        if self.include:
+            query["include"] = ",".join(self.include)
+        query.update({f"fields[{kind}]": ",".join(names) for kind, names in self.fields.items()})
+        if self.sort:
+            query["sort"] = ",".join(map(str, self.sort))
+        return query
+
+
+def _is_reserved(name: str) -> bool:
+    """JSON:API reserves parameter names of only a-z letters (and their bracketed family
+    members); implementation-specific names carry another character and are ignored."""
+    family = name.partition("[")[0]
+    return "[" in name or (family.isascii() and family.isalpha() and family.islower())
+
+
+def _member(name: str, family: str) -> str | None:
+    """X for a parameter named `family[X]`, else None."""
+    inside = name.removeprefix(f"{family}[")
+    return inside[:-1] if inside != name and inside.endswith("]") else None
+
+
+def _named(value: str) -> str:
+    """A caller's value, quoted in a detail only when short and printable."""
+    return repr(value) if len(value) <= 40 and value.isprintable() else "a value"
+
+
+def _listed(name: str, value: str, known: Sequence[str], problems: list[e.Problem]) -> list[str]:
+    """A comma-separated list of known names (empty: none), each once in its first place."""
+    names = value.split(",") if value else []
+    for item in dict.fromkeys(names):
+        if item not in known:
+            detail = f"cannot name {_named(item)}: it takes {', '.join(known)}"
+            problems.append(e.Problem(detail, (name,), "parameter"))
+    return list(dict.fromkeys(n for n in names if n in known))
+
+
+def _sort_keys(value: str, primary: str, problems: list[e.Problem]) -> tuple[SortKey, ...]:
+    """`sort`: known fields, comma-separated, each optionally with - for descending; a field
+    named again is ignored (the first key already ordered every value it could)."""
+    known = tuple(SORTS[primary])
+    keys: dict[str, SortKey] = {}
+    for item in value.split(","):
+        name = item.removeprefix("-")
+        if name not in known:
+            detail = f"cannot name {_named(item)}: it takes {', '.join(known)} (- to reverse)"
+            problems.append(e.Problem(detail, ("sort",), "parameter"))
+        else:
+            keys.setdefault(name, SortKey(name, item.startswith("-")))
+    return tuple(keys.values())
+
+
+def _page_value(
+    query: Mapping[str, str], name: str, default: int, upper: int | None, problems: list[e.Problem]
+) -> int:
     raw = query.get(name)
     if raw is None:
         return default
+    if raw.isascii() and raw.isdigit() and len(raw) <= 9:
+        value = int(raw)
+        if value >= 1 and (upper is None or value <= upper):
+            return value
     limit = f" and at most {upper}" if upper else ""
-    problem = e.Problem(f"must be a whole number from 1{limit}", (name,), kind="parameter")
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
-        raise e.MalformedRequest(f"{name} must be a whole number", [problem])
-    value = int(raw)
-    if value < 1 or (upper is not None and value > upper):
-        raise e.MalformedRequest(f"{name} is out of range", [problem])
-    return value
+    problems.append(e.Problem(f"must be a whole number from 1{limit}", (name,), "parameter"))
+    return default
 
 
-def read_page(query: Mapping[str, str] | None, filters: Sequence[str] = ()) -> Page:
-    """`page[number]` and `page[size]`; any other JSON:API family member is refused (400)."""
+def read_query(query: Mapping[str, str] | None, accepts: Parameters) -> View:
+    """The view a route's query string asks for; every parameter it cannot honour is
+    reported at once (400, `source.parameter`)."""
     query = query or {}
-    known = {"page[number]", "page[size]", *(f"filter[{f}]" for f in filters)}
-    for name in query:
-        reserved = "[" in name or name in ("sort", "include") or name.startswith("fields")
-        if reserved and name not in known:
-            raise e.MalformedRequest(
-                f"Query parameter {name} is not supported here",
-                [e.Problem("is not supported on this route", (name,), kind="parameter")],
-            )
-    return Page(
-        number=_page_value(query, "page[number]", 1, None),
-        size=_page_value(query, "page[size]", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
-    )
+    problems: list[e.Problem] = []
+    include: list[str] = []
+    sort: tuple[SortKey, ...] = ()
+    fields: dict[str, tuple[str, ...]] = {}
+    filters: dict[str, str] = {}
+    for name, value in query.items():
+        if not _is_reserved(name):
+            continue
+        if name == "include" and accepts.include:
+            include = _listed(name, value, accepts.include, problems)
+        elif name == "sort" and accepts.collection and accepts.primary:
+            sort = _sort_keys(value, accepts.primary, problems)
+        elif (kind := _member(name, "fields")) and kind in accepts.types:
+            fields[kind] = tuple(_listed(name, value, FIELDS[kind], problems))
+        elif (wanted := _member(name, "filter")) and wanted in accepts.filters:
+            filters[wanted] = value
+        elif name not in (_PAGE_NUMBER, _PAGE_SIZE) or not accepts.collection:
+            problems.append(e.Problem("is not supported on this route", (name,), "parameter"))
+    page = Page()
+    if accepts.collection:
+        page = Page(
+            number=_page_value(query, _PAGE_NUMBER, 1, None, problems),
+            size=_page_value(query, _PAGE_SIZE, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, problems),
+        )
+    if problems:
+        raise e.MalformedRequest("The query string asks for what this route cannot do", problems)
+    return View(page, sort, tuple(include), fields, filters)
+
+
+def ordered(items: Sequence[Any], view: View, kind: str) -> Sequence[Any]:
+    """`items` in the order `sort` asks for (as they are without one). A null sorts after
+    every value, so first when descending; ties keep the type's own order."""
+    if not view.sort:
+        return items
+    result = sorted(items, key=_TIES[kind])
+    for key in reversed(view.sort):  # stable sorts, the least significant key first
+        value = SORTS[kind][key.field]
+        result.sort(key=lambda item: (value(item) is None, value(item)), reverse=key.descending)
+    return result
 
 
 def paged(
     items: Sequence[Any],
-    page: Page,
+    view: View,
     url: PublicUrl,
     path: str,
     render: Callable[[Any], dict[str, Any]],
-    extra_query: Mapping[str, str] | None = None,
+    included: Callable[[Sequence[Any]], dict[str, Any]] = lambda _: {},
 ) -> dict[str, Any]:
-    """A collection document for one page: data, links (self/first/last/prev/next), meta.total."""
+    """A collection document for one page: data (and what it includes), links (self, first,
+    last, prev, next: each with the same view), meta.total."""
+    page = view.page
     last = max(1, math.ceil(len(items) / page.size))
 
     def link(number: int) -> str:
-        query = {**(extra_query or {}), "page[number]": str(number), "page[size]": str(page.size)}
-        return url.of(path, urlencode(query))
+        query = {**view.link_query(), _PAGE_NUMBER: str(number), _PAGE_SIZE: str(page.size)}
+        return url.of(path, urlencode(query, safe=","))
 
     links: dict[str, str | None] = {
         "self": link(page.number),
@@ -338,14 +489,18 @@ def paged(
         "prev": link(page.number - 1) if 1 < page.number <= last + 1 else None,
         "next": link(page.number + 1) if page.number < last else None,
     }
+    shown = page.slice(items)
     return document(
-        data=[render(item) for item in page.slice(items)],
+        data=[render(item) for item in shown],
+        **included(shown),
         links=links,
         meta={"total": len(items)},
     )
 
 
 # -- rendering ------------------------------------------------------------------
+
+ProviderLookup = Callable[[str], Provider | None]
 
 
 def document(**members: Any) -> dict[str, Any]:
@@ -357,15 +512,28 @@ def membership_path(employee_id: str, membership_id: str | None = None) -> str:
     return f"{path}/{membership_id}" if membership_id else path
 
 
+def provider_path(provider_id: str | None = None) -> str:
+    path = f"/api/{PROVIDERS}"
+    return f"{path}/{provider_id}" if provider_id else path
+
+
 def membership_resource(m: Membership, url: PublicUrl) -> dict[str, Any]:
+    """A membership as a resource object. Its relationships link to what they name
+    (`related`); no `self` link, as no relationship endpoint is served."""
     attributes = m.model_dump(mode="json", include=set(MEMBERSHIP_ATTRIBUTES))
     return {
         "id": m.id,
         "type": MEMBERSHIPS,
         "attributes": {name: attributes.get(name) for name in MEMBERSHIP_ATTRIBUTES},
         "relationships": {
-            "user": {"data": {"id": m.employee_id, "type": USERS}},
-            "loyalty_provider": {"data": {"id": m.provider_id, "type": PROVIDERS}},
+            "user": {
+                "links": {"related": url.of(membership_path(m.employee_id))},
+                "data": {"id": m.employee_id, "type": USERS},
+            },
+            "loyalty_provider": {
+                "links": {"related": url.of(provider_path(m.provider_id))},
+                "data": {"id": m.provider_id, "type": PROVIDERS},
+            },
         },
         "links": {"self": url.of(membership_path(m.employee_id, m.id))},
         "meta": {
@@ -374,6 +542,75 @@ def membership_resource(m: Membership, url: PublicUrl) -> dict[str, Any]:
             "version": m.version,
         },
     }
+
+
+def _sparse(resource: dict[str, Any], view: View) -> dict[str, Any]:
+    """The resource with only the fields `fields[TYPE]` names (all without one): the
+    attributes and relationships not named are left out; id, type, links, meta stay."""
+    names = view.fields.get(resource["type"])
+    if names is None:
+        return resource
+    sparse: dict[str, Any] = {}
+    for member, value in resource.items():
+        if member in ("attributes", "relationships"):
+            value = {name: v for name, v in value.items() if name in names}
+            if not value:
+                continue
+        sparse[member] = value
+    return sparse
+
+
+def _memberships_including(
+    shown: Sequence[Membership], view: View, url: PublicUrl, providers: ProviderLookup
+) -> dict[str, Any]:
+    """`included` for these memberships: each provider they name once, in the order first
+    named (a provider no longer in the catalog has nothing to show)."""
+    if "loyalty_provider" not in view.include:
+        return {}
+    found = (providers(i) for i in dict.fromkeys(m.provider_id for m in shown))
+    return {"included": [_sparse(provider_resource(p, url), view) for p in found if p]}
+
+
+def membership_document(
+    m: Membership, view: View, url: PublicUrl, providers: ProviderLookup
+) -> dict[str, Any]:
+    """One membership, with what `include` asks for."""
+    return document(
+        data=_sparse(membership_resource(m, url), view),
+        **_memberships_including([m], view, url, providers),
+    )
+
+
+def membership_page(
+    held: Sequence[Membership],
+    view: View,
+    url: PublicUrl,
+    employee_id: str,
+    providers: ProviderLookup,
+) -> dict[str, Any]:
+    """One page of a user's memberships, in the order asked for, with what `include` asks."""
+    return paged(
+        ordered(held, view, MEMBERSHIPS),
+        view,
+        url,
+        membership_path(employee_id),
+        lambda m: _sparse(membership_resource(m, url), view),
+        lambda shown: _memberships_including(shown, view, url, providers),
+    )
+
+
+def provider_document(p: Provider, view: View, url: PublicUrl) -> dict[str, Any]:
+    return document(data=_sparse(provider_resource(p, url), view))
+
+
+def provider_page(found: Sequence[Provider], view: View, url: PublicUrl) -> dict[str, Any]:
+    return paged(
+        ordered(found, view, PROVIDERS),
+        view,
+        url,
+        provider_path(),
+        lambda p: _sparse(provider_resource(p, url), view),
+    )
 
 
 def provider_resource(p: Provider, url: PublicUrl) -> dict[str, Any]:
