@@ -24,6 +24,7 @@ from loyalty_core.models import (
     MembershipChanges,
     MembershipDraft,
     Provider,
+    VendorType,
 )
 from loyalty_core.validators import problems_from
 
@@ -376,9 +377,17 @@ def membership_resource(m: Membership, url: PublicUrl) -> dict[str, Any]:
 
 
 def provider_resource(p: Provider, url: PublicUrl) -> dict[str, Any]:
+    """`code` is the primary code (null for a hotel alliance with none of its own);
+    `chain_codes` a hotel program's brand family, null for air and car programs."""
+    chain_codes = list(p.chain_codes) if p.vendor_type is VendorType.HOTEL else None
     return {
         "id": p.id,
         "type": PROVIDERS,
-        "attributes": {"name": p.name, "category": p.category, "code": p.vendor_code},
+        "attributes": {
+            "name": p.name,
+            "category": p.category,
+            "code": p.vendor_code,
+            "chain_codes": chain_codes,
+        },
         "links": {"self": url.of(f"/api/{PROVIDERS}/{p.id}")},
     }
