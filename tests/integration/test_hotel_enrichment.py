@@ -487,3 +487,142 @@ def test_authentication_is_required(john: Api) -> None:
         headers={"Content-Type": "application/xml"},
     )
     assert response.status == 401
+
+
+# -- brand families (SPEC 6a) ---------------------------------------------------------------------
+
+STASH = "270ef4ae-157d-42ce-bb7c-0b87879b10a7"  # an alliance with no chain code of its own
+
+
+def at_provider(body: str, provider: str) -> str:
+    """A fixture's document for another GDS (its ProviderCode and PermittedProviders)."""
+    for old in ('ProviderCode="1P"', 'ProviderCode="1G"', 'ProviderCode="1V"'):
+        body = body.replace(old, f'ProviderCode="{provider}"')
+    for old in ('<com:Provider Code="1G"/>', '<com:Provider Code="1V"/>'):
+        body = body.replace(old, f'<com:Provider Code="{provider}"/>')
+    return body
+
+
+def search_with(chains: str = "", provider: str = "1G") -> str:
+    """The search fixture with PermittedChains / ProhibitedChains before PermittedProviders."""
+    body = fixture("search_v52.xml").replace(
+        "<com:PermittedProviders>", chains + "<com:PermittedProviders>"
+    )
+    return at_provider(body, provider)
+
+
+def chain_list(element: str, codes: Any) -> str:
+    inner = "".join(f'<hot:HotelChain Code="{code}"/>' for code in codes)
+    return f"<hot:{element}>{inner}</hot:{element}>"
+
+
+def hotel_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [
+        (a["supplier_code"], a["membership_id"], a["supplier_code_from"])
+        for a in data["added"]
+        if a["supplier_type"] == "Hotel"
+    ]
+
+
+@pytest.fixture
+def families(api: Api) -> dict[str, str]:
+    """John Smith holds Hilton Honors, Marriott Bonvoy (in that order) and Qantas."""
+    return {
+        "hilton": give(api, "098765", HILTON, "HH111"),
+        "marriott": give(api, "098765", MARRIOTT, "MC222"),
+        "qantas": give(api, "098765", QANTAS, "QF333"),
+    }
+
+
+@pytest.mark.parametrize("provider", ["1G", "1V", "1P"])
+@pytest.mark.parametrize(
+    ("brand", "program"),
+    [
+        ("CY", "marriott"),
+        ("RZ", "marriott"),
+        ("SI", "marriott"),
+        ("HX", "hilton"),
+        ("DT", "hilton"),
+        ("ES", "hilton"),
+    ],
+)
+def test_a_reservation_at_a_brand_gets_its_programs_card_under_the_brands_code(
+    api: Api, families: dict[str, str], provider: str, brand: str, program: str
+) -> None:
+    body = at_provider(fixture("reservation_v52.xml"), provider).replace(
+        'HotelChain="MC"', f'HotelChain="{brand}"'
+    )
+    assert_valid(body.encode())
+    data = report(api, body)
+    assert data["provider"] == provider
+    assert hotel_cards(data) == [(brand, families[program], "requested_chain")]
+    other = "hilton" if program == "marriott" else "marriott"
+    assert {
+        (left["membership_id"], left["reason"])
+        for left in data["left_out"]
+        if left.get("membership_id")
+    } == {(families[other], "other_chain")}
+    document = data["document"].encode()
+    john = request_element(document).findall("{*}BookingTraveler")[0]
+    assert [
+        (c.get("SupplierCode"), c.get("SupplierType")) for c in john.iter("{*}LoyaltyCard")
+    ] == [
+        (brand, "Hotel"),
+        ("QF", "Air"),
+    ]
+    assert_valid(document)
+
+
+def test_permitted_chains_name_a_brand_of_the_family(api: Api, families: dict[str, str]) -> None:
+    data = report(api, search_with(chain_list("PermittedChains", ["HX"])), employee_id="098765")
+    assert hotel_cards(data) == [("HX", families["hilton"], "requested_chain")]
+    assert_valid(data["document"].encode())
+
+
+def test_no_chain_named_takes_the_primary_code(api: Api, families: dict[str, str]) -> None:
+    data = report(api, search_with(), employee_id="098765")
+    assert hotel_cards(data) == [("HH", families["hilton"], "primary_code")]
+    [air] = [a for a in data["added"] if a["supplier_type"] == "Air"]
+    assert (air["supplier_code"], air["supplier_code_from"]) == ("QF", "airline_code")
+
+
+@pytest.mark.parametrize(("provider", "generic"), [("1G", "$$"), ("1V", "$$"), ("1P", "XX")])
+def test_an_alliance_without_a_chain_code_gets_the_generic_code(
+    api: Api, provider: str, generic: str
+) -> None:
+    membership = give(api, "098765", STASH, "ST-1234 56")
+    data = report(api, search_with(provider=provider), employee_id="098765")
+    assert hotel_cards(data) == [(generic, membership, "generic_code")]
+    [card] = cards(data["document"].encode())
+    assert (card.get("SupplierCode"), card.get("CardNumber")) == (generic, "ST123456")
+    assert_valid(data["document"].encode())
+    named = report(
+        api, search_with(chain_list("PermittedChains", ["HH"]), provider), employee_id="098765"
+    )
+    assert named["added"] == [] and named["left_out"][0]["reason"] == "other_chain"
+
+
+def hilton_family(api: Api) -> list[str]:
+    codes: list[str] = api("GET", f"/api/loyalty_providers/{HILTON}").json["data"]["attributes"][
+        "chain_codes"
+    ]
+    return codes
+
+
+def test_prohibiting_a_whole_family_leaves_it_out_and_frees_its_place(
+    api: Api, families: dict[str, str]
+) -> None:
+    body = search_with(chain_list("ProhibitedChains", hilton_family(api)))
+    data = report(api, body, employee_id="098765")
+    # Hilton, created first, would be the hotel card; prohibited, Marriott takes the place.
+    assert hotel_cards(data) == [("MC", families["marriott"], "primary_code")]
+    left = {(x["membership_id"], x["reason"]) for x in data["left_out"]}
+    assert (families["hilton"], "prohibited_chain") in left
+    assert_valid(data["document"].encode())
+
+
+def test_prohibiting_part_of_a_family_keeps_it(api: Api, families: dict[str, str]) -> None:
+    body = search_with(chain_list("ProhibitedChains", ["HX", "DT", "ES"]))
+    data = report(api, body, employee_id="098765")
+    assert hotel_cards(data) == [("HH", families["hilton"], "primary_code")]
+    assert "prohibited_chain" not in {x["reason"] for x in data["left_out"]}

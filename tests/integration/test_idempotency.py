@@ -83,7 +83,7 @@ def test_a_key_is_scoped_to_the_url(api: Api) -> None:
 
 
 def test_a_failed_request_is_not_stored_and_may_be_retried(api: Api) -> None:
-    assert post(api, "retry-me", account_number="bad number").status == 422
+    assert post(api, "retry-me", account_number="bad/number").status == 422
     assert post(api, "retry-me", account_number="GOOD").status == 201
 
 

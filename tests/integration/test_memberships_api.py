@@ -90,7 +90,7 @@ def test_unknown_provider_is_404_pointing_at_the_relationship(api: Api) -> None:
 
 
 BAD_FIELDS = {
-    "account_number": "H 665-90214",
+    "account_number": "H665/90214",
     "membership_name": "John <Smith>",
     "level": "Gold!",
     "expires_on": "2021-02-30",

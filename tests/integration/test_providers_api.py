@@ -17,7 +17,14 @@ def test_a_provider_looks_like_locomotes(api: Api) -> None:
     assert response.status == 200
     data = response.json["data"]
     assert data["type"] == "loyalty_providers"
-    assert data["attributes"] == {"name": "Hilton Honors", "category": "hotel", "code": "HH"}
+    attributes = data["attributes"]
+    assert {k: v for k, v in attributes.items() if k != "chain_codes"} == {
+        "name": "Hilton Honors",
+        "category": "hotel",
+        "code": "HH",
+    }
+    assert attributes["chain_codes"][0] == "HH"
+    assert {"HX", "DT", "ES", "GI", "WA"} <= set(attributes["chain_codes"])
 
 
 def test_the_whole_catalog_is_listed_with_total(api: Api) -> None:
@@ -75,3 +82,53 @@ def test_an_unknown_category_is_400(api: Api) -> None:
 def test_catalog_paging_is_validated(api: Api) -> None:
     assert api("GET", "/api/loyalty_providers", query={"page[size]": "1000"}).status == 400
     assert api("GET", "/api/loyalty_providers", query={"filter[name]": "x"}).status == 400
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [
+        ("CY", "Marriott Bonvoy"),
+        ("rz", "Marriott Bonvoy"),
+        ("EM", "Marriott Bonvoy"),
+        ("HX", "Hilton Honors"),
+        ("es", "Hilton Honors"),
+        ("YZ", "IHG One Rewards"),
+        ("SB", "ALL - Accor Live Limitless"),
+        ("DI", "Wyndham Rewards"),
+        ("CI", "Choice Privileges"),
+    ],
+)
+def test_filter_by_code_finds_a_hotel_program_by_any_of_its_brands(
+    api: Api, code: str, name: str
+) -> None:
+    data = api("GET", "/api/loyalty_providers", query={"filter[code]": code}).json["data"]
+    assert [(p["attributes"]["name"], p["attributes"]["category"]) for p in data] == [
+        (name, "hotel")
+    ]
+    assert code.upper() in data[0]["attributes"]["chain_codes"]
+
+
+def test_a_brand_code_is_not_an_airline_code(api: Api) -> None:
+    query = {"filter[category]": "airline", "filter[code]": "CY"}
+    assert api("GET", "/api/loyalty_providers", query=query).json["data"] == []
+
+
+def test_air_and_car_programs_have_no_chain_codes(api: Api) -> None:
+    data = api("GET", "/api/loyalty_providers", query={"page[size]": "100"}).json["data"]
+    for provider in data:
+        attributes = provider["attributes"]
+        if attributes["category"] == "hotel":
+            assert isinstance(attributes["chain_codes"], list)
+        else:
+            assert attributes["chain_codes"] is None and attributes["code"]
+
+
+def test_an_alliance_has_no_code_and_an_empty_family(api: Api) -> None:
+    stash = "270ef4ae-157d-42ce-bb7c-0b87879b10a7"
+    attributes = api("GET", f"/api/loyalty_providers/{stash}").json["data"]["attributes"]
+    assert attributes == {
+        "name": "Stash Hotel Rewards",
+        "category": "hotel",
+        "code": None,
+        "chain_codes": [],
+    }

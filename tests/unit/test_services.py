@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from loyalty_core.access import reaches
 from loyalty_core.auth import authenticate_user, hash_token, new_token
@@ -223,3 +225,67 @@ def test_expired_tokens_fail(repo: InMemoryRepository) -> None:
 def test_new_tokens_are_long_and_random() -> None:
     tokens = {new_token() for _ in range(100)}
     assert len(tokens) == 100 and all(len(t) >= 40 for t in tokens)
+
+
+# -- one record: a name for Concur's memberships, account numbers by one rule ---------------
+
+
+def _user(name: str, employee_id: str = "098765") -> User:
+    return User(company="acme", employee_id=employee_id, name=name, email="j@acme.example")
+
+
+@pytest.mark.parametrize(
+    ("name", "employee_id", "expected"),
+    [
+        ("John Smith", "098765", "John Smith"),
+        ("Dr. Ana María O'Neil-Ruiz (PhD)", "098765", "Dr. Ana María O'Neil-Ruiz PhD"),
+        ("  Jane\tDoe  ", "098765", "Jane Doe"),
+        (
+            "Wolfeschlegelsteinhausenbergerdorff Hubert Blaine Jr",
+            "1",
+            "Wolfeschlegelsteinhausenbergerdorff Hubert Blaine",
+        ),  # cut to 50, the trailing space dropped
+        ("A" * 100, "1", "A" * 50),
+        ("!!!", "E42", "E42"),
+        ("<>", "___", "Member"),
+    ],
+)
+def test_a_membership_without_a_name_takes_the_profile_name(
+    name: str, employee_id: str, expected: str
+) -> None:
+    assert svc.name_on_membership(_user(name, employee_id)) == expected
+
+
+@given(st.text(min_size=1, max_size=100), st.from_regex(r"[A-Za-z0-9_]{1,50}", fullmatch=True))
+def test_the_profile_name_always_passes_the_membership_name_rule(
+    name: str, employee_id: str
+) -> None:
+    value = svc.name_on_membership(_user(name, employee_id))
+    assert MembershipChanges(membership_name=value).membership_name == value
+
+
+def test_a_stored_membership_without_a_name_reads_with_the_profile_name(
+    repo: InMemoryRepository,
+) -> None:
+    created = svc.create_membership(repo, ADMIN, "098765", draft())
+    legacy = created.model_copy(update={"membership_name": None})
+    repo.memberships[("acme", "098765")][created.id] = legacy  # as Concur stored it before
+    assert svc.get_membership(repo, JOHN, "098765", created.id).membership_name == "John Smith"
+    [listed] = svc.list_memberships(repo, JOHN, "098765")
+    assert listed.membership_name == "John Smith"
+    svc.update_membership(repo, JOHN, "098765", created.id, MembershipChanges(level="Gold"))
+    assert repo.memberships[("acme", "098765")][created.id].membership_name == "John Smith"
+
+
+def test_formatted_and_bare_account_numbers_are_the_same_account(
+    repo: InMemoryRepository,
+) -> None:
+    created = svc.create_membership(repo, ADMIN, "098765", draft(account_number="AB-12 34"))
+    assert created.account_number == "AB1234"
+    with pytest.raises(Duplicate):
+        svc.create_membership(repo, ADMIN, "098765", draft(account_number="AB1234"))
+    other = svc.create_membership(repo, ADMIN, "098765", draft(account_number="AB12345"))
+    with pytest.raises(Duplicate):
+        svc.update_membership(
+            repo, ADMIN, "098765", other.id, MembershipChanges(account_number="A-B-1234")
+        )

@@ -63,7 +63,19 @@ def _text(pattern: str, min_len: int, max_len: int, describe: str) -> Any:
 
 _PRINTABLE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*"
 
-AccountNumber = _text(IDENTIFIER.pattern, 1, 50, IDENTIFIER_RULE)
+
+def without_formatting(value: Any) -> Any:
+    """An account number as stored: spaces and hyphens are formatting ("AB-1234",
+    "1234 5678"), removed before the rule applies, the same in every interface; anything
+    else is left for the rule to judge."""
+    return value.replace(" ", "").replace("-", "") if isinstance(value, str) else value
+
+
+# Before validators run last-declared first: the formatting goes before the text rule.
+AccountNumber: Any = Annotated[
+    _text(IDENTIFIER.pattern, 1, 50, IDENTIFIER_RULE + " (spaces and hyphens are removed first)"),
+    BeforeValidator(without_formatting),
+]
 EmployeeId = _text(IDENTIFIER.pattern, 1, 50, IDENTIFIER_RULE)
 MembershipName = _text(
     r"[\w .'\-]*[^\W_][\w .'\-]*",
@@ -71,7 +83,7 @@ MembershipName = _text(
     50,
     "1-50 characters of letters, digits, _, space, -, ' and ., with a letter or digit",
 )
-Level = _text(r"[\w ]*", 0, 50, "0-50 characters of letters, digits, _ and space")
+Level = _text(r"[\w '&+./-]*", 0, 50, "0-50 characters of letters, digits, space and _ - / + & . '")
 Program = _text(r"(?=.*\S)[^\x00-\x1f\x7f]+", 1, 50, "1-50 printable characters")
 ShortText = _text(_PRINTABLE, 0, 50, "at most 50 printable characters")
 LongText = _text(_PRINTABLE, 0, 500, "at most 500 printable characters")

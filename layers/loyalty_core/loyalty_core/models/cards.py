@@ -18,13 +18,15 @@ class ExistingCard:
 
 @dataclass(frozen=True)
 class Card:
-    """A LoyaltyCard to add, with the schema's request attributes only."""
+    """A LoyaltyCard to add, with the schema's request attributes only, and which rule chose
+    its SupplierCode: `requested_chain`, `primary_code`, `generic_code` or `airline_code`."""
 
     key: str
     supplier_code: str
     card_number: str
     supplier_type: str
     membership_id: str
+    rule: str
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,10 @@ class CardRequest:
 
     kind: str
     providers: tuple[NamedProviders, ...]  # every provider code the document names, and where
-    chains: frozenset[str]  # the hotel chains it names
+    chains: frozenset[str]  # the hotel chains it names (PermittedChains, HotelChain attributes)
     places: tuple[CardPlace, ...]
     takes_cards: bool = True  # False: the request kind has no place for cards at all
+    prohibited_chains: frozenset[str] = frozenset()  # ProhibitedChains
 
 
 @dataclass(frozen=True)

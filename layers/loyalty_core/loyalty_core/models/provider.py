@@ -11,8 +11,9 @@ interfaces' vendor vocabularies (they map one to one):
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from loyalty_core.validators import VendorCode
 
@@ -50,13 +51,49 @@ SUPPLIER_TYPE = {VendorType.AIR: "Air", VendorType.HOTEL: "Hotel", VendorType.CA
 
 
 class Provider(BaseModel):
+    """A loyalty program. A hotel program is a brand family: `chain_codes` are the GDS chain
+    codes of its brands, its primary `vendor_code` among them (first). A hotel program with
+    no chain code of its own (a multi-chain alliance) has neither; air and car programs
+    always have their vendor code and no chain codes."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
     name: str
     vendor_type: VendorType
-    vendor_code: VendorCode
+    vendor_code: VendorCode | None = None
+    chain_codes: tuple[VendorCode, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _primary_code_in_family(cls, data: Any) -> Any:
+        """A hotel program's family holds its primary code (items stored before families
+        existed carry the vendor code alone)."""
+        if isinstance(data, dict) and data.get("vendor_type") == VendorType.HOTEL:
+            primary, family = data.get("vendor_code"), list(data.get("chain_codes") or ())
+            if primary and primary not in family:
+                data = {**data, "chain_codes": [primary, *family]}
+        return data
+
+    @model_validator(mode="after")
+    def _codes_fit_the_type(self) -> Provider:
+        if self.vendor_type is not VendorType.HOTEL:
+            if self.vendor_code is None:
+                raise ValueError("air and car programs need their vendor code")
+            if self.chain_codes:
+                raise ValueError("only hotel programs have chain codes")
+        if len(set(self.chain_codes)) != len(self.chain_codes):
+            raise ValueError("chain_codes lists a code twice")
+        return self
 
     @property
     def category(self) -> str:
         return self.vendor_type.category
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every code that names this program: a hotel program's brand family, else its
+        vendor code."""
+        if self.vendor_type is VendorType.HOTEL:
+            return self.chain_codes
+        return (self.vendor_code,) if self.vendor_code else ()

@@ -2,12 +2,14 @@
 
 The Universal API's rules (seed 003 and the v52 schema), as pure functions: at
 most four cards per traveller; Hotel and Air programs only (no car cross-accrual
-for hotels); one Hotel and one Air program per traveller; only the requested
-chain's hotel card when the request names chains; CardNumber at most 36
-characters; SupplierCode exactly two characters, else `$$` (1G, 1V) or `XX` (1P,
-which refuses `$$`). Then the use case: choose the GDS, find each place's
-traveller within the caller's reach, and plan their cards. Reading and writing
-the XML is the hotel interface's (`interfaces/hotel/uapi.py`).
+for hotels); one Hotel and one Air program per traveller; when the request names
+chains, only the hotel program whose brand family holds one, under that chain's
+code; no hotel program whose every brand the request prohibits; CardNumber at
+most 36 characters; SupplierCode exactly two characters: the chain or airline
+code, else `$$` (1G, 1V) or `XX` (1P, which refuses `$$`). Then the use case:
+choose the GDS, find each place's traveller within the caller's reach, and plan
+their cards. Reading and writing the XML is the hotel interface's
+(`interfaces/hotel/uapi.py`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from loyalty_core.models.cards import (
 )
 from loyalty_core.repository import Login, Repository
 from loyalty_core.services.memberships import list_memberships
+from loyalty_core.validators import without_formatting
 
 CARD_LIMIT = 4
 MAX_CARD_NUMBER = 36
@@ -47,12 +50,24 @@ CARD_TYPES = (VendorType.HOTEL, VendorType.AIR)  # never VendorType.CAR on a hot
 PREFERENCE = ("Hotel", "Air")  # which card wins a place when the limit is near
 
 
-def supplier_code(provider: Provider, gds: str) -> str:
-    """The chain or airline code; the GDS's generic code when there is none of two characters."""
-    code = str(provider.vendor_code)
-    if len(code) == 2 and code != "$$":
-        return code
-    return "XX" if gds == "1P" else "$$"
+def supplier_code(
+    provider: Provider, gds: str, chains: frozenset[str] = frozenset()
+) -> tuple[str, str] | None:
+    """A program's SupplierCode and the rule that chose it (SPEC 6a); None when the request
+    names chains and none of them is one of this hotel program's brands.
+
+    An air program: its airline code. A hotel program: the named chain its brand family
+    holds; with no chain named, its primary chain code; with no chain code of its own (an
+    alliance), the GDS's generic code: `$$` for 1G and 1V, `XX` for 1P (which refuses `$$`).
+    """
+    if provider.vendor_type is not VendorType.HOTEL:
+        return str(provider.vendor_code), "airline_code"
+    if chains:
+        named = [code for code in provider.chain_codes if code in chains]
+        return (named[0], "requested_chain") if named else None
+    if provider.vendor_code:
+        return provider.vendor_code, "primary_code"
+    return ("XX" if gds == "1P" else "$$"), "generic_code"
 
 
 def plan_cards(
@@ -63,12 +78,16 @@ def plan_cards(
     chains: frozenset[str] = frozenset(),
     existing: Sequence[ExistingCard] = (),
     limit: int = CARD_LIMIT,
+    prohibited: frozenset[str] = frozenset(),
 ) -> Plan:
-    """The cards to add for one traveller at one place, and every membership left out, why."""
+    """The cards to add for one traveller at one place, and every membership left out, why.
+
+    `chains` are the chains the request names, `prohibited` those it prohibits: a hotel
+    program all of whose brands are prohibited is left out before it takes a place."""
     plan = Plan()
     taken_types = {c.supplier_type for c in existing if c.supplier_type}
-    present = {(c.supplier_code, c.card_number) for c in existing}
-    candidates: dict[str, list[tuple[Membership, Provider]]] = {"Hotel": [], "Air": []}
+    present = {(c.supplier_code, without_formatting(c.card_number)) for c in existing}
+    candidates: dict[str, list[tuple[Membership, tuple[str, str]]]] = {"Hotel": [], "Air": []}
 
     def leave(m: Membership, reason: str, detail: str) -> None:
         plan.left_out.append(LeftOut(m.id, reason, detail))
@@ -77,40 +96,33 @@ def plan_cards(
         provider = providers.get(m.provider_id)
         if provider is None:
             leave(m, "unknown_provider", "its provider is no longer in the catalog")
-        elif provider.vendor_type not in CARD_TYPES:
+            continue
+        chosen = supplier_code(provider, gds, chains)
+        family = set(provider.chain_codes)
+        if provider.vendor_type not in CARD_TYPES:
             leave(m, "vehicle_program", "car programs are not cross-accrued on hotel requests")
         elif m.is_expired(today):
             leave(m, "expired", f"the membership expired on {m.expires_on}")
         elif len(m.account_number) > MAX_CARD_NUMBER:
             leave(m, "card_number_too_long", f"CardNumber allows {MAX_CARD_NUMBER} characters")
-        elif (
-            provider.vendor_type is VendorType.HOTEL
-            and chains
-            and provider.vendor_code not in chains
-        ):
+        elif family and family <= prohibited:
+            leave(m, "prohibited_chain", "the request prohibits every chain of this program")
+        elif chosen is None:
             leave(m, "other_chain", f"the request names chain(s) {', '.join(sorted(chains))}")
-        elif (supplier_code(provider, gds), m.account_number) in present:
+        elif any((c, m.account_number) in present for c in family | {chosen[0]}):
             leave(m, "already_present", "the request already carries this card")
         else:
-            candidates[provider.vendor_type.supplier_type].append((m, provider))
+            candidates[provider.vendor_type.supplier_type].append((m, chosen))
 
     room = limit - len(existing)
     for kind in PREFERENCE:
-        for rank, (m, provider) in enumerate(candidates[kind]):
+        for rank, (m, (code, rule)) in enumerate(candidates[kind]):
             if kind in taken_types or rank > 0:
                 leave(m, "one_per_supplier_type", f"only one {kind} program is sent per traveller")
             elif room <= 0:
                 leave(m, "card_limit", f"at most {limit} loyalty cards per traveller")
             else:
-                plan.add.append(
-                    Card(
-                        str(uuid.uuid4()),
-                        supplier_code(provider, gds),
-                        m.account_number,
-                        kind,
-                        m.id,
-                    )
-                )
+                plan.add.append(Card(str(uuid.uuid4()), code, m.account_number, kind, m.id, rule))
                 room -= 1
     return plan
 
@@ -265,7 +277,15 @@ def enrich(
             )
             continue
         who, held = found
-        plan = plan_cards(held, catalog, gds, today, request.chains, place.existing)
+        plan = plan_cards(
+            held,
+            catalog,
+            gds,
+            today,
+            request.chains,
+            place.existing,
+            prohibited=request.prohibited_chains,
+        )
         cards.extend(plan.add)
         result.added.extend(Added(place.label, who, card) for card in plan.add)
         result.left_out.extend(

@@ -19,18 +19,20 @@ from loyalty_core.services.memberships import (
     Change,
     apply_changes,
     duplicate_of,
+    name_on_membership,
     new_membership,
     write_with_retry,
 )
+from loyalty_core.services.providers import by_code
 
 REFUSED = "The update is not valid; nothing was applied"
 
 
 def programs(repo: Repository, token: AccessToken, sent: Sequence[ProgramUpdate]) -> list[Provider]:
     """The provider of each update: a supplier's own, or the one a TMC names by vendor code
-    and Concur vendor type (A, C or H)."""
+    and Concur vendor type (A, C or H); a hotel program by any chain code of its brands."""
     app = token.application
-    catalog = {(p.vendor_type, p.vendor_code): p for p in repo.providers()}
+    catalog = by_code(repo.providers())
     if app.kind is ApplicationKind.SUPPLIER:
         own = catalog.get((app.vendor_type, app.vendor_code or "")) if app.vendor_type else None
         if own is None:
@@ -91,7 +93,11 @@ def apply_updates(
                 continue
             else:
                 draft = MembershipDraft.model_validate(
-                    {**update.changes.model_dump(exclude_unset=True), "provider_id": provider.id}
+                    {
+                        **update.changes.model_dump(exclude_unset=True),
+                        "provider_id": provider.id,
+                        "membership_name": name_on_membership(snapshot.user),
+                    }
                 )
                 result = new_membership(draft, token.company, token.employee_id)
             view = UserMemberships(snapshot.user, snapshot.revision, tuple(held))

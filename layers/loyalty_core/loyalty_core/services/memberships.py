@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from loyalty_core.models import (
     MembershipChanges,
     MembershipDraft,
     Principal,
+    User,
 )
 from loyalty_core.repository import Repository, UserMemberships
 from loyalty_core.validators import is_record_id
@@ -58,11 +60,31 @@ def _membership_not_found(membership_id: str) -> NotFound:
     return NotFound(f"No loyalty membership {membership_id!r} for this user")
 
 
+def name_on_membership(user: User) -> str:
+    """The name a membership carries when its interface sends none (Concur): the user's
+    profile name, each character the membership name rule refuses turned into a space,
+    spaces collapsed, cut to 50; the employee id if no letter or digit is left."""
+    name = " ".join(re.sub(r"[^\w .'-]", " ", user.name).split())[:50].strip()
+    for candidate in (name, user.employee_id):
+        if re.search(r"[^\W_]", candidate):
+            return candidate
+    return "Member"  # an employee id of underscores only: no name to take
+
+
+def with_profile_name(membership: Membership, user: User) -> Membership:
+    """A membership stored without a name (created through Concur before names were taken
+    from the profile) reads with its user's profile name; the next write stores it."""
+    if membership.membership_name is not None:
+        return membership
+    return membership.model_copy(update={"membership_name": name_on_membership(user)})
+
+
 def _snapshot(repo: Repository, company: str, employee_id: str) -> UserMemberships:
     snapshot = repo.get_user_memberships(company, employee_id)
     if snapshot is None:
         raise user_not_found(employee_id)
-    return snapshot
+    named = tuple(with_profile_name(m, snapshot.user) for m in snapshot.memberships)
+    return UserMemberships(snapshot.user, snapshot.revision, named)
 
 
 def _load(repo: Repository, principal: Principal, employee_id: str) -> UserMemberships:
@@ -187,6 +209,9 @@ def get_membership(
     )
     if found is None:
         raise _membership_not_found(membership_id)
+    if found.membership_name is None:  # stored before names came from the profile: read it
+        named = _snapshot(repo, principal.company, employee_id).find(membership_id)
+        return named if named is not None else found
     return found
 
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from loyalty_core.errors import MalformedRequest, NotFound, Problem
-from loyalty_core.models.provider import CATEGORY, Provider
+from loyalty_core.models.provider import CATEGORY, Provider, VendorType
 from loyalty_core.repository import Repository
 
 FILTERS = ("category", "code")
+
+
+def by_code(providers: Iterable[Provider]) -> dict[tuple[VendorType, str], Provider]:
+    """Each program under every code that names it (vendor type, code): an airline or car
+    vendor code, or any chain code of a hotel program's brand family. A hotel program with
+    no chain code of its own cannot be named by a code."""
+    return {(p.vendor_type, code): p for p in providers for code in p.codes}
 
 
 def list_providers(
@@ -30,7 +37,7 @@ def list_providers(
         p
         for p in repo.providers()
         if (category is None or p.category == category.lower())
-        and (code is None or p.vendor_code == code.upper())
+        and (code is None or code.upper() in p.codes)
     ]
 
 

@@ -61,6 +61,7 @@ def report(result: Enrichment) -> dict[str, Any]:
             "key": a.card.key,
             "supplier_code": a.card.supplier_code,
             "supplier_type": a.card.supplier_type,
+            "supplier_code_from": a.card.rule,
         }
         for a in result.added
     ]

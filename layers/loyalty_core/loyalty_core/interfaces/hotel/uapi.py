@@ -89,6 +89,7 @@ class HotelRequest:
     common_namespace: str
     providers: tuple[NamedProviders, ...]  # provider codes the document names, and where
     chains: frozenset[str]
+    prohibited_chains: frozenset[str]
     places: list[Place]
     declaration: bytes  # the request's own <?xml ...?> (in UTF-8), or b""
 
@@ -100,6 +101,7 @@ class HotelRequest:
             chains=self.chains,
             places=tuple(place.card_place() for place in self.places),
             takes_cards=self.kind != RULES,
+            prohibited_chains=self.prohibited_chains,
         )
 
     def serialize(self) -> bytes:
@@ -169,21 +171,27 @@ def _provider_codes(request: etree._Element) -> tuple[NamedProviders, ...]:
     return tuple(named)
 
 
-def _chains(request: etree._Element) -> frozenset[str]:
-    found = set()
+def _chains(request: etree._Element) -> tuple[frozenset[str], frozenset[str]]:
+    """(the chains the request names, the chains it prohibits): `HotelChain` attributes
+    (on properties, reservations) and `PermittedChains/HotelChain/@Code` name chains;
+    `ProhibitedChains/HotelChain/@Code` prohibits them."""
+    named: set[str] = set()
+    prohibited: set[str] = set()
     for element in request.iter():
         if not isinstance(element.tag, str):
             continue
         if element.get("HotelChain"):
-            found.add(element.get("HotelChain", ""))
+            named.add(element.get("HotelChain", ""))
         parent = element.getparent()
-        if (
-            local_name(element) == "HotelChain"
-            and parent is not None
-            and (local_name(parent) == "PermittedChains")
-        ):
-            found.add(element.get("Code", ""))
-    return frozenset(c.upper() for c in found if c)
+        if local_name(element) == "HotelChain" and parent is not None:
+            if local_name(parent) == "PermittedChains":
+                named.add(element.get("Code", ""))
+            elif local_name(parent) == "ProhibitedChains":
+                prohibited.add(element.get("Code", ""))
+    return (
+        frozenset(c.upper() for c in named if c),
+        frozenset(c.upper() for c in prohibited if c),
+    )
 
 
 def _modifier_place(request: etree._Element, name: str, label: str) -> Place:
@@ -288,13 +296,15 @@ def read_request(data: bytes, booking_traveler_ref: str | None = None) -> HotelR
         places = _modify_places(request, booking_traveler_ref)
     else:
         places = []
+    chains, prohibited_chains = _chains(request)
     return HotelRequest(
         root=root,
         request=request,
         kind=kind,
         common_namespace=_common_namespace(request, version),
         providers=_provider_codes(request),
-        chains=_chains(request),
+        chains=chains,
+        prohibited_chains=prohibited_chains,
         places=places,
         declaration=_declaration(data),
     )

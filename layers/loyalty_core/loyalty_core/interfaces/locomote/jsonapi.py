@@ -24,6 +24,7 @@ from loyalty_core.models import (
     MembershipChanges,
     MembershipDraft,
     Provider,
+    VendorType,
 )
 from loyalty_core.validators import problems_from
 
@@ -279,7 +280,7 @@ def _unique(problems: list[e.Problem]) -> list[e.Problem]:
 # and what `sort` may name on a collection of each type.
 FIELDS: dict[str, tuple[str, ...]] = {
     MEMBERSHIPS: (*MEMBERSHIP_ATTRIBUTES, "user", "loyalty_provider"),
-    PROVIDERS: ("name", "category", "code"),
+    PROVIDERS: ("name", "category", "code", "chain_codes"),
 }
 INCLUDES: dict[str, str] = {"loyalty_provider": PROVIDERS}
 SORTS: dict[str, dict[str, Callable[[Any], Any]]] = {
@@ -614,9 +615,17 @@ def provider_page(found: Sequence[Provider], view: View, url: PublicUrl) -> dict
 
 
 def provider_resource(p: Provider, url: PublicUrl) -> dict[str, Any]:
+    """`code` is the primary code (null for a hotel alliance with none of its own);
+    `chain_codes` a hotel program's brand family, null for air and car programs."""
+    chain_codes = list(p.chain_codes) if p.vendor_type is VendorType.HOTEL else None
     return {
         "id": p.id,
         "type": PROVIDERS,
-        "attributes": {"name": p.name, "category": p.category, "code": p.vendor_code},
+        "attributes": {
+            "name": p.name,
+            "category": p.category,
+            "code": p.vendor_code,
+            "chain_codes": chain_codes,
+        },
         "links": {"self": url.of(f"/api/{PROVIDERS}/{p.id}")},
     }
