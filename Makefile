@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install lock run test test-unit test-integration test-e2e coverage lint bench events check-template admin clean
+.PHONY: help install lock run invoke test test-unit test-integration test-e2e coverage lint bench events check-template admin clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ lock: | $(UV) ## re-resolve requirements.lock and requirements-dev.lock from pyp
 
 run: .venv/.synced ## serve the whole API on http://127.0.0.1:3000 (PORT to change; embedded DynamoDB, demo data)
 	$(PY) -m local.server
+
+invoke: .venv/.synced ## run one event through its function, no Docker: make invoke EVENT=events/get_membership.json
+	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/<file>.json (one of: $$(ls events))"; exit 2; }
+	@$(TEST_ENV) $(PY) -m local.invoke $(EVENT)
 
 # Bytecode for the test runs (this machine's Python is told not to write any): each
 # interpreter the tests start would otherwise compile every module again.
