@@ -26,7 +26,7 @@ USERS = [
         "acme_arranger",
         "Acme Arranger",
         "arranger@acme.example",
-        "traveller",
+        "arranger",
         "acme-arranger-token",
     ),
     ("acme", "098765", "John Smith", "john.smith@acme.example", "traveller", "john-token"),
