@@ -58,10 +58,21 @@ test-e2e: .venv/.synced ## only tests/e2e: real HTTP through the local front
 coverage: .venv/.synced ## every test, with an HTML coverage report in .cache/coverage/
 	$(PYTEST) --cov --cov-report=html:.cache/coverage --cov-report=term:skip-covered
 
-lint: .venv/.synced ## ruff, ruff format, mypy
+# Redocly CLI (npm, pinned with its lock in tools/openapi-lint/) for the OpenAPI lint.
+REDOCLY := $(TOOLS)/openapi-lint/node_modules/.bin/redocly
+$(REDOCLY): tools/openapi-lint/package.json tools/openapi-lint/package-lock.json
+	@command -v npm >/dev/null || { echo "make lint needs Node.js 20.19+ and npm (for Redocly CLI)"; exit 1; }
+	mkdir -p $(TOOLS)/openapi-lint
+	cp tools/openapi-lint/package.json tools/openapi-lint/package-lock.json $(TOOLS)/openapi-lint/
+	npm ci --prefix $(TOOLS)/openapi-lint --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+lint: .venv/.synced $(REDOCLY) ## ruff, ruff format, mypy, Redocly's recommended lint of openapi.json
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint openapi.json \
+		--format json --max-problems 1000 2>/dev/null | $(PY) tools/openapi-lint/report.py
 
 bench: .venv/.synced ## benchmark: handler overhead, DynamoDB requests per call, cold import
 	$(PY) -m bench

@@ -48,6 +48,9 @@ EXPECTED = {
     "hotel_enrich_search": 200,
     "hotel_enrich_reservation": 200,
     "get_provider": 200,
+    "api_reference": 200,
+    "api_reference_asset": 200,
+    "openapi_document": 200,
 }
 
 

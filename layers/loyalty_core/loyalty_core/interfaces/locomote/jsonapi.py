@@ -32,6 +32,7 @@ MEDIA_TYPE = "application/vnd.api+json"
 ACCEPTED_BODY_TYPES = {MEDIA_TYPE: {"ext", "profile"}, "application/json": {"charset"}}
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
+MAX_PAGE_NUMBER = 999_999_999  # nine digits: a page number never grows with the input
 MEMBERSHIPS = "loyalty_memberships"
 PROVIDERS = "loyalty_providers"
 USERS = "users"
@@ -284,16 +285,15 @@ class Page:
         return items[start : start + self.size]
 
 
-def _page_value(query: Mapping[str, str], name: str, default: int, upper: int | None) -> int:
+def _page_value(query: Mapping[str, str], name: str, default: int, upper: int) -> int:
     raw = query.get(name)
     if raw is None:
         return default
-    limit = f" and at most {upper}" if upper else ""
-    problem = e.Problem(f"must be a whole number from 1{limit}", (name,), kind="parameter")
+    problem = e.Problem(f"must be a whole number from 1 to {upper}", (name,), kind="parameter")
     if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
         raise e.MalformedRequest(f"{name} must be a whole number", [problem])
     value = int(raw)
-    if value < 1 or (upper is not None and value > upper):
+    if value < 1 or value > upper:
         raise e.MalformedRequest(f"{name} is out of range", [problem])
     return value
 
@@ -310,7 +310,7 @@ def read_page(query: Mapping[str, str] | None, filters: Sequence[str] = ()) -> P
                 [e.Problem("is not supported on this route", (name,), kind="parameter")],
             )
     return Page(
-        number=_page_value(query, "page[number]", 1, None),
+        number=_page_value(query, "page[number]", 1, MAX_PAGE_NUMBER),
         size=_page_value(query, "page[size]", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
     )
 
