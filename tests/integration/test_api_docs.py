@@ -132,3 +132,33 @@ def test_each_concur_example_is_applied_with_its_token(api: Api, name: str, exam
         body=example["value"],
     )
     assert answer.status == 200 and b"<Status>OK</Status>" in answer.body, answer.body
+
+
+def concur_answer_example(response: str) -> str:
+    spec = json.loads(SPEC.read_text("utf-8"))
+    example: str = spec["components"]["responses"][response]["content"]["application/xml"][
+        "example"
+    ]
+    return example
+
+
+@pytest.mark.parametrize(
+    ("response", "token", "change"),
+    [
+        ("ConcurOk", "concur-supplier-token", ("", "")),
+        ("ConcurUnauthorized", "not-a-token", ("", "")),
+        ("ConcurBadRequest", "concur-supplier-token", ("<PointTotal>334002", "<PointTotal>-1")),
+    ],
+)
+def test_the_concur_answer_examples_are_the_answers_sent(
+    api: Api, response: str, token: str, change: tuple[str, str]
+) -> None:
+    body = (ROOT / "examples/concur_supplier_update.xml").read_text("utf-8").replace(*change)
+    answer = api(
+        "POST",
+        "/api/travelprofile/v1.0/loyalty",
+        as_user=None,
+        headers={"Authorization": f"OAuth {token}", "Content-Type": "application/xml"},
+        body=body,
+    )
+    assert answer.body.decode() == concur_answer_example(response)
