@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from local.admin import Admin
 from local.events import HILTON, SEED_MEMBERSHIP_ID
 from loyalty_core.models import Provider, VendorType
@@ -88,29 +90,28 @@ def seed_memberships() -> None:
     from loyalty_core.services.memberships import create_membership, new_membership
     from loyalty_core.settings import get_repository
 
+    def draft(provider_id: str, account: str, name: str, expires: str, level: str) -> Any:
+        return MembershipDraft(
+            provider_id=provider_id,
+            account_number=account,
+            membership_name=name,
+            expires_on=expires,
+            level=level,
+        )
+
     repo = get_repository()
     membership_id, provider_id, account, expires = JOHN_MEMBERSHIP
-    draft = MembershipDraft(
-        provider_id=provider_id,
-        account_number=account,
-        membership_name="John Smith",
-        expires_on=expires,
-        level="Silver",
-    )
-    john = new_membership(draft, "acme", "098765").model_copy(update={"id": membership_id})
+    john = new_membership(
+        draft(provider_id, account, "John Smith", expires, "Silver"), "acme", "098765"
+    ).model_copy(update={"id": membership_id})
     snapshot = repo.get_user_memberships("acme", "098765")
     repo.commit(snapshot, put=[john])  # the one write that chooses its id: demo data only
 
     admin = Principal(company="acme", employee_id="acme_admin", role=Role.ADMIN)
     for provider_id, account, expires in JANE_MEMBERSHIPS:
-        draft = MembershipDraft(
-            provider_id=provider_id,
-            account_number=account,
-            membership_name="Jane Doe",
-            expires_on=expires,
-            level="Gold",
+        create_membership(
+            repo, admin, "112233", draft(provider_id, account, "Jane Doe", expires, "Gold")
         )
-        create_membership(repo, admin, "112233", draft)
 
 
 def seed(admin: Admin) -> None:
