@@ -10,7 +10,6 @@ import shutil
 import subprocess
 
 import pytest
-import requests
 
 from local.template import ROOT
 from tests.e2e.conftest import LocalFront
@@ -75,24 +74,7 @@ def check(script: str, printed: str, base: str) -> None:
     assert not missing, f"not printed: {missing}\n--- printed:\n{printed}"
 
 
-def warm_up_idempotency(base: str) -> None:
-    """One keyed POST first: the front's first Idempotency-Key imports Powertools'
-    persistence layer (boto3) in-process, which on a loaded machine can exceed the
-    storage time budget once (503); a front that has served a while is past that."""
-    requests.post(
-        f"{base}/api/users/112233/loyalty_memberships",
-        json={},
-        headers={
-            "Idempotency-Key": "warm-up",
-            "X-USER-USERNAME": "jane.doe@acme.example",
-            "X-USER-TOKEN": "jane-token",
-        },
-        timeout=60,
-    )
-
-
 def test_the_readme_examples_paste_as_they_are(local_front: LocalFront) -> None:
-    warm_up_idempotency(local_front.base)
     script = "\n".join(code for title in API_SECTIONS for code in blocks(title))
     assert f"BASE={DOCUMENTED_BASE}\n" in script
     assert not re.search(r"<[a-z][^>]* id>|<id", script), "a placeholder to fill in by hand"
