@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install lock run test test-unit test-integration test-e2e coverage lint bench events check-template admin clean
+.PHONY: help install lock run invoke test test-unit test-integration test-e2e coverage lint bench events check-template admin clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -34,6 +34,10 @@ lock: | $(UV) ## re-resolve requirements.lock and requirements-dev.lock from pyp
 run: .venv/.synced ## serve the whole API on http://127.0.0.1:3000 (PORT to change; embedded DynamoDB, demo data)
 	$(PY) -m local.server
 
+invoke: .venv/.synced ## run one event through its function, no Docker: make invoke EVENT=events/get_membership.json
+	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/<file>.json (one of: $$(ls events))"; exit 2; }
+	@$(TEST_ENV) $(PY) -m local.invoke $(EVENT)
+
 # Bytecode for the test runs (this machine's Python is told not to write any): each
 # interpreter the tests start would otherwise compile every module again.
 TEST_ENV := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/.cache/pycache
@@ -54,10 +58,21 @@ test-e2e: .venv/.synced ## only tests/e2e: real HTTP through the local front
 coverage: .venv/.synced ## every test, with an HTML coverage report in .cache/coverage/
 	$(PYTEST) --cov --cov-report=html:.cache/coverage --cov-report=term:skip-covered
 
-lint: .venv/.synced ## ruff, ruff format, mypy
+# Redocly CLI (npm, pinned with its lock in tools/openapi-lint/) for the OpenAPI lint.
+REDOCLY := $(TOOLS)/openapi-lint/node_modules/.bin/redocly
+$(REDOCLY): tools/openapi-lint/package.json tools/openapi-lint/package-lock.json
+	@command -v npm >/dev/null || { echo "make lint needs Node.js 20.19+ and npm (for Redocly CLI)"; exit 1; }
+	mkdir -p $(TOOLS)/openapi-lint
+	cp tools/openapi-lint/package.json tools/openapi-lint/package-lock.json $(TOOLS)/openapi-lint/
+	npm ci --prefix $(TOOLS)/openapi-lint --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+lint: .venv/.synced $(REDOCLY) ## ruff, ruff format, mypy, Redocly's recommended lint of openapi.json
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint openapi.json \
+		--format json --max-problems 1000 2>/dev/null | $(PY) tools/openapi-lint/report.py
 
 bench: .venv/.synced ## benchmark: handler overhead, DynamoDB requests per call, cold import, cost per call
 	$(PY) -m bench

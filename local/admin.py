@@ -2,9 +2,12 @@
 
 Works against the embedded DynamoDB of `make run`, another local DynamoDB
 (`DYNAMODB_ENDPOINT_URL`) or the deployed table (AWS credentials + `TABLE_NAME`).
-Tokens are printed once and stored only as SHA-256 hashes.
+Tokens are printed once and stored only as SHA-256 hashes. Every command says what it
+changed (a role change included); `--json` prints that as one JSON object instead.
+Errors go to stderr: exit status 1 for a refused change, 2 when DynamoDB cannot be reached.
 
     python -m local.admin --help
+    python -m local.admin issue-token peter@initech.example --days 90 --json
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -193,25 +197,40 @@ class Admin:
             ]
         )
 
-    def assign(self, company: str, arranger: str, traveller: str) -> User:
-        """Let `arranger` manage `traveller`'s memberships (makes them an arranger)."""
+    def assign(
+        self, company: str, arranger: str, traveller: str, make_arranger: bool = False
+    ) -> tuple[User, User]:
+        """Let `arranger` manage `traveller`'s memberships; returns (before, after).
+
+        A traveller becomes an arranger only when asked (`make_arranger`): that widens
+        whom they reach, so it is never a side effect. An admin reaches every user of the
+        company already; the assignment is recorded and the role kept.
+        """
         self.get_user(company, traveller)
         user = self.get_user(company, arranger)
+        if user.role is Role.TRAVELLER and not make_arranger:
+            raise AdminError(
+                f"{company}/{arranger} is a traveller: pass --make-arranger to make them an "
+                f"arranger of {traveller}"
+            )
         role = Role.ARRANGER if user.role is Role.TRAVELLER else user.role
         updated = user.model_copy(update={"role": role, "arranges": user.arranges | {traveller}})
-        self._save_user(updated)
-        return updated
+        if updated != user:
+            self._save_user(updated)
+        return user, updated
 
-    def unassign(self, company: str, arranger: str, traveller: str) -> User:
+    def unassign(self, company: str, arranger: str, traveller: str) -> tuple[User, User]:
+        """Take `traveller` from `arranger` (who keeps their role); returns (before, after)."""
         user = self.get_user(company, arranger)
         updated = user.model_copy(update={"arranges": user.arranges - {traveller}})
-        self._save_user(updated)
-        return updated
+        if updated != user:
+            self._save_user(updated)
+        return user, updated
 
     # -- API tokens ------------------------------------------------------------
 
     def issue_token(
-        self, email: str, token: str | None = None, days: int | None = None
+        self, email: str, token: str | None = None, expires_at: datetime | None = None
     ) -> tuple[str, str]:
         """A new API token for the user with `email`; returns (token, token id)."""
         token = token or new_token()
@@ -223,9 +242,7 @@ class Admin:
                 UpdateExpression="SET tokens.#id = :token",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames={"#id": token_id(digest)},
-                ExpressionAttributeValues=i.values(
-                    {":token": i.token_entry(digest, _expiry(days))}
-                ),
+                ExpressionAttributeValues=i.values({":token": i.token_entry(digest, expires_at)}),
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             raise AdminError(f"No user with email {email!r}") from None
@@ -285,18 +302,21 @@ class Admin:
             raise AdminError(f"No application {app_id!r}")
         return i.parse_application(item)
 
-    def set_certified(self, app_id: str, certified: bool) -> Application:
-        """Record the review outcome on the application and on every token it holds."""
-        app = self.get_application(app_id).model_copy(update={"certified": certified})
+    def set_certified(self, app_id: str, certified: bool) -> tuple[Application, Application, int]:
+        """Record the review outcome on the application and on every token it holds;
+        returns (before, after, tokens rewritten)."""
+        before = self.get_application(app_id)
+        app = before.model_copy(update={"certified": certified})
         self._put(i.application_item(app))
-        for item in self._app_tokens(app_id):
+        tokens = self._app_tokens(app_id)
+        for item in tokens:
             self.client.update_item(
                 TableName=self.table,
                 Key=k.access_token_key(i.token_hash_of(item)),
                 UpdateExpression="SET application = :app",
                 ExpressionAttributeValues=i.values({":app": app.model_dump(mode="json")}),
             )
-        return app
+        return before, app, len(tokens)
 
     def _app_tokens(self, app_id: str, prefix: str = "") -> list[dict[str, Any]]:
         found = self.client.query(
@@ -316,14 +336,14 @@ class Admin:
         company: str,
         employee_id: str,
         token: str | None = None,
-        days: int | None = None,
+        expires_at: datetime | None = None,
     ) -> tuple[str, str]:
         """An OAuth access token for `app_id` acting for one user; returns (token, id)."""
         app = self.get_application(app_id)
         self.get_user(company, employee_id)
         token = token or new_token()
         digest = hash_token(token)
-        access = AccessToken(token_id(digest), digest, app, company, employee_id, _expiry(days))
+        access = AccessToken(token_id(digest), digest, app, company, employee_id, expires_at)
         self.client.transact_write_items(
             TransactItems=[
                 {
@@ -369,69 +389,288 @@ class Admin:
         return len(providers)
 
 
+# -- the command line -----------------------------------------------------------------
+#
+# Each command is one function that does the change and says what it changed: an `Outcome`
+# whose `data` is printed with --json and whose `text` is printed otherwise.
+
+
+@dataclass(frozen=True)
+class Outcome:
+    data: dict[str, Any]
+    text: str
+
+
+Command = Callable[[Admin, argparse.Namespace], Outcome]
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str) -> Callable[[Command], Command]:
+    def register(run: Command) -> Command:
+        COMMANDS[name] = run
+        return run
+
+    return register
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _user(user: User) -> dict[str, Any]:
+    data = user.model_dump(mode="json")
+    data["arranges"] = sorted(user.arranges)
+    return data
+
+
+@command("create-company")
+def _create_company(admin: Admin, a: argparse.Namespace) -> Outcome:
+    company = admin.create_company(a.company, a.name)
+    return Outcome(
+        {"created": "company", "company": company.model_dump(mode="json")},
+        f"company {company.id} ({company.name}) created",
+    )
+
+
+@command("create-user")
+def _create_user(admin: Admin, a: argparse.Namespace) -> Outcome:
+    user = admin.create_user(a.company, a.employee_id, a.name, a.email, a.role)
+    return Outcome(
+        {"created": "user", "user": _user(user)},
+        f"user {user.company}/{user.employee_id} ({user.role.value}) created",
+    )
+
+
+@command("list-users")
+def _list_users(admin: Admin, a: argparse.Namespace) -> Outcome:
+    users = admin.list_users(a.company)
+    rows = [
+        f"{u['employee_id']:16} {u['role']:10} "
+        f"{u['memberships']:>4}/{MAX_MEMBERSHIPS_PER_USER}  {u['email']}"
+        for u in users
+    ]
+    return Outcome(
+        {"company": a.company, "limit": MAX_MEMBERSHIPS_PER_USER, "users": users},
+        "\n".join([f"{'employee_id':16} {'role':10} memberships  email", *rows]),
+    )
+
+
+def _arranger_change(before: User, after: User) -> Outcome:
+    who = f"{after.company}/{after.employee_id}"
+    lines = []
+    if before.role != after.role:
+        lines.append(f"{who}: role {before.role.value} -> {after.role.value}")
+    added, removed = after.arranges - before.arranges, before.arranges - after.arranges
+    if added or removed:
+        change = ", ".join([*(f"+{t}" for t in sorted(added)), *(f"-{t}" for t in sorted(removed))])
+        lines.append(f"{who}: arranges {sorted(after.arranges)} ({change})")
+    if not lines:
+        lines.append(f"{who}: no change (arranges {sorted(after.arranges)})")
+    return Outcome(
+        {
+            "changed": before != after,
+            "user": _user(after),
+            "before": {"role": before.role.value, "arranges": sorted(before.arranges)},
+        },
+        "\n".join(lines),
+    )
+
+
+@command("assign")
+def _assign(admin: Admin, a: argparse.Namespace) -> Outcome:
+    return _arranger_change(*admin.assign(a.company, a.arranger, a.traveller, a.make_arranger))
+
+
+@command("unassign")
+def _unassign(admin: Admin, a: argparse.Namespace) -> Outcome:
+    return _arranger_change(*admin.unassign(a.company, a.arranger, a.traveller))
+
+
+def _issued(data: dict[str, Any], subject: str) -> Outcome:
+    expires = data["expires_at"] or "never"
+    return Outcome(
+        data,
+        f"issued a token for {subject}\n"
+        f"token_id:   {data['token_id']}\n"
+        f"secret:     {data['token']}\n"
+        f"expires_at: {expires}\n"
+        "(the secret is shown once: only its hash is stored)",
+    )
+
+
+@command("issue-token")
+def _issue_token(admin: Admin, a: argparse.Namespace) -> Outcome:
+    expires = _expiry(a.days)
+    token, tid = admin.issue_token(a.email, expires_at=expires)
+    data = {"email": a.email, "token_id": tid, "token": token, "expires_at": _when(expires)}
+    return _issued(data, a.email)
+
+
+@command("revoke-token")
+def _revoke_token(admin: Admin, a: argparse.Namespace) -> Outcome:
+    admin.revoke_token(a.email, a.token_id)
+    return Outcome(
+        {"revoked": "token", "email": a.email, "token_id": a.token_id},
+        f"token {a.token_id} of {a.email} revoked",
+    )
+
+
+@command("list-tokens")
+def _list_tokens(admin: Admin, a: argparse.Namespace) -> Outcome:
+    tokens = admin.list_tokens(a.email)
+    lines = [f"{tid}  expires {expiry or 'never'}" for tid, expiry in tokens.items()]
+    return Outcome(
+        {
+            "email": a.email,
+            "tokens": [{"token_id": t, "expires_at": e} for t, e in tokens.items()],
+        },
+        "\n".join(lines) or f"{a.email} holds no token",
+    )
+
+
+@command("create-app")
+def _create_app(admin: Admin, a: argparse.Namespace) -> Outcome:
+    app = admin.create_application(
+        a.app_id, a.name, a.kind, a.vendor_type, a.vendor_code, a.certified
+    )
+    return Outcome(
+        {"created": "application", "application": app.model_dump(mode="json")},
+        f"application {app.id} ({app.kind.value}, certified={app.certified}) created",
+    )
+
+
+@command("certify-app")
+def _certify_app(admin: Admin, a: argparse.Namespace) -> Outcome:
+    before, app, tokens = admin.set_certified(a.app_id, not a.revoke)
+    return Outcome(
+        {
+            "changed": before != app,
+            "application": app.model_dump(mode="json"),
+            "before": {"certified": before.certified},
+            "tokens_updated": tokens,
+        },
+        f"application {app.id}: certified {before.certified} -> {app.certified} "
+        f"({tokens} token(s) updated)",
+    )
+
+
+@command("issue-concur-token")
+def _issue_concur_token(admin: Admin, a: argparse.Namespace) -> Outcome:
+    expires = _expiry(a.days)
+    token, tid = admin.issue_concur_token(a.app_id, a.company, a.employee_id, expires_at=expires)
+    data = {
+        "application": a.app_id,
+        "company": a.company,
+        "employee_id": a.employee_id,
+        "token_id": tid,
+        "token": token,
+        "expires_at": _when(expires),
+    }
+    return _issued(data, f"application {a.app_id} acting for {a.company}/{a.employee_id}")
+
+
+@command("revoke-concur-token")
+def _revoke_concur_token(admin: Admin, a: argparse.Namespace) -> Outcome:
+    admin.revoke_concur_token(a.app_id, a.token_id)
+    return Outcome(
+        {"revoked": "concur_token", "application": a.app_id, "token_id": a.token_id},
+        f"token {a.token_id} of application {a.app_id} revoked",
+    )
+
+
+@command("load-catalog")
+def _load_catalog(admin: Admin, a: argparse.Namespace) -> Outcome:
+    loaded = admin.load_catalog(a.file)
+    return Outcome({"providers_loaded": loaded}, f"{loaded} providers loaded")
+
+
+@command("create-table")
+def _create_table(admin: Admin, a: argparse.Namespace) -> Outcome:
+    from local.dynamo import ensure_tables
+
+    created = ensure_tables(admin.client, admin.table)
+    return Outcome(
+        {"table": admin.table, "created": created},
+        f"table {admin.table} {'created' if created else 'exists'}",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m local.admin",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument(
+        "--json", action="store_true", help="print what was done as one JSON object"
+    )
+    parser.add_argument("--json", dest="json_first", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("create-company", help="create a company (tenant)")
+    def add(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=text, parents=[output])
+
+    p = add("create-company", "create a company (tenant)")
     p.add_argument("company")
     p.add_argument("--name", required=True)
 
-    p = sub.add_parser("create-user", help="create a user of a company")
+    p = add("create-user", "create a user of a company")
     p.add_argument("company")
     p.add_argument("employee_id")
     p.add_argument("--name", required=True)
     p.add_argument("--email", required=True)
     p.add_argument("--role", choices=[r.value for r in Role], default="traveller")
 
-    p = sub.add_parser("list-users", help="list a company's users and their membership counts")
+    p = add("list-users", "list a company's users and their membership counts")
     p.add_argument("company")
 
-    for name, text in (
-        ("assign", "let an arranger manage a traveller"),
-        ("unassign", "take a traveller from an arranger"),
-    ):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("company")
-        p.add_argument("arranger")
-        p.add_argument("traveller")
+    p = add("assign", "let an arranger manage a traveller")
+    p.add_argument("company")
+    p.add_argument("arranger")
+    p.add_argument("traveller")
+    p.add_argument(
+        "--make-arranger",
+        action="store_true",
+        help="the arranger is a traveller now: make them an arranger (else refused)",
+    )
+    p = add("unassign", "take a traveller from an arranger (their role stays)")
+    p.add_argument("company")
+    p.add_argument("arranger")
+    p.add_argument("traveller")
 
-    p = sub.add_parser("issue-token", help="issue an API token to a user (printed once)")
+    p = add("issue-token", "issue an API token to a user (printed once)")
     p.add_argument("email")
     p.add_argument("--days", type=int)
-    p = sub.add_parser("revoke-token", help="revoke a user's API token by its id")
+    p = add("revoke-token", "revoke a user's API token by its id")
     p.add_argument("email")
     p.add_argument("token_id")
-    p = sub.add_parser("list-tokens", help="list a user's token ids and expiry")
+    p = add("list-tokens", "list a user's token ids and expiry")
     p.add_argument("email")
 
-    p = sub.add_parser("create-app", help="register a Concur partner application")
+    p = add("create-app", "register a Concur partner application")
     p.add_argument("app_id")
     p.add_argument("--name", required=True)
     p.add_argument("--kind", choices=[a.value for a in ApplicationKind], required=True)
     p.add_argument("--vendor-type", choices=[t.value for t in VendorType])
     p.add_argument("--vendor-code")
     p.add_argument("--certified", action="store_true")
-    p = sub.add_parser("certify-app", help="mark a supplier application reviewed (or not)")
+    p = add("certify-app", "mark a supplier application reviewed (or not)")
     p.add_argument("app_id")
     p.add_argument("--revoke", action="store_true")
 
-    p = sub.add_parser("issue-concur-token", help="issue an OAuth token: app acting for a user")
+    p = add("issue-concur-token", "issue an OAuth token: app acting for a user")
     p.add_argument("app_id")
     p.add_argument("company")
     p.add_argument("employee_id")
     p.add_argument("--days", type=int)
-    p = sub.add_parser("revoke-concur-token", help="revoke an application's token by its id")
+    p = add("revoke-concur-token", "revoke an application's token by its id")
     p.add_argument("app_id")
     p.add_argument("token_id")
 
-    p = sub.add_parser("load-catalog", help="load the provider catalog (idempotent)")
+    p = add("load-catalog", "load the provider catalog (idempotent)")
     p.add_argument("--file", type=Path, default=CATALOG)
-    sub.add_parser("create-table", help="create the table as template.yaml defines it (local)")
+    add("create-table", "create the table as template.yaml defines it (local)")
     return parser
 
 
@@ -441,7 +680,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         use_local_credentials()
     admin = Admin()
     try:
-        out = _run(admin, args)
+        outcome = COMMANDS[args.command](admin, args)
     except AdminError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -452,58 +691,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (BotoCoreError, ClientError) as err:
         print(f"error: DynamoDB ({admin.table}): {err}", file=sys.stderr)
         return 2
-    print(out)
+    json_out = args.json or args.json_first
+    print(json.dumps(outcome.data, indent=2) if json_out else outcome.text)
     return 0
-
-
-def _run(admin: Admin, a: argparse.Namespace) -> str:
-    match a.command:
-        case "create-company":
-            return f"company {admin.create_company(a.company, a.name).id} created"
-        case "create-user":
-            user = admin.create_user(a.company, a.employee_id, a.name, a.email, a.role)
-            return f"user {user.company}/{user.employee_id} ({user.role.value}) created"
-        case "list-users":
-            rows = [
-                f"{u['employee_id']:16} {u['role']:10} "
-                f"{u['memberships']:>4}/{MAX_MEMBERSHIPS_PER_USER}  {u['email']}"
-                for u in admin.list_users(a.company)
-            ]
-            return "\n".join([f"{'employee_id':16} {'role':10} memberships  email", *rows])
-        case "assign" | "unassign":
-            change = admin.assign if a.command == "assign" else admin.unassign
-            arranges = sorted(change(a.company, a.arranger, a.traveller).arranges)
-            return f"{a.arranger} now arranges {arranges}"
-        case "issue-token":
-            token, tid = admin.issue_token(a.email, days=a.days)
-            return f"token id {tid}\ntoken {token}\n(shown once: only its hash is stored)"
-        case "revoke-token":
-            admin.revoke_token(a.email, a.token_id)
-            return f"token {a.token_id} revoked"
-        case "list-tokens":
-            return json.dumps(admin.list_tokens(a.email), indent=2)
-        case "create-app":
-            app = admin.create_application(
-                a.app_id, a.name, a.kind, a.vendor_type, a.vendor_code, a.certified
-            )
-            return f"application {app.id} ({app.kind.value}) created"
-        case "certify-app":
-            app = admin.set_certified(a.app_id, not a.revoke)
-            return f"application {app.id} certified={app.certified}"
-        case "issue-concur-token":
-            token, tid = admin.issue_concur_token(a.app_id, a.company, a.employee_id, days=a.days)
-            return f"token id {tid}\ntoken {token}\n(shown once: only its hash is stored)"
-        case "revoke-concur-token":
-            admin.revoke_concur_token(a.app_id, a.token_id)
-            return f"token {a.token_id} revoked"
-        case "load-catalog":
-            return f"{admin.load_catalog(a.file)} providers loaded"
-        case "create-table":
-            from local.dynamo import ensure_tables
-
-            created = ensure_tables(admin.client, admin.table)
-            return f"table {admin.table} {'created' if created else 'exists'}"
-    raise AdminError(f"unknown command {a.command}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from local.admin import Admin
+from local.events import HILTON, SEED_MEMBERSHIP_ID
 from loyalty_core.models import Provider, VendorType
 
 # The car program that the Concur TMC seed example names; not in the real catalog.
@@ -25,7 +28,7 @@ USERS = [
         "acme_arranger",
         "Acme Arranger",
         "arranger@acme.example",
-        "traveller",
+        "arranger",
         "acme-arranger-token",
     ),
     ("acme", "098765", "John Smith", "john.smith@acme.example", "traveller", "john-token"),
@@ -66,6 +69,12 @@ APPLICATIONS = [
 ]
 
 
+# John Smith's membership, with the fixed id that events/get_membership.json,
+# update_membership.json and delete_membership.json name (so each answers 2xx as shipped):
+# Hilton Honors under another account number than the seed's create example, so that
+# events/create_membership.json (Hilton, H66590214) is not a duplicate of it.
+JOHN_MEMBERSHIP = (SEED_MEMBERSHIP_ID, HILTON, "HH1234567", "2031-12-31")
+
 # Jane Doe's memberships, for the hotel enrichment example: two become cards, two do not.
 JANE_MEMBERSHIPS = [
     ("9c5b90ff-2cce-11e8-87f9-0662bed6e7db", "HH774422", "2030-12-31"),  # Hilton: a Hotel card
@@ -75,21 +84,34 @@ JANE_MEMBERSHIPS = [
 
 
 def seed_memberships() -> None:
-    """Give Jane Doe (112233) a few memberships, through the same rules as the API."""
+    """Give John Smith (098765) his membership with its fixed id, and Jane Doe (112233)
+    a few, through the same rules as the API."""
     from loyalty_core.models import MembershipDraft, Principal, Role
-    from loyalty_core.services.memberships import create_membership
+    from loyalty_core.services.memberships import create_membership, new_membership
     from loyalty_core.settings import get_repository
+
+    def draft(provider_id: str, account: str, name: str, expires: str, level: str) -> Any:
+        return MembershipDraft(
+            provider_id=provider_id,
+            account_number=account,
+            membership_name=name,
+            expires_on=expires,
+            level=level,
+        )
+
+    repo = get_repository()
+    membership_id, provider_id, account, expires = JOHN_MEMBERSHIP
+    john = new_membership(
+        draft(provider_id, account, "John Smith", expires, "Silver"), "acme", "098765"
+    ).model_copy(update={"id": membership_id})
+    snapshot = repo.get_user_memberships("acme", "098765")
+    repo.commit(snapshot, put=[john])  # the one write that chooses its id: demo data only
 
     admin = Principal(company="acme", employee_id="acme_admin", role=Role.ADMIN)
     for provider_id, account, expires in JANE_MEMBERSHIPS:
-        draft = MembershipDraft(
-            provider_id=provider_id,
-            account_number=account,
-            membership_name="Jane Doe",
-            expires_on=expires,
-            level="Gold",
+        create_membership(
+            repo, admin, "112233", draft(provider_id, account, "Jane Doe", expires, "Gold")
         )
-        create_membership(get_repository(), admin, "112233", draft)
 
 
 def give_memberships(employee_id: str, count: int, company: str = "acme") -> None:

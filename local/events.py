@@ -111,6 +111,17 @@ DEFINITIONS: dict[str, tuple[Any, ...]] = {
         {},
         None,
     ),
+    # The API reference: no credentials.
+    "api_reference": ("GET", "/docs", {}, {}, None, {"Accept": ["text/html"]}),
+    "api_reference_asset": (
+        "GET",
+        "/docs/{asset}",
+        {"asset": "swagger-ui.css"},
+        {},
+        None,
+        {"Accept": ["text/css"]},
+    ),
+    "openapi_document": ("GET", "/openapi.json", {}, {}, None, {"Accept": ["application/json"]}),
 }
 
 

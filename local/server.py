@@ -35,9 +35,6 @@ class RequestHandler(WSGIRequestHandler):
 
 @Request.application  # type: ignore[arg-type]
 def wsgi_app(request: Request) -> Response:
-    if request.method == "GET" and request.path == "/openapi.json":  # the API's OpenAPI document
-        document = (template.ROOT / "openapi.json").read_bytes()
-        return Response(document, status=200, content_type="application/json")
     request.max_content_length = MAX_PAYLOAD
     try:
         body = request.get_data()
@@ -140,7 +137,6 @@ def main() -> int:
     print(f"Serving {len(routes)} routes from template.yaml on {base}")
     for route in sorted(routes, key=lambda r: (r.path, r.method == "ANY", r.method)):
         print(f"  {route.method:7} {route.path}  -> {route.function}")
-    print("  GET     /openapi.json  (the API's OpenAPI document)")
     server = make_server(host, port, wsgi_app, threaded=True, request_handler=RequestHandler)
     if setup["endpoint"]:
         print(
@@ -148,6 +144,7 @@ def main() -> int:
             f"  DYNAMODB_ENDPOINT_URL={setup['endpoint']} TABLE_NAME={setup['table']} "
             ".venv/bin/python -m local.admin --help"
         )
+    print(f"API reference (Swagger UI, demo credentials in README): {base}/docs")
     print(examples(base))
     print("Ready (Ctrl-C stops).", flush=True)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # our own access line instead

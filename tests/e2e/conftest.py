@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from local.dynamo import free_port
-from local.template import ROOT
+from local.template import ROOT, environment
 
 
 @dataclass
@@ -29,7 +29,9 @@ class LocalFront:
 def local_front() -> Iterator[LocalFront]:
     port = free_port()
     env = {**os.environ, "PORT": str(port)}
-    for name in ("TABLE_NAME", "DYNAMODB_ENDPOINT_URL"):
+    # As `make run` starts: none of the functions' variables that the in-process tests of
+    # this worker may have set (their test tables' names would point the front elsewhere).
+    for name in ("TABLE_NAME", "DYNAMODB_ENDPOINT_URL", *environment("unused")):
         env.pop(name, None)
     process = subprocess.Popen(
         [sys.executable, "-m", "local.server"],

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from local import template
-from local.events import DEFINITIONS, EVENTS, build, load_event
-from local.gateway import invoke, match
-from tests.conftest import Api
+from local.demo import seed_memberships
+from local.events import DEFINITIONS, EVENTS, MARRIOTT, SEED_MEMBERSHIP_ID, build, load_event
+from local.invoke import NoRoute, invoke_event
 
 
 def test_every_route_of_the_template_has_an_event() -> None:
@@ -43,22 +48,63 @@ EXPECTED = {
     "hotel_enrich_search": 200,
     "hotel_enrich_reservation": 200,
     "get_provider": 200,
+    "api_reference": 200,
+    "api_reference_asset": 200,
+    "openapi_document": 200,
 }
 
 
 @pytest.mark.parametrize("name", sorted(DEFINITIONS))
-def test_each_event_runs_through_its_handler(api: Api, name: str) -> None:
-    event = load_event(name)
-    if "membership_id" in (event["pathParameters"] or {}):
-        created = api.create()  # the event names a membership; make one and point at it
-        event = load_event(name, path_parameters={"membership_id": created["id"]})
-        if event["body"]:
-            event = load_event(
-                name,
-                path_parameters={"membership_id": created["id"]},
-                body=event["body"].replace("ceb2c97e-a060-4c09-bbe5-4b17a6d4654a", created["id"]),
-            )
-    route = match(event["httpMethod"], event["path"])
-    assert route is not None
-    result = invoke(route.route, event)
+def test_each_event_answers_as_shipped_on_the_demo_data(dynamodb: Any, name: str) -> None:
+    """What `make invoke EVENT=events/<name>.json` does, on freshly seeded demo data: the
+    events that name a membership name John Smith's demo one."""
+    seed_memberships()
+    _, result = invoke_event(load_event(name))
     assert result["statusCode"] == EXPECTED[name], result.get("body")
+
+
+def test_the_update_event_moves_the_demo_membership_to_marriott(dynamodb: Any) -> None:
+    seed_memberships()
+    _, result = invoke_event(load_event("update_membership"))
+    data = json.loads(result["body"])["data"]
+    assert data["id"] == SEED_MEMBERSHIP_ID
+    assert data["relationships"]["loyalty_provider"]["data"]["id"] == MARRIOTT
+    _, gone = invoke_event(load_event("delete_membership"))
+    assert gone["statusCode"] == 204
+    _, again = invoke_event(load_event("get_membership"))
+    assert again["statusCode"] == 404
+
+
+def test_an_event_for_no_route_is_refused(dynamodb: Any) -> None:
+    with pytest.raises(NoRoute):
+        invoke_event(load_event("list_providers", path="/api/nowhere", httpMethod="GET"))
+
+
+def test_make_invoke_prints_the_proxy_response(tmp_path: Path) -> None:
+    """The command itself, as `make invoke` runs it: its own embedded DynamoDB, seeded."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TABLE_NAME", "DYNAMODB_ENDPOINT_URL")}
+    done = subprocess.run(
+        [sys.executable, "-m", "local.invoke", "events/get_membership.json"],
+        cwd=template.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    response = json.loads(done.stdout)  # stdout is the response alone; logs go to stderr
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["data"]["id"] == SEED_MEMBERSHIP_ID
+    assert "LoyaltyMembershipsFunction: 200" in done.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    refused = subprocess.run(
+        [sys.executable, "-m", "local.invoke", str(broken)],
+        cwd=template.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2 and "cannot read" in refused.stderr

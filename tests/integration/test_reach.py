@@ -124,9 +124,12 @@ def test_revoked_token_no_longer_authenticates(api: Api, dynamodb: object) -> No
 
 
 def test_expired_token_is_refused(api: Api, dynamodb: object) -> None:
+    from datetime import UTC, datetime, timedelta
+
     from local.admin import Admin
 
-    token, _ = Admin().issue_token("jane.doe@acme.example", days=-1)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    token, _ = Admin().issue_token("jane.doe@acme.example", expires_at=yesterday)
     response = api(
         "GET",
         path("112233"),

@@ -43,7 +43,7 @@ def test_table_is_on_demand_recoverable_protected_and_encrypted() -> None:
 def actions(function: str, table: str = "Table") -> set[str]:
     """The actions a function may take on a table (every statement names one table)."""
     found: set[str] = set()
-    for policy in template.functions()[function]["Policies"]:
+    for policy in template.functions()[function].get("Policies", []):
         for statement in policy["Statement"]:
             assert statement["Resource"] in (
                 {"Fn::GetAtt": "Table.Arn"},
@@ -61,6 +61,12 @@ def test_read_only_routes_get_read_only_access() -> None:
     assert actions("LoyaltyProvidersFunction") <= READS
     assert actions("HotelEnrichmentFunction") <= READS
     assert actions("HotelEnrichmentFunction", "IdempotencyTable") == set()
+
+
+def test_the_api_reference_reaches_no_table() -> None:
+    docs = template.functions()["ApiDocsFunction"]
+    assert "Policies" not in docs
+    assert actions("ApiDocsFunction") == actions("ApiDocsFunction", "IdempotencyTable") == set()
 
 
 def test_no_function_may_scan() -> None:

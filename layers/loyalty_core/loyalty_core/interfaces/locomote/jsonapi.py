@@ -33,6 +33,7 @@ MEDIA_TYPE = "application/vnd.api+json"
 ACCEPTED_BODY_TYPES = {MEDIA_TYPE: {"ext", "profile"}, "application/json": {"charset"}}
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
+MAX_PAGE_NUMBER = 999_999_999  # nine digits: a page number never grows with the input
 MEMBERSHIPS = "loyalty_memberships"
 PROVIDERS = "loyalty_providers"
 USERS = "users"
@@ -407,17 +408,16 @@ def _sort_keys(value: str, primary: str, problems: list[e.Problem]) -> tuple[Sor
 
 
 def _page_value(
-    query: Mapping[str, str], name: str, default: int, upper: int | None, problems: list[e.Problem]
+    query: Mapping[str, str], name: str, default: int, upper: int, problems: list[e.Problem]
 ) -> int:
     raw = query.get(name)
     if raw is None:
         return default
     if raw.isascii() and raw.isdigit() and len(raw) <= 9:
         value = int(raw)
-        if value >= 1 and (upper is None or value <= upper):
+        if 1 <= value <= upper:
             return value
-    limit = f" and at most {upper}" if upper else ""
-    problems.append(e.Problem(f"must be a whole number from 1{limit}", (name,), "parameter"))
+    problems.append(e.Problem(f"must be a whole number from 1 to {upper}", (name,), "parameter"))
     return default
 
 
@@ -446,7 +446,7 @@ def read_query(query: Mapping[str, str] | None, accepts: Parameters) -> View:
     page = Page()
     if accepts.collection:
         page = Page(
-            number=_page_value(query, _PAGE_NUMBER, 1, None, problems),
+            number=_page_value(query, _PAGE_NUMBER, 1, MAX_PAGE_NUMBER, problems),
             size=_page_value(query, _PAGE_SIZE, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, problems),
         )
     if problems:

@@ -1,0 +1,1 @@
+"""The API reference page and the OpenAPI document it renders."""
