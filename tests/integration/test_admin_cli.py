@@ -154,6 +154,7 @@ EVERY_COMMAND = [
         ["initech", "000123", "--name", "Peter", "--email", "peter@initech.example"],
         {"created": "user"},
     ),
+    ("list-users", ["initech"], {"company": "initech", "limit": 100}),
     ("assign", ["acme", "acme_arranger", "112233"], {"changed": True}),
     ("unassign", ["acme", "acme_arranger", "112233"], {"changed": True}),
     ("issue-token", ["peter@initech.example"], {"email": "peter@initech.example"}),

@@ -96,9 +96,11 @@ def test_paging_limits_are_those_of_the_code(spec: dict[str, Any]) -> None:
     )
     number = spec["components"]["parameters"]["PageNumber"]["schema"]
     assert (number["minimum"], number["maximum"]) == (1, jsonapi.MAX_PAGE_NUMBER)
-    jsonapi.read_page({"page[number]": str(jsonapi.MAX_PAGE_NUMBER)})
+    collection = jsonapi.Parameters(primary=jsonapi.MEMBERSHIPS, collection=True)
+    last = jsonapi.read_query({"page[number]": str(jsonapi.MAX_PAGE_NUMBER)}, collection)
+    assert last.page.number == jsonapi.MAX_PAGE_NUMBER
     with pytest.raises(jsonapi.e.MalformedRequest):
-        jsonapi.read_page({"page[number]": str(jsonapi.MAX_PAGE_NUMBER + 1)})
+        jsonapi.read_query({"page[number]": str(jsonapi.MAX_PAGE_NUMBER + 1)}, collection)
 
 
 def test_concur_elements_are_those_of_the_codec(spec: dict[str, Any]) -> None:
