@@ -28,8 +28,8 @@ LOCK_ARGS := --generate-hashes --python-version 3.11 --python-platform linux --q
 install: .venv/.synced ## create .venv from requirements-dev.lock (python3 >= 3.11)
 
 lock: | $(UV) ## re-resolve requirements.lock and requirements-dev.lock from pyproject.toml
-	$(UV) pip compile pyproject.toml $(LOCK_ARGS) -o requirements.lock
-	$(UV) pip compile pyproject.toml --group dev $(LOCK_ARGS) -o requirements-dev.lock
+	$(UV) pip compile pyproject.toml --all-extras $(LOCK_ARGS) -o requirements.lock
+	$(UV) pip compile pyproject.toml --all-extras --group dev $(LOCK_ARGS) -o requirements-dev.lock
 
 run: .venv/.synced ## serve the whole API on http://127.0.0.1:3000 (PORT to change; embedded DynamoDB, demo data)
 	$(PY) -m local.server
