@@ -35,11 +35,14 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import fnmatch
+import os
 import py_compile
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -141,6 +144,25 @@ def compile_all(paths: list[Path], sourceless: bool = False) -> None:
         "legacy": sourceless,
         "invalidation_mode": py_compile.PycInvalidationMode.UNCHECKED_HASH,
     }
+    with _beside_the_modules():
+        _compile(paths, options, sourceless)
+
+
+@contextlib.contextmanager
+def _beside_the_modules() -> Iterator[None]:
+    """Bytecode goes beside the modules it compiles, whatever PYTHONPYCACHEPREFIX says (here
+    and in compileall's worker processes)."""
+    prefix, sys.pycache_prefix = sys.pycache_prefix, None
+    variable = os.environ.pop("PYTHONPYCACHEPREFIX", None)
+    try:
+        yield
+    finally:
+        sys.pycache_prefix = prefix
+        if variable is not None:
+            os.environ["PYTHONPYCACHEPREFIX"] = variable
+
+
+def _compile(paths: list[Path], options: dict[str, Any], sourceless: bool) -> None:
     for path in paths:
         if path.is_dir():
             ok = compileall.compile_dir(path, workers=0, **options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -23,9 +24,14 @@ def makefile_default(name: str) -> str:
     return found.group(1)
 
 
+# The interpreters that import what the build made read bytecode where Lambda's does.
+PLAIN = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"}
+
+
 def test_the_makefile_builds_for_the_functions_runtime_and_architecture() -> None:
     function = load()["Globals"]["Function"]
-    assert makefile_default("LAMBDA_PYTHON") == function["Runtime"]
+    assert makefile_default("LAMBDA_PYTHON") == "$(HERE)python"
+    assert f"RUNTIME={function['Runtime']}\n" in (ROOT / "deploy" / "python").read_text()
     arch = {"arm64": "aarch64", "x86_64": "x86_64"}[function["Architectures"][0]]
     assert makefile_default("LAMBDA_PLATFORM").endswith(f"_{arch}")
 
@@ -132,6 +138,7 @@ def test_the_build_ships_bytecode_only_for_packages_and_beside_the_source_for_ou
     imported = subprocess.run(
         [sys.executable, "-B", "-c", "import handler, ours; print(ours.VALUE)"],
         cwd=out,
+        env=PLAIN,
         capture_output=True,
         text=True,
         check=True,
@@ -147,6 +154,7 @@ def test_unchecked_hash_bytecode_is_used_even_when_the_source_changes(tmp_path: 
     read = subprocess.run(
         [sys.executable, "-B", "-c", "import mod; print(mod.VALUE)"],
         cwd=tmp_path,
+        env=PLAIN,
         capture_output=True,
         text=True,
         check=True,
