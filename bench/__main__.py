@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import io
 import json
+import logging
 import os
 import platform
 import shutil
@@ -371,6 +372,8 @@ def cold_start(
 
 def print_cold_start(runs: int) -> None:
     from local.dynamo import start_embedded
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the embedded server's request log
 
     events: dict[str, dict[str, Any]] = {}
     for name in FIRST_CALLS:
