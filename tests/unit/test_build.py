@@ -24,8 +24,14 @@ def makefile_default(name: str) -> str:
     return found.group(1)
 
 
-# The interpreters that import what the build made read bytecode where Lambda's does.
-PLAIN = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"}
+def run_python(code: str, cwd: Path) -> str:
+    """What `code` prints in a fresh interpreter that reads bytecode where Lambda's does."""
+    plain = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"}
+    done = subprocess.run(
+        [sys.executable, "-B", "-c", code], cwd=cwd, env=plain, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
 
 
 def test_the_makefile_builds_for_the_functions_runtime_and_architecture() -> None:
@@ -135,15 +141,7 @@ def test_the_build_ships_bytecode_only_for_packages_and_beside_the_source_for_ou
         header = pyc.read_bytes()[:8]
         assert header[:4] == importlib.util.MAGIC_NUMBER
         assert int.from_bytes(header[4:8], "little") == 1  # hash-based, never checked
-    imported = subprocess.run(
-        [sys.executable, "-B", "-c", "import handler, ours; print(ours.VALUE)"],
-        cwd=out,
-        env=PLAIN,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert imported.stdout.strip() == "1"
+    assert run_python("import handler, ours; print(ours.VALUE)", out) == "1"
 
 
 def test_unchecked_hash_bytecode_is_used_even_when_the_source_changes(tmp_path: Path) -> None:
@@ -151,12 +149,4 @@ def test_unchecked_hash_bytecode_is_used_even_when_the_source_changes(tmp_path: 
     (tmp_path / "mod.py").write_text("VALUE = 'compiled'\n")
     build.compile_all([tmp_path / "mod.py"])
     (tmp_path / "mod.py").write_text("VALUE = 'edited later'\n")
-    read = subprocess.run(
-        [sys.executable, "-B", "-c", "import mod; print(mod.VALUE)"],
-        cwd=tmp_path,
-        env=PLAIN,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert read.stdout.strip() == "compiled"
+    assert run_python("import mod; print(mod.VALUE)", tmp_path) == "compiled"
