@@ -59,7 +59,7 @@ lint: .venv/.synced ## ruff, ruff format, mypy
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 
-bench: .venv/.synced ## benchmark: handler overhead, DynamoDB requests per call, cold import
+bench: .venv/.synced ## benchmark: handler overhead, DynamoDB requests per call, cold start as deployed
 	$(PY) -m bench
 
 events: .venv/.synced ## rewrite events/*.json

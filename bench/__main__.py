@@ -335,8 +335,9 @@ def cold_start(
     runs: int, endpoint: str, events: dict[str, dict[str, Any]]
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """(baseline, {function: ...}): median ms of import + client and of the first and second
-    call, and the median of the per-round ratios to the baseline (runs interleaved, so that
-    both sides of a ratio see the same load)."""
+    call, and the median of the per-round ratios to the baseline (each round runs every
+    subject once, starting with another each time, so both sides of a ratio see the same
+    load)."""
     built = build_as_deployed()
     env = deployed_environment(endpoint)
     layer = built["CoreLayer"] / "python"
@@ -344,12 +345,15 @@ def cold_start(
     for function, event in events.items():
         files[function] = BUILT.parent / f"{function}.event.json"
         files[function].write_text(json.dumps(event))
-    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in ["baseline", *events]}
-    for _ in range(runs):
-        samples["baseline"].append(fresh(COLD_BASELINE, [built["runtime"]], env))
-        for function in events:
-            path = [built[function], layer, built["runtime"]]
-            samples[function].append(fresh(COLD_HANDLER, path, env, str(files[function])))
+    subjects = ["baseline", *events]
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in subjects}
+    for round_ in range(runs):
+        for name in subjects[round_ % len(subjects) :] + subjects[: round_ % len(subjects)]:
+            if name == "baseline":
+                samples[name].append(fresh(COLD_BASELINE, [built["runtime"]], env))
+            else:
+                path = [built[name], layer, built["runtime"]]
+                samples[name].append(fresh(COLD_HANDLER, path, env, str(files[name])))
 
     def summary(runs_: list[dict[str, Any]]) -> dict[str, Any]:
         return {
