@@ -3,14 +3,14 @@
 Python runs a package's `__init__` before any of its submodules. Powertools'
 `aws_lambda_powertools.event_handler/__init__` imports every resolver it has (AppSync with
 asyncio, Bedrock agents, VPC Lattice, function URLs, ...) to re-export them, and
-`utilities.data_classes/__init__` the event classes of forty services: with bytecode, about
-25 ms of every cold import (a tenth of `import boto3` + a client) for one resolver used. `defer_init` registers such a package
-without running its `__init__`, so that importing one submodule
-(`aws_lambda_powertools.event_handler.api_gateway`) costs that submodule and what it
-imports. Nothing breaks for code that does use the package itself: the first name asked of
-it that is not a submodule runs the real `__init__` then and there, unless `names` says
-which submodule defines it (the package's own re-exports, checked by
-tests/unit/test_imports.py).
+`utilities.data_classes/__init__` the event classes of forty services: with bytecode,
+about 25 ms of every cold import (a tenth of `import boto3` + a client) for one resolver
+used. `defer_init` registers such a package without running its `__init__`, so that
+importing one submodule (`aws_lambda_powertools.event_handler.api_gateway`) costs that
+submodule and what it imports. Nothing breaks for code that does use the package itself:
+the first name asked of it that is not a submodule runs the real `__init__` then and
+there, unless `names` says which submodule defines it (the package's own re-exports,
+checked by tests/unit/test_imports.py).
 """
 
 from __future__ import annotations
