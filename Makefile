@@ -28,8 +28,8 @@ LOCK_ARGS := --generate-hashes --python-version 3.11 --python-platform linux --q
 install: .venv/.synced ## create .venv from requirements-dev.lock (python3 >= 3.11)
 
 lock: | $(UV) ## re-resolve requirements.lock and requirements-dev.lock from pyproject.toml
-	$(UV) pip compile pyproject.toml $(LOCK_ARGS) -o requirements.lock
-	$(UV) pip compile pyproject.toml --group dev $(LOCK_ARGS) -o requirements-dev.lock
+	$(UV) pip compile pyproject.toml --all-extras $(LOCK_ARGS) -o requirements.lock
+	$(UV) pip compile pyproject.toml --all-extras --group dev $(LOCK_ARGS) -o requirements-dev.lock
 
 run: .venv/.synced ## serve the whole API on http://127.0.0.1:3000 (PORT to change; embedded DynamoDB, demo data)
 	$(PY) -m local.server
@@ -74,7 +74,7 @@ lint: .venv/.synced $(REDOCLY) ## ruff, ruff format, mypy, Redocly's recommended
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint openapi.json \
 		--format json --max-problems 1000 2>/dev/null | $(PY) tools/openapi-lint/report.py
 
-bench: .venv/.synced ## benchmark: handler overhead, DynamoDB requests per call, cold import, cost per call
+bench: .venv/.synced ## benchmark: handler overhead, DynamoDB requests per call, cold start as deployed, cost per call
 	$(PY) -m bench
 
 events: .venv/.synced ## rewrite events/*.json

@@ -4,14 +4,15 @@ document of `GET /openapi.json`. No credentials, no table."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.docs import api as docs
 from loyalty_core.observability import instrument
+
+if TYPE_CHECKING:  # annotations only: nothing more to import at run time
+    from aws_lambda_powertools.event_handler.api_gateway import Response
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 app = docs.make_app()
 OPENAPI = Path(__file__).with_name("openapi.json")  # the repository's openapi.json

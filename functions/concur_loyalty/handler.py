@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
+from loyalty_core import idempotency, snapstart
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.concur import api as concur
 from loyalty_core.observability import instrument, record
 from loyalty_core.services import loyalty_updates
 from loyalty_core.settings import get_repository
 
+if TYPE_CHECKING:  # annotations only: nothing more to import at run time
+    from aws_lambda_powertools.event_handler.api_gateway import Response
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 app = concur.make_app()
+snapstart.register(idempotency.prepare)  # SnapStart: warm before the snapshot, renew after restore
 ROUTE = "/api/travelprofile/v1.0/loyalty"
 resolver.allow(app, ROUTE, ["POST"])
 

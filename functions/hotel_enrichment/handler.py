@@ -3,18 +3,21 @@ request out with the travellers' LoyaltyCard elements added by the Universal API
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
+from loyalty_core import snapstart
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.hotel import api as hotel
 from loyalty_core.observability import instrument
 from loyalty_core.services import enrichment
 from loyalty_core.settings import get_repository
 
+if TYPE_CHECKING:  # annotations only: nothing more to import at run time
+    from aws_lambda_powertools.event_handler.api_gateway import Response
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 app = hotel.make_app()
+snapstart.register()  # SnapStart: warm before the snapshot, renew after restore
 ROUTE = "/api/hotel/loyalty_cards/enrich"
 resolver.allow(app, ROUTE, ["POST"])
 

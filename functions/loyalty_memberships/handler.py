@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
+from loyalty_core import idempotency, snapstart
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.locomote import api as locomote
 from loyalty_core.interfaces.locomote import jsonapi
@@ -14,7 +12,12 @@ from loyalty_core.observability import instrument, record
 from loyalty_core.services import memberships
 from loyalty_core.settings import get_repository
 
+if TYPE_CHECKING:  # annotations only: nothing more to import at run time
+    from aws_lambda_powertools.event_handler.api_gateway import Response
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 app = locomote.make_app()
+snapstart.register(idempotency.prepare)  # SnapStart: warm before the snapshot, renew after restore
 COLLECTION = "/api/users/<employee_id>/loyalty_memberships"
 ITEM = f"{COLLECTION}/<membership_id>"
 resolver.allow(app, COLLECTION, ["GET", "POST"])

@@ -16,18 +16,51 @@ def test_functions_run_python312_on_arm64_with_the_layer() -> None:
     globals_ = template.load()["Globals"]["Function"]
     assert globals_["Runtime"] == "python3.12"
     assert globals_["Architectures"] == ["arm64"]
-    assert globals_["Layers"] == [{"Ref": "CoreLayer"}]
+    assert globals_["Layers"] == [
+        {"Ref": "CoreLayer"},
+        {"Fn::If": ["TracingActive", {"Ref": "TracingLayer"}, {"Ref": "AWS::NoValue"}]},
+    ]
     for props in template.functions().values():
         assert (template.ROOT / props["CodeUri"] / "handler.py").is_file()
 
 
 def test_layer_builds_for_arm64_with_the_package_directly_under_its_content_uri() -> None:
     layer = template.load()["Resources"]["CoreLayer"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {
+        "BuildMethod": "makefile",
+        "BuildArchitecture": "arm64",
+        "ContextPath": "deploy",
+    }
     content = template.ROOT / layer["Properties"]["ContentUri"]
     assert (content / "loyalty_core" / "__init__.py").is_file()
     assert (content / "requirements.txt").is_file()
     assert not (content / "python").exists()
+
+
+def test_the_xray_sdk_layer_exists_and_is_attached_only_when_tracing_is_active() -> None:
+    resources = template.load()["Resources"]
+    layer = resources["TracingLayer"]
+    assert layer["Condition"] == "TracingActive"
+    assert (template.ROOT / layer["Properties"]["ContentUri"] / "requirements.txt").is_file()
+    assert template.load()["Conditions"]["TracingActive"] == {
+        "Fn::Equals": [{"Ref": "Tracing"}, "Active"]
+    }
+    assert template.load()["Parameters"]["Tracing"]["Default"] == "Disabled"
+
+
+def test_every_function_and_layer_is_built_by_the_deploy_makefile() -> None:
+    resources = template.load()["Resources"]
+    built = {
+        name: r
+        for name, r in resources.items()
+        if r["Type"] in ("AWS::Serverless::Function", "AWS::Serverless::LayerVersion")
+    }
+    makefile = (template.ROOT / "deploy" / "Makefile").read_text()
+    for name, resource in built.items():
+        assert resource["Metadata"]["BuildMethod"] == "makefile", name
+        assert resource["Metadata"]["ContextPath"] == "deploy", name
+        kind = "Layer" if name.endswith("Layer") else "Function"
+        assert name.endswith(kind) and f"build-%{kind}:" in makefile, name
 
 
 def test_table_is_on_demand_recoverable_protected_and_encrypted() -> None:

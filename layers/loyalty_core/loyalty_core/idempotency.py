@@ -36,6 +36,12 @@ def _persistence() -> Any:
     )
 
 
+def prepare() -> None:
+    """Import what a request with a key needs and build the persistence layer (the
+    SnapStart hooks call it before the snapshot)."""
+    _persistence()
+
+
 def reset() -> None:
     _persistence.cache_clear()
 

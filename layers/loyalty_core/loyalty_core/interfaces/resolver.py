@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
 from loyalty_core.errors import DomainError, MethodNotAllowed, NotFound, StorageUnavailable
 from loyalty_core.idempotency import once

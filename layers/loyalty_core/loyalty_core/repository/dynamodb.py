@@ -139,6 +139,10 @@ class DynamoRepository:
     def get_provider(self, provider_id: str) -> Provider | None:
         return self._provider_map().get(provider_id)
 
+    def forget_catalog(self) -> None:
+        """Read the catalog again at its next use (its age is unknown: SnapStart restore)."""
+        self._catalog = None
+
     def _provider_map(self) -> dict[str, Provider]:
         """The catalog is small, read-only reference data: one Query per container and TTL."""
         now = self._clock()

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aws_lambda_powertools
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
 
 from loyalty_core.errors import DomainError, NotFound

@@ -1,0 +1,150 @@
+"""SnapStart's runtime hooks, with a fake `snapshot_restore_py` (the managed runtime's)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from local.template import ROOT, functions, load
+from loyalty_core import idempotency, settings, snapstart
+from loyalty_core.errors import StorageUnavailable
+
+FAKE_RUNTIME = '''
+"""What the managed runtime's snapshot_restore_py offers: registration, in order."""
+before, after = [], []
+def register_before_snapshot(func, *args, **kwargs):
+    before.append((func, args, kwargs))
+def register_after_restore(func, *args, **kwargs):
+    after.append((func, args, kwargs))
+'''
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    (tmp_path / "snapshot_restore_py.py").write_text(FAKE_RUNTIME)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "snapshot_restore_py", raising=False)
+    import snapshot_restore_py  # type: ignore[import-not-found]
+
+    return snapshot_restore_py  # type: ignore[no-any-return]
+
+
+def run_hooks(hooks: list[tuple[Any, tuple[Any, ...], dict[str, Any]]]) -> None:
+    for func, args, kwargs in hooks:
+        func(*args, **kwargs)
+
+
+def test_without_the_runtime_module_nothing_is_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)  # import fails
+    assert snapstart.register() is False
+
+
+def test_with_the_runtime_module_both_hooks_are_registered(runtime: ModuleType) -> None:
+    assert snapstart.register(idempotency.prepare) is True
+    assert runtime.before == [(snapstart.warm, ((idempotency.prepare,),), {})]
+    assert runtime.after == [(snapstart.renew, (), {})]
+
+
+def test_before_the_snapshot_the_client_catalog_and_lazy_imports_are_ready(
+    runtime: ModuleType, dynamodb_calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prepared: list[str] = []
+    closed: list[bool] = []
+    client = settings.dynamodb_client()
+    monkeypatch.setattr(client, "close", lambda: closed.append(True))
+    snapstart.register(lambda: prepared.append("lazy imports"))
+
+    run_hooks(runtime.before)
+
+    assert dynamodb_calls == ["Query"]  # the catalog, read once
+    assert prepared == ["lazy imports"]
+    assert closed == [True]  # no open connection in the snapshot
+    assert settings.get_repository().get_provider("9c5b90ff-2cce-11e8-87f9-0662bed6e7db")
+    assert dynamodb_calls == ["Query"]  # served from the warmed catalog
+
+
+def test_the_client_still_answers_after_its_connections_are_closed(dynamodb: Any) -> None:
+    snapstart.warm()
+    providers = settings.get_repository().providers()
+    assert len(providers) >= 30
+
+
+def test_a_store_that_does_not_answer_before_the_snapshot_does_not_stop_the_publish(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prepared: list[bool] = []
+
+    def unavailable() -> None:
+        raise StorageUnavailable("down")
+
+    monkeypatch.setattr(settings.get_repository(), "providers", unavailable)
+    snapstart.warm([lambda: prepared.append(True)])
+    assert prepared == [True]
+
+
+def test_after_restore_the_catalog_is_read_again(
+    runtime: ModuleType, dynamodb_calls: list[str]
+) -> None:
+    snapstart.register()
+    run_hooks(runtime.before)
+    run_hooks(runtime.after)
+    settings.get_repository().providers()
+    assert dynamodb_calls == ["Query", "Query"]
+
+
+def test_after_restore_each_copy_draws_its_own_random_numbers(runtime: ModuleType) -> None:
+    snapstart.register()
+    random.seed(1234)  # the state every copy restored from one snapshot would share
+    shared = random.getstate()
+    copies = []
+    for _ in range(2):
+        random.setstate(shared)
+        run_hooks(runtime.after)
+        copies.append([random.random() for _ in range(4)])
+    random.setstate(shared)
+    without_renewal = [random.random() for _ in range(4)]
+    assert copies[0] != copies[1]
+    assert without_renewal not in copies
+
+
+def test_every_function_registers_the_hooks_and_warms_what_it_imports_lazily(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "snapshot_restore_py.py").write_text(FAKE_RUNTIME)
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "PYTHONPATH": str(tmp_path)}
+    for name, props in functions().items():
+        code = (
+            f"import sys; sys.path.insert(0, {str(ROOT / props['CodeUri'])!r}); import handler\n"
+            "import json, snapshot_restore_py as r\n"
+            "print(json.dumps([[f.__module__ + '.' + f.__name__ for f in (h, *a[0])] if a else"
+            " [h.__module__ + '.' + h.__name__] for h, a, _ in r.before + r.after]))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        before, after = json.loads(done.stdout)
+        assert before[0] == "loyalty_core.snapstart.warm", name
+        assert after == ["loyalty_core.snapstart.renew"], name
+        replays = "resolver.replayable(" in (ROOT / props["CodeUri"] / "handler.py").read_text()
+        assert ("loyalty_core.idempotency.prepare" in before) == replays, name
+
+
+def test_snapstart_is_a_parameter_off_by_default_applied_to_published_versions() -> None:
+    template = load()
+    assert template["Parameters"]["SnapStart"]["Default"] == "false"
+    function = template["Globals"]["Function"]
+    assert function["SnapStart"] == {
+        "Fn::If": ["SnapStartOn", {"ApplyOn": "PublishedVersions"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert function["AutoPublishAlias"] == "live"
+    assert function["VersionDeletionPolicy"] == "Delete"
+    for name, props in functions().items():
+        assert props["AutoPublishAliasAllProperties"] is True, name
