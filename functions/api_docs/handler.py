@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from loyalty_core import snapstart
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.docs import api as docs
 from loyalty_core.observability import instrument
@@ -15,6 +16,7 @@ if TYPE_CHECKING:  # annotations only: nothing more to import at run time
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 app = docs.make_app()
+snapstart.register(store=False)  # SnapStart: its own random state after restore; no table
 OPENAPI = Path(__file__).with_name("openapi.json")  # the repository's openapi.json
 resolver.allow(app, docs.PAGE, ["GET"])
 resolver.allow(app, f"{docs.PAGE}/<asset>", ["GET"])

@@ -49,8 +49,20 @@ def test_without_the_runtime_module_nothing_is_registered(monkeypatch: pytest.Mo
 
 def test_with_the_runtime_module_both_hooks_are_registered(runtime: ModuleType) -> None:
     assert snapstart.register(idempotency.prepare) is True
-    assert runtime.before == [(snapstart.warm, ((idempotency.prepare,),), {})]
-    assert runtime.after == [(snapstart.renew, (), {})]
+    assert runtime.before == [(snapstart.warm, ((idempotency.prepare,),), {"store": True})]
+    assert runtime.after == [(snapstart.renew, (), {"store": True})]
+
+
+def test_a_function_without_the_table_warms_and_renews_no_store(
+    runtime: ModuleType, dynamodb_calls: list[str]
+) -> None:
+    prepared: list[str] = []
+    assert snapstart.register(lambda: prepared.append("assets"), store=False) is True
+    (warm, args, kwargs), (renew, _, after_kwargs) = runtime.before[0], runtime.after[0]
+    warm(*args, **kwargs)
+    renew(**after_kwargs)
+    assert prepared == ["assets"]
+    assert dynamodb_calls == []  # no catalog read, no client for a function with no table
 
 
 def test_before_the_snapshot_the_client_catalog_and_lazy_imports_are_ready(

@@ -34,19 +34,24 @@ from loyalty_core.settings import dynamodb_client, get_repository
 Warmer = Callable[[], object]
 
 
-def register(*warmers: Warmer) -> bool:
-    """Register the hooks with the runtime, if it has SnapStart's; True if it did."""
+def register(*warmers: Warmer, store: bool = True) -> bool:
+    """Register the hooks with the runtime, if it has SnapStart's; True if it did.
+    `store=False` for a function that never touches the table (the API reference)."""
     try:
         import snapshot_restore_py  # type: ignore[import-not-found]
     except ImportError:
         return False
-    snapshot_restore_py.register_before_snapshot(warm, warmers)
-    snapshot_restore_py.register_after_restore(renew)
+    snapshot_restore_py.register_before_snapshot(warm, warmers, store=store)
+    snapshot_restore_py.register_after_restore(renew, store=store)
     return True
 
 
-def warm(warmers: Sequence[Warmer] = ()) -> None:
+def warm(warmers: Sequence[Warmer] = (), store: bool = True) -> None:
     """Before the snapshot: client, catalog and lazy imports ready, no connection open."""
+    for prepare in warmers:
+        prepare()
+    if not store:
+        return
     repo = get_repository()
     try:
         repo.providers()
@@ -55,12 +60,11 @@ def warm(warmers: Sequence[Warmer] = ()) -> None:
             "SnapStart: the catalog could not be read before the snapshot",
             cause=repr(err.__cause__),
         )
-    for prepare in warmers:
-        prepare()
     dynamodb_client().close()
 
 
-def renew() -> None:
+def renew(store: bool = True) -> None:
     """After restore: this copy's own random state; the catalog read again when next used."""
     random.seed()
-    get_repository().forget_catalog()
+    if store:
+        get_repository().forget_catalog()
