@@ -11,7 +11,7 @@ from werkzeug.test import Client
 
 from local import template
 from local.server import wsgi_app
-from loyalty_core.interfaces.concur import api as concur_api
+from loyalty_core.interfaces import xml
 from loyalty_core.interfaces.concur import xml as concur
 from loyalty_core.interfaces.locomote import jsonapi
 from loyalty_core.models import MEMBERSHIP_ATTRIBUTES
@@ -80,7 +80,7 @@ def test_concur_elements_are_those_of_the_codec(spec: dict[str, Any]) -> None:
     update = schema(spec, "LoyaltyMembershipUpdate")["properties"]["Membership"]
     assert update["maxItems"] == concur.MAX_MEMBERSHIPS
     body = spec["paths"]["/api/travelprofile/v1.0/loyalty"]["post"]["requestBody"]
-    assert set(body["content"]) == set(concur_api.CONTENT_TYPES)
+    assert set(body["content"]) == set(xml.MEDIA_TYPES)
 
 
 def test_the_local_front_serves_the_document() -> None:
