@@ -13,16 +13,31 @@ each made once per process by a cached factory (never at import time).
 | POWERTOOLS_METRICS_NAMESPACE | LoyaltyMemberships | the CloudWatch namespace of our metrics |
 
 Powertools reads its own POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL.
+
+The DynamoDB client's time limits are not settings but the contract (SPEC 7: a stalled
+store answers 503 with Retry-After within 5 s, inside the functions' 10 s Timeout): see
+`STORE_BUDGET` and `store_deadline`, and docs/decisions.md for the numbers.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from loyalty_core.errors import StorageUnavailable
+
+CONNECT_TIMEOUT = 1.0  # seconds to open a connection to DynamoDB (TCP and TLS)
+READ_TIMEOUT = 1.0  # seconds to wait for DynamoDB's answer
+MAX_ATTEMPTS = 3  # botocore's standard retry mode: a first attempt and two retries
+STORE_BUDGET = 4.0  # seconds of one invocation that its DynamoDB calls may take, in all
+LAMBDA_MARGIN = 1.0  # seconds of the Lambda's remaining time kept to answer
+_ATTEMPT = CONNECT_TIMEOUT + READ_TIMEOUT  # the longest one attempt may take
 
 
 class Settings(BaseModel):
@@ -83,16 +98,61 @@ def dynamodb_client() -> Any:
     from botocore.config import Config
 
     settings = get_settings()
-    return _botocore_session().create_client(
+    client = _botocore_session().create_client(
         "dynamodb",
         region_name=settings.region,
         endpoint_url=settings.dynamodb_endpoint_url,
         config=Config(
-            retries={"mode": "standard", "max_attempts": 3},
-            connect_timeout=2,
-            read_timeout=5,
+            retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
         ),
     )
+    # First, before anything that sends or stubs the request (moto in the tests).
+    client.meta.events.register_first("before-send.dynamodb", _before_attempt)
+    client.meta.events.register_first("needs-retry.dynamodb", _may_retry)
+    return client
+
+
+class _Deadline:
+    """When the current invocation's DynamoDB time runs out (time.monotonic), if set."""
+
+    at: float | None = None
+
+
+_deadline = _Deadline()
+
+
+@contextmanager
+def store_deadline(remaining_ms: int | None) -> Iterator[None]:
+    """For one invocation: a DynamoDB attempt (first or retried) starts only while it can
+    end within `STORE_BUDGET` and `LAMBDA_MARGIN` before the Lambda's time runs out;
+    otherwise the call fails as StorageUnavailable (503, Retry-After)."""
+    budget = STORE_BUDGET
+    if remaining_ms is not None:
+        budget = min(budget, remaining_ms / 1000 - LAMBDA_MARGIN)
+    _deadline.at = time.monotonic() + budget
+    try:
+        yield
+    finally:
+        _deadline.at = None
+
+
+def _room_for(seconds: float) -> bool:
+    return _deadline.at is None or time.monotonic() + seconds <= _deadline.at
+
+
+def _before_attempt(**_: Any) -> None:
+    if not _room_for(_ATTEMPT):
+        raise StorageUnavailable("The membership store did not answer in time; retry shortly")
+
+
+def _may_retry(attempts: int, caught_exception: Exception | None = None, **_: Any) -> bool | None:
+    """No retry (False) if botocore's longest backoff before it and one more attempt would
+    end past the deadline; else botocore decides. The backoff is at most 1 s, then 2 s,
+    after an answer (throttling), and 25 ms, then 50 ms, after no answer (a timeout)."""
+    scale = 0.025 if caught_exception is not None else 1.0
+    return None if _room_for(scale * 2 ** (attempts - 1) + _ATTEMPT) else False
 
 
 @lru_cache(maxsize=1)
