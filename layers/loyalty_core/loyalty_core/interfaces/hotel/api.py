@@ -109,6 +109,7 @@ def render(
     headers = app.current_event.headers
     if negotiate(header(headers, "Accept"), ANSWERS) == JSON:
         body = {"data": {"document": document, **report(result)}}
-        return Response(200, JSON, json.dumps(body), counts)
+        # UTF-8 rather than \uXXXX escapes: the report is never more than twice the document
+        return Response(200, JSON, json.dumps(body, ensure_ascii=False), counts)
     kind, _ = media_type(header(headers, "Content-Type"))
     return Response(200, kind, document, counts)
