@@ -194,3 +194,16 @@ def store_contents() -> list[str]:
         for name, table in tables.items()
         for item in table.all_items()
     )
+
+
+@pytest.fixture
+def dynamodb_calls(dynamodb: Any) -> Iterator[list[str]]:
+    """The DynamoDB operations the handlers send, in order."""
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    dynamodb.meta.events.register("before-call.dynamodb", record)
+    yield calls
+    dynamodb.meta.events.unregister("before-call.dynamodb", record)
