@@ -129,9 +129,8 @@ def test_a_stalled_store_is_503_with_retry_after_within_five_seconds_on_every_ro
 ) -> None:
     dynamo, front = store
     for name, call in calls().items():  # warm: every handler imported, every client made
-        # A first Idempotency-Key imports Powertools' idempotency utility within the
-        # invocation, which counts against the store's budget: on a busy machine, slow enough
-        # for a 503. Warm means the imports are done, so it may take a second call.
+        # Warm means imported and connected; on a busy machine the store itself may once
+        # answer slower than the read timeout (a 503), so a route has three tries.
         for attempt in range(3):
             status = call(front.base, f"WARM{attempt}").status_code
             if status < 300:

@@ -62,32 +62,48 @@ def test_outside_an_invocation_nothing_is_refused(clock: Clock) -> None:
     assert settings._may_retry(attempts=2) is None
 
 
-def test_an_attempt_starts_only_if_it_can_end_within_the_budget(clock: Clock) -> None:
+TIMEOUT = TimeoutError("read timed out")
+
+
+def test_a_stalled_call_is_tried_twice_then_given_up(clock: Clock) -> None:
     with settings.store_deadline(remaining_ms=10_000):
-        settings._before_attempt()  # 2 s of 4
-        clock.now += 2.0
-        settings._before_attempt()  # 2 s left: just enough
-        clock.now += 0.01
+        settings._call_starts()
+        settings._before_attempt()
+        clock.now += settings.READ_TIMEOUT  # no answer
+        assert settings._may_retry(attempts=1, caught_exception=TIMEOUT) is None
+        clock.now += 0.025
+        settings._before_attempt()
+        clock.now += settings.READ_TIMEOUT  # no answer again
+        assert settings._may_retry(attempts=2, caught_exception=TIMEOUT) is False
+        settings._call_ends()
+        settings._call_starts()  # the next call has no room for a whole attempt
         with pytest.raises(StorageUnavailable):
             settings._before_attempt()
-    settings._before_attempt()  # the deadline ends with the invocation
+    settings._before_attempt()  # the budget ends with the invocation
 
 
-def test_a_retry_waits_for_no_backoff_it_cannot_afford(clock: Clock) -> None:
-    timeout = TimeoutError("read timed out")
+def test_time_spent_outside_dynamodb_does_not_count(clock: Clock) -> None:
     with settings.store_deadline(remaining_ms=10_000):
-        clock.now += 1.0  # a first attempt timed out: 25 ms backoff at most + 2 s fits
-        assert settings._may_retry(attempts=1, caught_exception=timeout) is None
-        assert settings._may_retry(attempts=1) is None  # throttled: 1 s backoff + 2 s fits
-        clock.now += 0.1
+        clock.now += 3.0  # a cold import, say
+        settings._call_starts()
+        settings._before_attempt()
+        clock.now += 0.01
+        settings._call_ends()
+        settings._call_starts()
+        settings._before_attempt()
+
+
+def test_a_throttled_call_waits_only_for_a_backoff_it_can_afford(clock: Clock) -> None:
+    with settings.store_deadline(remaining_ms=10_000):
+        settings._call_starts()
+        clock.now += 0.9  # answered slowly, throttled: up to 1 s of backoff + 2 s fits
+        assert settings._may_retry(attempts=1) is None
+        clock.now += 0.2
         assert settings._may_retry(attempts=1) is False
-        assert settings._may_retry(attempts=1, caught_exception=timeout) is None
-        clock.now += 1.0  # a second attempt timed out
-        assert settings._may_retry(attempts=2, caught_exception=timeout) is False
 
 
 def test_the_budget_never_passes_the_lambdas_remaining_time(clock: Clock) -> None:
-    with settings.store_deadline(remaining_ms=3_500):  # 2.5 s after the margin
+    with settings.store_deadline(remaining_ms=3_500):  # 2.5 s left after the margin
         settings._before_attempt()
         clock.now += 0.6
         with pytest.raises(StorageUnavailable):

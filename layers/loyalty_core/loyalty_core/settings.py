@@ -35,7 +35,7 @@ from loyalty_core.errors import StorageUnavailable
 CONNECT_TIMEOUT = 1.0  # seconds to open a connection to DynamoDB (TCP and TLS)
 READ_TIMEOUT = 1.0  # seconds to wait for DynamoDB's answer
 MAX_ATTEMPTS = 3  # botocore's standard retry mode: a first attempt and two retries
-STORE_BUDGET = 4.0  # seconds of one invocation that its DynamoDB calls may take, in all
+STORE_BUDGET = 4.0  # seconds one invocation may wait on DynamoDB, in all
 LAMBDA_MARGIN = 1.0  # seconds of the Lambda's remaining time kept to answer
 _ATTEMPT = CONNECT_TIMEOUT + READ_TIMEOUT  # the longest one attempt may take
 
@@ -108,38 +108,61 @@ def dynamodb_client() -> Any:
             read_timeout=READ_TIMEOUT,
         ),
     )
+    events = client.meta.events
+    events.register_first("before-call.dynamodb", _call_starts)
+    events.register_first("after-call.dynamodb", _call_ends)
+    events.register_first("after-call-error.dynamodb", _call_ends)
     # First, before anything that sends or stubs the request (moto in the tests).
-    client.meta.events.register_first("before-send.dynamodb", _before_attempt)
-    client.meta.events.register_first("needs-retry.dynamodb", _may_retry)
+    events.register_first("before-send.dynamodb", _before_attempt)
+    events.register_first("needs-retry.dynamodb", _may_retry)
     return client
 
 
-class _Deadline:
-    """When the current invocation's DynamoDB time runs out (time.monotonic), if set."""
+class _Budget:
+    """The current invocation's DynamoDB time: spent in finished calls, the call under way,
+    and when the Lambda's time (less the margin) runs out. `ends` None: no invocation."""
 
-    at: float | None = None
+    spent = 0.0
+    call_started: float | None = None
+    ends: float | None = None
 
 
-_deadline = _Deadline()
+_budget = _Budget()
 
 
 @contextmanager
 def store_deadline(remaining_ms: int | None) -> Iterator[None]:
-    """For one invocation: a DynamoDB attempt (first or retried) starts only while it can
-    end within `STORE_BUDGET` and `LAMBDA_MARGIN` before the Lambda's time runs out;
-    otherwise the call fails as StorageUnavailable (503, Retry-After)."""
-    budget = STORE_BUDGET
-    if remaining_ms is not None:
-        budget = min(budget, remaining_ms / 1000 - LAMBDA_MARGIN)
-    _deadline.at = time.monotonic() + budget
+    """For one invocation: its DynamoDB calls (attempts, backoffs) may take `STORE_BUDGET`
+    seconds in all, and end `LAMBDA_MARGIN` before the Lambda's time runs out. An attempt
+    starts, and a retry waits, only if it can end within both; otherwise the call fails as
+    StorageUnavailable (503, Retry-After)."""
+    now = time.monotonic()
+    _budget.spent, _budget.call_started = 0.0, None
+    _budget.ends = now + (
+        remaining_ms / 1000 - LAMBDA_MARGIN if remaining_ms is not None else STORE_BUDGET
+    )
     try:
         yield
     finally:
-        _deadline.at = None
+        _budget.ends = None
+
+
+def _call_starts(**_: Any) -> None:
+    _budget.call_started = time.monotonic()
+
+
+def _call_ends(**_: Any) -> None:
+    if _budget.call_started is not None:
+        _budget.spent += time.monotonic() - _budget.call_started
+        _budget.call_started = None
 
 
 def _room_for(seconds: float) -> bool:
-    return _deadline.at is None or time.monotonic() + seconds <= _deadline.at
+    if _budget.ends is None:
+        return True
+    now = time.monotonic()
+    spent = _budget.spent + (now - _budget.call_started if _budget.call_started else 0.0)
+    return spent + seconds <= STORE_BUDGET and now + seconds <= _budget.ends
 
 
 def _before_attempt(**_: Any) -> None:
@@ -149,8 +172,8 @@ def _before_attempt(**_: Any) -> None:
 
 def _may_retry(attempts: int, caught_exception: Exception | None = None, **_: Any) -> bool | None:
     """No retry (False) if botocore's longest backoff before it and one more attempt would
-    end past the deadline; else botocore decides. The backoff is at most 1 s, then 2 s,
-    after an answer (throttling), and 25 ms, then 50 ms, after no answer (a timeout)."""
+    not fit; else botocore decides. The backoff is at most 1 s, then 2 s, after an answer
+    (throttling), and 25 ms, then 50 ms, after no answer (a timeout)."""
     scale = 0.025 if caught_exception is not None else 1.0
     return None if _room_for(scale * 2 ** (attempts - 1) + _ATTEMPT) else False
 
