@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
+from local import template
 from local.dynamo import free_port
 from local.template import ROOT
 
@@ -31,7 +32,8 @@ def running_front(**environment: str) -> Iterator[LocalFront]:
     """The local front as `make run` starts it (`environment` added), until the block ends."""
     port = free_port()
     env = {**os.environ, "PORT": str(port)}
-    for name in ("TABLE_NAME", "DYNAMODB_ENDPOINT_URL"):
+    # Not what the in-process tests of this worker may have set: the front sets its own.
+    for name in ("TABLE_NAME", "DYNAMODB_ENDPOINT_URL", *template.environment("any")):
         env.pop(name, None)
     env.update(environment)
     process = subprocess.Popen(

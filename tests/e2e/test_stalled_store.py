@@ -58,11 +58,12 @@ def store() -> Iterator[tuple[Store, LocalFront]]:
     try:
         deadline = time.monotonic() + 30
         while True:
+            assert process.poll() is None, "the moto server exited (its port taken?)"
             try:
                 requests.get(f"http://127.0.0.1:{port}/", timeout=2)
                 break
             except requests.RequestException:
-                assert time.monotonic() < deadline, "moto server did not start"
+                assert time.monotonic() < deadline, "the moto server did not start"
                 time.sleep(0.1)
         with running_front(DYNAMODB_ENDPOINT_URL=f"http://127.0.0.1:{port}") as front:
             yield dynamo, front
@@ -132,10 +133,10 @@ def test_a_stalled_store_is_503_with_retry_after_within_five_seconds_on_every_ro
         # Warm means imported and connected; on a busy machine the store itself may once
         # answer slower than the read timeout (a 503), so a route has three tries.
         for attempt in range(3):
-            status = call(front.base, f"WARM{attempt}").status_code
-            if status < 300:
+            response = call(front.base, f"WARM{attempt}")
+            if response.status_code < 300:
                 break
-        assert status < 300, name
+        assert response.status_code < 300, (name, response.text)
     dynamo.pause()
     try:
         for name, call in calls().items():
