@@ -32,6 +32,16 @@ CREDENTIALS = {
 }
 
 
+# The membership's text attributes: what the text rule (SPEC 3) applies to.
+TEXT_ATTRIBUTES = (
+    "program",
+    "account_number",
+    "membership_name",
+    "level",
+    "status_benefits",
+    "next_status",
+)
+
 ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -13,7 +13,14 @@ from lxml import etree
 from local import gateway
 from local.events import CONCUR_SUPPLIER_UPDATE, CONCUR_TMC_UPDATE
 from loyalty_core.errors import MAX_ERROR_BYTES, MAX_PROBLEMS, MAX_QUOTED
-from tests.conftest import Api, ApiResponse, membership_document, patch_document, store_contents
+from tests.conftest import (
+    TEXT_ATTRIBUTES,
+    Api,
+    ApiResponse,
+    membership_document,
+    patch_document,
+    store_contents,
+)
 from tests.integration.test_concur import concur, outcome
 from tests.integration.test_hotel_enrichment import enrich, fixture, give, report
 
@@ -193,11 +200,10 @@ def test_only_utf8_json_is_read(api: Api, content_type: str, status: int) -> Non
 # -- 4. text that is not text -----------------------------------------------------------------
 
 NOT_TEXT = ["\ud800", "\x85", "\u202e", "\u2066", "\u200d", "\ufeff", "\x07"]
-TEXT_FIELDS = ["program", "status_benefits", "next_status", "level", "membership_name"]
 
 
 @pytest.mark.parametrize("char", NOT_TEXT)
-@pytest.mark.parametrize("field", TEXT_FIELDS)
+@pytest.mark.parametrize("field", TEXT_ATTRIBUTES)
 def test_text_that_is_not_text_is_422_on_create_and_update(api: Api, field: str, char: str) -> None:
     existing = api.create()
     before = store_contents()

@@ -21,7 +21,7 @@ from loyalty_core.errors import MAX_ERROR_BYTES
 from loyalty_core.interfaces.concur.xml import ELEMENTS, VENDOR
 from loyalty_core.models import MEMBERSHIP_ATTRIBUTES
 from loyalty_core.validators import is_text
-from tests.conftest import Api, ApiResponse, store_contents
+from tests.conftest import TEXT_ATTRIBUTES, Api, ApiResponse, store_contents
 
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "40"))
 PROPERTIES = settings(
@@ -216,18 +216,8 @@ def test_jsonapi_create_with_anything_in_any_field(
     )
 
 
-TEXT_FIELDS = (
-    "program",
-    "account_number",
-    "membership_name",
-    "level",
-    "status_benefits",
-    "next_status",
-)
-
-
 @PROPERTIES
-@given(field=st.sampled_from(TEXT_FIELDS), value=st.text(ANY_CHAR, max_size=50))
+@given(field=st.sampled_from(TEXT_ATTRIBUTES), value=st.text(ANY_CHAR, max_size=50))
 def test_jsonapi_text_fields_take_text_only(
     api: Api, restore: Callable[[], None], field: str, value: str
 ) -> None:

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from loyalty_core.models import MembershipChanges
 from loyalty_core.validators import MAX_SAFE_INTEGER
+from tests.conftest import TEXT_ATTRIBUTES
 
 
 def bad(field: str, value: Any) -> str:
@@ -89,14 +90,6 @@ def test_unknown_fields_are_refused() -> None:
 
 # -- the text rule (SPEC 3), beneath every text field -----------------------------------
 
-TEXT_FIELDS = [
-    "program",
-    "account_number",
-    "membership_name",
-    "level",
-    "status_benefits",
-    "next_status",
-]
 NOT_TEXT = {
     "a lone surrogate": "\ud800",
     "a low surrogate": "\udfff",
@@ -117,7 +110,7 @@ NOT_TEXT = {
 }
 
 
-@pytest.mark.parametrize("field", TEXT_FIELDS)
+@pytest.mark.parametrize("field", TEXT_ATTRIBUTES)
 @pytest.mark.parametrize("char", NOT_TEXT.values(), ids=NOT_TEXT.keys())
 def test_every_text_field_refuses_what_is_not_text(field: str, char: str) -> None:
     message = bad(field, f"Gold{char}1")
