@@ -54,18 +54,17 @@ def _read_membership(
         unique_id = ""
     else:
         values["program"] = unique_id
+    named = e.clip(unique_id)  # how its problems name this Membership: never at length
     for attribute in map(str, element.attrib):
         if attribute != "UniqueID":
-            problems.append(
-                _problem(position, unique_id, f"@{attribute}", "is not a known attribute")
-            )
+            problems.append(_problem(position, named, f"@{attribute}", "is not a known attribute"))
     vendor: dict[str, str] = {}
     children = [child for child in element if local_name(child)]  # not comments, PIs
     if len(children) > MAX_CHILDREN:
         problems.append(
             _problem(
                 position,
-                unique_id,
+                named,
                 "Membership",
                 f"holds {len(children)} elements; at most {MAX_CHILDREN}, each known element once",
             )
@@ -74,13 +73,13 @@ def _read_membership(
     for child in children:
         name = local_name(child)
         if name not in ELEMENTS and name not in VENDOR:
-            problems.append(_problem(position, unique_id, name, "is not a known element"))
+            problems.append(_problem(position, named, name, "is not a known element"))
             continue
         if len(child) or child.attrib:
-            problems.append(_problem(position, unique_id, name, "must hold text only"))
+            problems.append(_problem(position, named, name, "must hold text only"))
             continue
         if name in values or name in vendor or ELEMENTS.get(name) in values:
-            problems.append(_problem(position, unique_id, name, "is repeated"))
+            problems.append(_problem(position, named, name, "is repeated"))
             continue
         text = (child.text or "").strip()
         if name in VENDOR:
@@ -90,7 +89,7 @@ def _read_membership(
                 problems.append(
                     _problem(
                         position,
-                        unique_id,
+                        named,
                         name,
                         "must be a non-negative whole number up to 2^53 - 1",
                     )
@@ -102,7 +101,7 @@ def _read_membership(
     try:
         changes = MembershipChanges.model_validate(values)
     except ValidationError as err:
-        problems.extend(problems_from(err, (position, unique_id)))
+        problems.extend(problems_from(err, (position, named)))
         return None
     if len(problems) > before:
         return None
