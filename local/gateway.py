@@ -27,14 +27,16 @@ UNKNOWN_ROUTE = (
 @dataclass(frozen=True)
 class LambdaContext:
     function_name: str
+    timeout: float = 10.0  # the function's Timeout, in seconds
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:local"
     log_group_name: str = "/aws/lambda/local"
     log_stream_name: str = "local"
+    started: float = field(default_factory=time.monotonic)
 
     def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+        return max(0, int((self.timeout - (time.monotonic() - self.started)) * 1000))
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,8 @@ def handler_module(route: Route) -> ModuleType:
 def invoke(route: Route, event: dict[str, Any]) -> dict[str, Any]:
     with _invocation:
         function = getattr(handler_module(route), route.handler.rsplit(".", 1)[1])
-        result: dict[str, Any] = function(event, LambdaContext(function_name=route.function))
+        context = LambdaContext(route.function, template.timeout(route.function))
+        result: dict[str, Any] = function(event, context)
         return result
 
 

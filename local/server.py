@@ -3,6 +3,12 @@
 python -m local.server            # embedded DynamoDB (moto), demo data loaded
 DYNAMODB_ENDPOINT_URL=http://127.0.0.1:8000 python -m local.server
 TABLE_NAME=<deployed table> python -m local.server   # real DynamoDB, no demo data
+
+What it mirrors of API Gateway in front of the handlers: the event's Host is the API's
+own (here the address the front is bound to), never the caller's; X-Forwarded-Proto and
+X-Forwarded-For are set; a body over 10 MiB gets API Gateway's REQUEST_TOO_LARGE answer
+(413 `{"message":"Request Too Long"}`, which a template cannot customise); a header line
+ending in a bare CR or LF, or folded, is refused (400) rather than split (RFC 9112).
 """
 
 from __future__ import annotations
@@ -19,18 +25,76 @@ from werkzeug.wrappers import Request, Response
 from local import gateway, template
 
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own limit
+TOO_LARGE = b'{"message":"Request Too Long"}'  # its REQUEST_TOO_LARGE answer
 DEFAULT_TABLE = "loyalty-memberships-local"
 RAW_HEADERS = "loyalty.raw_headers"
 
 
+class _LineRecorder:
+    """A request's input stream that remembers the lines read from it."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.lines: list[bytes] = []
+
+    def readline(self, *args: Any) -> bytes:
+        line: bytes = self.stream.readline(*args)
+        self.lines.append(line)
+        return line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def well_formed(header_lines: list[bytes]) -> bool:
+    """Each header line ends in CRLF, holds no other CR or LF, and is not folded."""
+    return all(
+        line.endswith(b"\r\n")
+        and b"\r" not in line[:-2]
+        and b"\n" not in line[:-2]
+        and not line.startswith((b" ", b"\t"))
+        for line in header_lines
+    )
+
+
 class RequestHandler(WSGIRequestHandler):
     """Keep headers exactly as sent: werkzeug drops names with "_", API Gateway does not
-    (the Locomote seed sends X-USER_TOKEN)."""
+    (the Locomote seed sends X-USER_TOKEN); refuse header lines that are not well formed,
+    which Python's parser would otherwise split into headers of their own."""
+
+    def parse_request(self) -> bool:
+        recorder = _LineRecorder(self.rfile)
+        self.rfile = recorder
+        try:
+            parsed = super().parse_request()
+        finally:
+            self.rfile = recorder.stream
+        if parsed and not well_formed(recorder.lines):
+            self.close_connection = True
+            body = b'{"message":"Bad Request"}'
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            return False
+        return parsed
 
     def make_environ(self) -> Any:
         environ = super().make_environ()
         environ[RAW_HEADERS] = list(self.headers.items())
         return environ
+
+
+def own_host(environ: dict[str, Any]) -> str:
+    """The front's own host:port, as API Gateway puts the API's own host in every event."""
+    name = environ.get("SERVER_NAME") or "127.0.0.1"
+    if name in ("0.0.0.0", "::"):  # bound to every interface: name one of them
+        name = "localhost"
+    elif ":" in name:
+        name = f"[{name}]"
+    return f"{name}:{environ.get('SERVER_PORT')}"
 
 
 @Request.application  # type: ignore[arg-type]
@@ -39,12 +103,14 @@ def wsgi_app(request: Request) -> Response:
     try:
         body = request.get_data()
     except RequestEntityTooLarge:
-        return Response(status=413)
+        return Response(TOO_LARGE, status=413, content_type="application/json")
     headers: dict[str, list[str]] = defaultdict(list)
     raw = request.environ.get(RAW_HEADERS) or list(request.headers.items())
     for name, value in raw:
-        headers[name].append(value)
-    # What API Gateway adds in front of every request.
+        if name.lower() != "host":
+            headers[name].append(value)
+    # What API Gateway sets in front of every request.
+    headers["Host"] = [own_host(request.environ)]
     headers["X-Forwarded-Proto"] = [request.scheme]
     headers["X-Forwarded-For"] = [request.remote_addr or "127.0.0.1"]
     answer = gateway.handle(request.method, request.path, headers, dict(request.args.lists()), body)

@@ -68,6 +68,12 @@ def functions() -> dict[str, dict[str, Any]]:
     }
 
 
+def timeout(function: str) -> float:
+    """A function's Timeout in seconds (its own, else the Globals', else Lambda's 3 s)."""
+    default = load().get("Globals", {}).get("Function", {}).get("Timeout", 3)
+    return float(functions()[function].get("Timeout", default))
+
+
 def routes() -> list[Route]:
     default_handler = load().get("Globals", {}).get("Function", {}).get("Handler")
     found = []

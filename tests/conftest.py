@@ -32,6 +32,16 @@ CREDENTIALS = {
 }
 
 
+# The membership's text attributes: what the text rule (SPEC 3) applies to.
+TEXT_ATTRIBUTES = (
+    "program",
+    "account_number",
+    "membership_name",
+    "level",
+    "status_benefits",
+    "next_status",
+)
+
 ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -181,6 +191,19 @@ def patch_document(membership_id: str, **attributes: Any) -> dict[str, Any]:
 @pytest.fixture
 def api(dynamodb: Any) -> Api:
     return Api()
+
+
+def store_contents() -> list[str]:
+    """Every item of every table, as sorted text, read from moto's memory (a Scan costs
+    much more): compare two of them to know that a refused request wrote nothing."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][ENVIRONMENT["AWS_REGION"]].tables
+    return sorted(
+        f"{name} {json.dumps(item.to_json(), sort_keys=True)}"
+        for name, table in tables.items()
+        for item in table.all_items()
+    )
 
 
 @pytest.fixture

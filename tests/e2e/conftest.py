@@ -9,13 +9,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
 import requests
 
 from local.dynamo import free_port
-from local.template import ROOT, environment
+from local.template import ROOT
 
 
 @dataclass
@@ -25,14 +26,16 @@ class LocalFront:
     output: deque[str] = field(default_factory=lambda: deque(maxlen=500))  # later lines
 
 
-@pytest.fixture(scope="module")
-def local_front() -> Iterator[LocalFront]:
+@contextmanager
+def running_front(**environment: str) -> Iterator[LocalFront]:
+    """The local front as `make run` starts it (`environment` added), until the block ends."""
     port = free_port()
     env = {**os.environ, "PORT": str(port)}
     # As `make run` starts: none of the functions' variables that the in-process tests of
     # this worker may have set (their test tables' names would point the front elsewhere).
     for name in ("TABLE_NAME", "DYNAMODB_ENDPOINT_URL", *environment("unused")):
         env.pop(name, None)
+    env.update(environment)
     process = subprocess.Popen(
         [sys.executable, "-m", "local.server"],
         cwd=ROOT,
@@ -42,19 +45,27 @@ def local_front() -> Iterator[LocalFront]:
         text=True,
     )
     assert process.stdout is not None
-    printed = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        printed.append(line)
-        if line.startswith("Ready"):
-            break
-        if process.poll() is not None:
-            pytest.fail("the local front exited: " + "".join(printed))
-    front = LocalFront(f"http://127.0.0.1:{port}", "".join(printed))
-    # Keep reading what it prints (a line per request), so a full pipe never blocks it.
-    threading.Thread(target=front.output.extend, args=(process.stdout,), daemon=True).start()
-    requests.get(f"{front.base}/openapi.json", timeout=10).raise_for_status()
-    yield front
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        printed = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            printed.append(line)
+            if line.startswith("Ready"):
+                break
+            if process.poll() is not None:
+                pytest.fail("the local front exited: " + "".join(printed))
+        front = LocalFront(f"http://127.0.0.1:{port}", "".join(printed))
+        # Keep reading what it prints (a line per request), so a full pipe never blocks it.
+        threading.Thread(target=front.output.extend, args=(process.stdout,), daemon=True).start()
+        requests.get(f"{front.base}/openapi.json", timeout=10).raise_for_status()
+        yield front
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def local_front() -> Iterator[LocalFront]:
+    with running_front() as front:
+        yield front

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import socket
 import subprocess
 
 import pytest
@@ -86,3 +88,72 @@ def test_the_printed_curl_examples_work_as_pasted(front: tuple[str, str]) -> Non
             check=False,
         )
         assert re.fullmatch(r"20[01]", result.stdout), (command, result.stdout, result.stderr)
+
+
+# -- what the front mirrors of API Gateway ---------------------------------------------------
+
+
+def test_location_names_the_front_never_the_callers_host(front: tuple[str, str]) -> None:
+    base, _ = front
+    collection = f"{base}/api/users/098765/loyalty_memberships"
+    body = json.dumps(SEED_CREATE).replace("H66590214", "HOSTCHECK")
+    created = requests.post(
+        collection,
+        data=body,
+        headers={**ADMIN, "Content-Type": JSON, "Host": "attacker.example"},
+        timeout=10,
+    )
+    assert created.status_code == 201
+    assert created.headers["Location"].startswith(collection + "/")
+    assert "attacker" not in created.text
+
+
+def raw_request(base: str, head: bytes) -> bytes:
+    """Send `head` (request line and headers, as bytes) and read the whole answer."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(head)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("separator", [b"\r", b"\n"])
+def test_a_bare_cr_or_lf_in_a_header_value_is_refused_not_split(
+    front: tuple[str, str], separator: bytes
+) -> None:
+    base, _ = front
+    # Split at the bare CR or LF, the second half would be a header of its own: the token.
+    head = (
+        b"GET /api/users/098765/loyalty_memberships HTTP/1.1\r\nHost: x\r\n"
+        b"X-USER-USERNAME: admin@acme.example\r\n"
+        b"X-Note: hello" + separator + b"X-USER-TOKEN: acme-admin-token\r\n"
+        b"Connection: close\r\n\r\n"
+    )
+    answer = raw_request(base, head)
+    assert answer.startswith(b"HTTP/1.1 400 ") or answer.startswith(b"HTTP/1.0 400 ")
+    assert b'"data"' not in answer
+
+
+def test_a_folded_header_is_refused(front: tuple[str, str]) -> None:
+    base, _ = front
+    head = (
+        b"GET /api/loyalty_providers HTTP/1.1\r\nHost: x\r\n"
+        b"X-USER-USERNAME: admin@acme.example\r\n X-USER-TOKEN: acme-admin-token\r\n"
+        b"Connection: close\r\n\r\n"
+    )
+    assert b" 400 " in raw_request(base, head).split(b"\r\n", 1)[0]
+
+
+def test_a_body_over_ten_mebibytes_gets_api_gateways_answer(front: tuple[str, str]) -> None:
+    base, _ = front
+    response = requests.post(
+        f"{base}/api/travelprofile/v1.0/loyalty",
+        data=b"x" * (10 * 1024 * 1024 + 1),
+        headers={"Content-Type": "application/xml"},
+        timeout=30,
+    )
+    assert response.status_code == 413
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {"message": "Request Too Long"}

@@ -203,3 +203,13 @@ def test_bad_input_is_a_clear_error_not_a_traceback(
     assert (code, err.strip()) == (1, "error: No company 'nowhere'; create it first")
     code, _, err = run(capsys, "create-app", "s1", "--name", "S", "--kind", "supplier")
     assert code == 1 and "--vendor-type" in err
+
+
+def test_names_keep_the_text_rule(dynamodb: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "create-company", "initech", "--name", "Init\u202eech")
+    assert code == 1
+    assert "U+202E" in err and "Traceback" not in err
+    code, _, err = run(
+        capsys, "create-user", "acme", "000999", "--name", "Bill\x85", "--email", "b@acme.example"
+    )
+    assert code == 1 and "U+0085" in err

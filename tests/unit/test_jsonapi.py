@@ -32,6 +32,9 @@ def test_the_seed_create_document_becomes_a_draft() -> None:
     [
         ("application/json", True),
         ("application/json; charset=utf-8", True),
+        ("application/json; charset=UTF-8", True),
+        ("application/json; charset=utf-16", False),
+        ("application/json; charset=iso-8859-1", False),
         ("application/vnd.api+json", True),
         ('application/vnd.api+json; ext="https://example.com/ext"', True),
         ("application/vnd.api+json; charset=utf-8", False),
@@ -117,3 +120,42 @@ def test_public_url_keeps_the_stage_prefix() -> None:
         "requestContext": {"path": "/v1/api/x"},
     }
     assert public_url(event).of("/api/y") == "https://abc.execute-api.aws/v1/api/y"
+
+
+# -- JSON edge cases (SPEC 7) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"data": {"type": "loyalty_memberships", "type": "users"}}',
+        '{"data": {"type": "loyalty_memberships", "attributes": {"level": "a", "level": "b"}}}',
+        '{"data": {"type": "loyalty_memberships"}, "data": {"type": "loyalty_memberships"}}',
+    ],
+)
+def test_a_key_sent_twice_in_one_object_is_malformed(body: str) -> None:
+    with pytest.raises(e.MalformedRequest, match="twice"):
+        read(body)
+
+
+def test_the_same_key_in_two_objects_is_fine() -> None:
+    doc = '{"data": {"type": "loyalty_memberships", "meta": {"type": "x"}}}'
+    assert read(doc).type == "loyalty_memberships"
+
+
+@pytest.mark.parametrize("digits", ["9" * 21, "9" * 4301, "-" + "9" * 5000, "1" + "0" * 60000])
+def test_integers_too_long_for_any_field_are_read_as_out_of_range(digits: str) -> None:
+    resource = read('{"data": {"type": "x", "attributes": {"point_total": ' + digits + "}}}")
+    value = resource.attributes["point_total"]
+    assert value in (float("inf"), float("-inf"))
+
+
+def test_integers_of_twenty_digits_are_read_exactly() -> None:
+    resource = read('{"data": {"type": "x", "attributes": {"point_total": 18446744073709551615}}}')
+    assert resource.attributes["point_total"] == 2**64 - 1
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(constant: str) -> None:
+    with pytest.raises(e.MalformedRequest, match="not JSON"):
+        read('{"data": {"type": "x", "attributes": {"point_total": ' + constant + "}}}")

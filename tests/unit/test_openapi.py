@@ -18,7 +18,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from local import template
-from loyalty_core.interfaces.concur import api as concur_api
+from loyalty_core.interfaces import xml
 from loyalty_core.interfaces.concur import xml as concur
 from loyalty_core.interfaces.hotel import uapi
 from loyalty_core.interfaces.locomote import jsonapi
@@ -109,7 +109,7 @@ def test_concur_elements_are_those_of_the_codec(spec: dict[str, Any]) -> None:
     update = schema(spec, "LoyaltyMembershipUpdate")["properties"]["Membership"]
     assert update["maxItems"] == concur.MAX_MEMBERSHIPS
     body = spec["paths"]["/api/travelprofile/v1.0/loyalty"]["post"]["requestBody"]
-    assert set(body["content"]) == set(concur_api.CONTENT_TYPES)
+    assert set(body["content"]) == set(xml.MEDIA_TYPES)
 
 
 def _names(alternatives: Any) -> str:

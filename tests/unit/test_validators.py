@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from loyalty_core.models import MembershipChanges
 from loyalty_core.validators import MAX_SAFE_INTEGER
+from tests.conftest import TEXT_ATTRIBUTES
 
 
 def bad(field: str, value: Any) -> str:
@@ -116,3 +117,66 @@ def test_texts_have_their_limits() -> None:
 
 def test_unknown_fields_are_refused() -> None:
     bad("acount_number", "x")
+
+
+# -- the text rule (SPEC 3), beneath every text field -----------------------------------
+
+NOT_TEXT = {
+    "a lone surrogate": "\ud800",
+    "a low surrogate": "\udfff",
+    "NUL": "\x00",
+    "a tab": "\t",
+    "a newline": "\n",
+    "DEL": "\x7f",
+    "a C1 control (NEL)": "\x85",
+    "a C1 control (CSI)": "\x9b",
+    "a bidi embedding": "\u202a",
+    "a bidi override": "\u202e",
+    "a bidi isolate": "\u2066",
+    "a pop directional isolate": "\u2069",
+    "a zero-width space": "\u200b",
+    "a zero-width joiner": "\u200d",
+    "a word joiner": "\u2060",
+    "a byte order mark": "\ufeff",
+}
+
+
+@pytest.mark.parametrize("field", TEXT_ATTRIBUTES)
+@pytest.mark.parametrize("char", NOT_TEXT.values(), ids=NOT_TEXT.keys())
+def test_every_text_field_refuses_what_is_not_text(field: str, char: str) -> None:
+    message = bad(field, f"Gold{char}1")
+    assert f"U+{ord(char):04X}" in message
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("program", "Club Été ✈ 東京"),
+        ("status_benefits", "Lounge access — über alles 😀"),
+        ("next_status", "Platinum\u2011Plus"),
+        ("membership_name", "José Núñez"),
+    ],
+)
+def test_printable_unicode_is_text(field: str, value: str) -> None:
+    assert getattr(MembershipChanges.model_validate({field: value}), field) == value
+
+
+def test_names_and_emails_keep_the_text_rule_too() -> None:
+    from loyalty_core.models import Company, User
+
+    assert Company(id="acme", name="Acme Ltd").name == "Acme Ltd"
+    for name in ("Acme\u202eLtd", "Acme\x85", "", "A" * 101):
+        with pytest.raises(ValidationError):
+            Company(id="acme", name=name)
+    with pytest.raises(ValidationError):
+        User(company="acme", employee_id="1", name="x", email="a\u200b@b.example")
+
+
+def test_is_text_and_is_reference() -> None:
+    from loyalty_core.validators import is_reference, is_text
+
+    assert is_text("Gold") and is_text("東京") and is_text("")
+    assert not is_text("a\u2066b") and not is_text("\ud800")
+    assert is_reference("gr8AVWGCR064r57Jt0+8bA==")
+    for value in ("", "a b", "k" * 65, "k\u202e"):
+        assert not is_reference(value)

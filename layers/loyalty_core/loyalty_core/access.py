@@ -9,7 +9,7 @@ same to the caller: 404, never 403, so an id's existence is not revealed.
 
 from __future__ import annotations
 
-from loyalty_core.errors import NotFound
+from loyalty_core.errors import NotFound, quote
 from loyalty_core.models import Principal, Role, User
 from loyalty_core.validators import is_employee_id
 
@@ -27,7 +27,7 @@ def reaches_user(principal: Principal, user: User) -> bool:
 
 
 def user_not_found(employee_id: str) -> NotFound:
-    return NotFound(f"No user {employee_id!r} within your reach")
+    return NotFound(f"No user {quote(employee_id)} within your reach")
 
 
 def require_reach(principal: Principal, employee_id: str) -> None:

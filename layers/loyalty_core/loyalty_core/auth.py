@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import UTC, datetime
 
 from loyalty_core.errors import AccessDenied, Unauthenticated
 from loyalty_core.models import ApplicationKind, Principal
 from loyalty_core.repository import AccessToken, Repository
+from loyalty_core.validators import is_text
 
 _NO_MATCH = "0" * 64
 MAX_USERNAME = 254  # an email address; longer names never reach the store
+# Every token is printable ASCII (ours are URL-safe base64): anything else never matches,
+# and never reaches the store.
+_TOKEN = re.compile(r"[\x21-\x7e]{1,512}")
 _FAILED = "Missing or invalid credentials"
 _SCHEMES = ("oauth", "bearer")
 
@@ -45,7 +50,9 @@ def authenticate_user(
     repo: Repository, username: str | None, token: str | None, now: datetime | None = None
 ) -> Principal:
     """The caller behind `X-USER-USERNAME` + `X-USER-TOKEN`, or Unauthenticated."""
-    if not username or not token or len(username) > MAX_USERNAME:
+    if not username or len(username) > MAX_USERNAME or not is_text(username):
+        raise Unauthenticated(_FAILED)
+    if not token or not _TOKEN.fullmatch(token):
         raise Unauthenticated(_FAILED)
     now = now or datetime.now(UTC)
     presented = hash_token(token)
@@ -75,6 +82,8 @@ def authenticate_application(
     scheme, _, token = (authorization or "").strip().partition(" ")
     if scheme.lower() not in _SCHEMES or not token.strip():
         raise Unauthenticated("An Authorization header 'OAuth {access token}' is required")
+    if not _TOKEN.fullmatch(token.strip()):
+        raise Unauthenticated("The access token is not valid")
     presented = hash_token(token.strip())
     found = repo.get_access_token(presented)
     if found is None or not hmac.compare_digest(found.token_hash, presented):

@@ -1,8 +1,16 @@
-"""Domain errors. Each interface maps these to its own status codes in one place."""
+"""Domain errors. Each interface maps these to its own status codes in one place.
+
+And the bounds of every error answer (SPEC 7), applied by each interface's renderer
+through `fit`: at most `MAX_ERROR_BYTES`, at most `MAX_PROBLEMS` problems listed (then
+"and N more"), every caller value quoted by `quote` (cut to `MAX_QUOTED` characters
+with "…"), every message cut to `MAX_DETAIL` characters.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,16 @@ class TooManyMemberships(DomainError):
     title = "Too many memberships"
 
 
+class IdempotencyKeyReused(Conflict):
+    title = "Idempotency-Key reused"
+
+
+class RequestInProgress(Conflict):
+    """A request with the same Idempotency-Key is still running."""
+
+    title = "Request in progress"
+
+
 class StorageUnavailable(DomainError):
     """DynamoDB throttled or could not be reached. Nothing was written."""
 
@@ -115,3 +133,64 @@ class WriteOutcomeUnknown(StorageUnavailable):
     """A write was sent but its answer was lost (a read timeout, a dropped connection):
     it may have been applied. The services re-read to find out; callers see a 503 only
     if it still cannot be told."""
+
+
+# -- bounded answers -------------------------------------------------------------------
+
+MAX_ERROR_BYTES = 16 * 1024  # a whole error answer
+MAX_PROBLEMS = 20  # problems listed in one answer; the rest are counted
+MAX_QUOTED = 64  # characters of a caller's value in a message
+MAX_DETAIL = 300  # characters of one message
+
+
+def clip(text: str, limit: int = MAX_QUOTED) -> str:
+    """`text` as an answer may show it: characters that are not printable escaped (\\uXXXX),
+    cut to `limit` characters ending in "…" when longer."""
+    head = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text[: limit + 1])
+    return head if len(head) <= limit else head[: limit - 1] + "…"
+
+
+def quote(value: object) -> str:
+    """A caller's value, quoted in a message: `"Frequent Flier"`, cut to 64 characters."""
+    return f'"{clip(str(value))}"'
+
+
+def quote_all(values: Iterable[object], listed: int = 5) -> str:
+    """Some of a caller's values, quoted: `"A", "B" and 12 more`."""
+    every = list(values)
+    shown = ", ".join(quote(v) for v in every[:listed])
+    return shown + (f" and {len(every) - listed} more" if len(every) > listed else "")
+
+
+def _bounded(problem: Problem) -> Problem:
+    return replace(
+        problem,
+        detail=clip(problem.detail, MAX_DETAIL),
+        location=tuple(clip(p) if isinstance(p, str) else p for p in problem.location),
+    )
+
+
+Answer = TypeVar("Answer")
+
+
+def fit(
+    error: DomainError,
+    render: Callable[[str, Sequence[Problem], int], Answer],
+    size: Callable[[Answer], int],
+) -> Answer:
+    """The error's answer within the bounds: `render(detail, problems, more)` writes the
+    (cut) detail, the problems to list and how many were left out ("and N more"), `size`
+    measures it in bytes; the fewest problems are left out that keep it within
+    `MAX_ERROR_BYTES`."""
+    detail = clip(error.detail, MAX_DETAIL)
+    shown = [_bounded(p) for p in error.problems[:MAX_PROBLEMS]]
+    while True:
+        answer = render(detail, shown, len(error.problems) - len(shown))
+        if size(answer) <= MAX_ERROR_BYTES or not shown:
+            return answer
+        shown.pop()
+
+
+def more(count: int) -> str:
+    """What an answer says of the problems it leaves out."""
+    return f"and {count} more problem{'s' if count != 1 else ''}"

@@ -10,19 +10,16 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from loyalty_core.errors import Conflict, MalformedRequest, Problem, StorageUnavailable
+from loyalty_core.errors import (
+    IdempotencyKeyReused,
+    MalformedRequest,
+    Problem,
+    RequestInProgress,
+    StorageUnavailable,
+)
 from loyalty_core.settings import dynamodb_client, get_settings
 
 KEY = re.compile(r"[\x21-\x7e]{1,255}")
-
-
-class IdempotencyKeyReused(Conflict):
-    title = "Idempotency-Key reused"
-
-
-class RequestInProgress(Conflict):
-    title = "Request in progress"
-
 
 Outcome = dict[str, Any]  # {"status": int, "headers": {...}, "body": str}
 

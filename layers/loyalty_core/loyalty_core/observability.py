@@ -17,7 +17,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from loyalty_core.settings import get_settings
+from loyalty_core.settings import get_settings, store_deadline
 
 logger = Logger()
 metrics = Metrics()  # its namespace is set from the settings by `instrument`
@@ -55,7 +55,8 @@ def identify(company: str, partner: str) -> None:
 
 
 def instrument(interface: str) -> Callable[[Handler], Handler]:
-    """The Lambda entry point's decorators: logging context, metrics, optional tracing."""
+    """The Lambda entry point's decorators: logging context, metrics, optional tracing,
+    and the invocation's deadline for DynamoDB (`settings.store_deadline`)."""
 
     settings = get_settings()
     metrics.namespace = settings.metrics_namespace
@@ -66,7 +67,9 @@ def instrument(interface: str) -> Callable[[Handler], Handler]:
             logger.append_keys(interface=interface)
             metrics.add_dimension(name="interface", value=interface)
             count("Requests")
-            return handler(event, context)
+            remaining = context.get_remaining_time_in_millis() if context is not None else None
+            with store_deadline(remaining):
+                return handler(event, context)
 
         wrapped: Handler = metrics.log_metrics(capture_cold_start_metric=True)(with_interface)
         wrapped = logger.inject_lambda_context(

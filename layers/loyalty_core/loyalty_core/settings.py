@@ -13,16 +13,31 @@ each made once per process by a cached factory (never at import time).
 | POWERTOOLS_METRICS_NAMESPACE | LoyaltyMemberships | the CloudWatch namespace of our metrics |
 
 Powertools reads its own POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL.
+
+The DynamoDB client's time limits are not settings but the contract (SPEC 7: a stalled
+store answers 503 with Retry-After within 5 s, inside the functions' 10 s Timeout): see
+`STORE_BUDGET` and `store_deadline`, and docs/decisions.md for the numbers.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from loyalty_core.errors import StorageUnavailable
+
+CONNECT_TIMEOUT = 1.0  # seconds to open a connection to DynamoDB (TCP and TLS)
+READ_TIMEOUT = 1.0  # seconds to wait for DynamoDB's answer
+MAX_ATTEMPTS = 3  # botocore's standard retry mode: a first attempt and two retries
+STORE_BUDGET = 4.0  # seconds one invocation may wait on DynamoDB, in all
+LAMBDA_MARGIN = 1.0  # seconds of the Lambda's remaining time kept to answer
+_ATTEMPT = CONNECT_TIMEOUT + READ_TIMEOUT  # the longest one attempt may take
 
 
 class Settings(BaseModel):
@@ -83,16 +98,84 @@ def dynamodb_client() -> Any:
     from botocore.config import Config
 
     settings = get_settings()
-    return _botocore_session().create_client(
+    client = _botocore_session().create_client(
         "dynamodb",
         region_name=settings.region,
         endpoint_url=settings.dynamodb_endpoint_url,
         config=Config(
-            retries={"mode": "standard", "max_attempts": 3},
-            connect_timeout=2,
-            read_timeout=5,
+            retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
         ),
     )
+    events = client.meta.events
+    events.register_first("before-call.dynamodb", _call_starts)
+    events.register_first("after-call.dynamodb", _call_ends)
+    events.register_first("after-call-error.dynamodb", _call_ends)
+    # First, before anything that sends or stubs the request (moto in the tests).
+    events.register_first("before-send.dynamodb", _before_attempt)
+    events.register_first("needs-retry.dynamodb", _may_retry)
+    return client
+
+
+class _Budget:
+    """The current invocation's DynamoDB time: spent in finished calls, the call under way,
+    and when the Lambda's time (less the margin) runs out. `ends` None: no invocation."""
+
+    spent = 0.0
+    call_started: float | None = None
+    ends: float | None = None
+
+
+_budget = _Budget()
+
+
+@contextmanager
+def store_deadline(remaining_ms: int | None) -> Iterator[None]:
+    """For one invocation: its DynamoDB calls (attempts, backoffs) may take `STORE_BUDGET`
+    seconds in all, and end `LAMBDA_MARGIN` before the Lambda's time runs out. An attempt
+    starts, and a retry waits, only if it can end within both; otherwise the call fails as
+    StorageUnavailable (503, Retry-After)."""
+    now = time.monotonic()
+    _budget.spent, _budget.call_started = 0.0, None
+    _budget.ends = now + (
+        remaining_ms / 1000 - LAMBDA_MARGIN if remaining_ms is not None else STORE_BUDGET
+    )
+    try:
+        yield
+    finally:
+        _budget.ends = None
+
+
+def _call_starts(**_: Any) -> None:
+    _budget.call_started = time.monotonic()
+
+
+def _call_ends(**_: Any) -> None:
+    if _budget.call_started is not None:
+        _budget.spent += time.monotonic() - _budget.call_started
+        _budget.call_started = None
+
+
+def _room_for(seconds: float) -> bool:
+    if _budget.ends is None:
+        return True
+    now = time.monotonic()
+    spent = _budget.spent + (now - _budget.call_started if _budget.call_started else 0.0)
+    return spent + seconds <= STORE_BUDGET and now + seconds <= _budget.ends
+
+
+def _before_attempt(**_: Any) -> None:
+    if not _room_for(_ATTEMPT):
+        raise StorageUnavailable("The membership store did not answer in time; retry shortly")
+
+
+def _may_retry(attempts: int, caught_exception: Exception | None = None, **_: Any) -> bool | None:
+    """No retry (False) if botocore's longest backoff before it and one more attempt would
+    not fit; else botocore decides. The backoff is at most 1 s, then 2 s, after an answer
+    (throttling), and 25 ms, then 50 ms, after no answer (a timeout)."""
+    scale = 0.025 if caught_exception is not None else 1.0
+    return None if _room_for(scale * 2 ** (attempts - 1) + _ATTEMPT) else False
 
 
 @lru_cache(maxsize=1)

@@ -23,6 +23,7 @@ IDENTIFIER = re.compile(r"[A-Za-z0-9_]{1,50}")
 IDENTIFIER_RULE = "1-50 characters of letters A-Z, digits and _"
 # Server-assigned ids are UUIDs; anything else cannot name a record (nor reach a key).
 RECORD_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+REFERENCE = re.compile(r"\S{1,64}")
 
 
 def _text_rule(pattern: str, min_len: int, max_len: int, describe: str) -> Callable[[str], str]:
@@ -36,9 +37,30 @@ def _text_rule(pattern: str, min_len: int, max_len: int, describe: str) -> Calla
     return check
 
 
+# The text rule (SPEC 3), beneath every text type: Unicode scalar values only (no unpaired
+# surrogate), no C0 or C1 control character, no bidi embedding, override or isolate
+# (U+202A-U+202E, U+2066-U+2069), no zero-width character (U+200B-U+200D, U+2060, U+FEFF).
+NOT_TEXT = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200d\u202a-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+
+
+def is_text(value: str) -> bool:
+    """Whether `value` keeps the text rule (for headers and query values, which are not
+    fields but must never reach the store or an answer otherwise)."""
+    return NOT_TEXT.search(value) is None
+
+
 def _strict_str(value: Any) -> Any:
+    """A string that keeps the text rule, checked before each type's own rule."""
     if not isinstance(value, str):
         raise ValueError("must be a string")
+    found = NOT_TEXT.search(value)
+    if found is not None:
+        raise ValueError(
+            f"must not contain U+{ord(found.group()):04X}: text holds no control, "
+            "bidirectional-control or zero-width characters, nor unpaired surrogates"
+        )
     return value
 
 
@@ -89,6 +111,7 @@ ShortText = _text(_PRINTABLE, 0, 50, "at most 50 printable characters")
 LongText = _text(_PRINTABLE, 0, 500, "at most 500 printable characters")
 CompanyId = _text(r"[a-z0-9][a-z0-9-]*", 1, 40, "1-40 characters of a-z, digits and -")
 VendorCode = _text(r"[A-Z0-9$]{2}", 2, 2, "2 characters of A-Z and digits")
+Name = _text(r".+", 1, 100, "1-100 characters")  # of a company, a user, an application
 Count = Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER, strict=True)]
 ExpiryDate = Annotated[date, BeforeValidator(_iso_date)]
 
@@ -108,6 +131,12 @@ def is_employee_id(value: str) -> bool:
 
 def is_record_id(value: str) -> bool:
     return bool(RECORD_ID.fullmatch(value))
+
+
+def is_reference(value: str) -> bool:
+    """A Universal API reference (a `Key`, such as a BookingTravelerRef): 1-64 characters
+    of text, no spaces."""
+    return bool(REFERENCE.fullmatch(value)) and is_text(value)
 
 
 def problems_from(err: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[Problem]:

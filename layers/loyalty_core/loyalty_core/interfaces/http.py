@@ -15,6 +15,8 @@ from loyalty_core.errors import (
     PayloadTooLarge,
     StorageUnavailable,
     UnsupportedMediaType,
+    quote,
+    quote_all,
 )
 
 
@@ -42,20 +44,31 @@ def media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
     return kind.strip().lower(), parsed
 
 
-def require_media_type(content_type: str | None, accepted: Mapping[str, set[str]]) -> str:
+def require_media_type(
+    content_type: str | None,
+    accepted: Mapping[str, set[str]],
+    charsets: frozenset[str] = frozenset({"utf-8"}),
+) -> str:
     """Refuse a body whose media type (or one of its parameters) is not accepted: 415.
 
-    `accepted` maps each media type to the parameters it may carry.
+    `accepted` maps each media type to the parameters it may carry; a `charset`, where
+    one is accepted, must be one of `charsets`.
     """
     kind, params = media_type(content_type)
     if kind not in accepted:
         raise UnsupportedMediaType(
-            f"Content-Type must be one of {', '.join(sorted(accepted))}, not {kind or 'none'}"
+            f"Content-Type must be one of {', '.join(sorted(accepted))}, not "
+            + (quote(kind) if kind else "none")
         )
     unknown = set(params) - accepted[kind]
     if unknown:
         raise UnsupportedMediaType(
-            f"Media type parameters {', '.join(sorted(unknown))} are not supported on {kind}"
+            f"Media type parameters {quote_all(sorted(unknown))} are not supported on {kind}"
+        )
+    charset = params.get("charset")
+    if charset is not None and charset.lower() not in charsets:
+        raise UnsupportedMediaType(
+            f"charset {quote(charset)} is not supported; send {', '.join(sorted(charsets))}"
         )
     return kind
 

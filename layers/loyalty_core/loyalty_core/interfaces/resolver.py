@@ -12,7 +12,14 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
-from loyalty_core.errors import DomainError, MethodNotAllowed, NotFound, StorageUnavailable
+from loyalty_core.errors import (
+    MAX_DETAIL,
+    DomainError,
+    MethodNotAllowed,
+    NotFound,
+    StorageUnavailable,
+    clip,
+)
 from loyalty_core.idempotency import once
 from loyalty_core.interfaces.http import header
 from loyalty_core.observability import count, logger
@@ -42,8 +49,8 @@ def make_app(
         log(
             "Request refused",
             error=type(error).__name__,
-            detail=error.detail,
-            cause=repr(error.__cause__) if error.__cause__ else None,
+            detail=clip(error.detail, MAX_DETAIL),
+            cause=clip(repr(error.__cause__), MAX_DETAIL) if error.__cause__ else None,
         )
         return render_error(error)
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from loyalty_core.models.provider import VendorType
-from loyalty_core.validators import CompanyId, Email, EmployeeId, VendorCode
+from loyalty_core.validators import CompanyId, Email, EmployeeId, Name, VendorCode
 
 
 class Role(StrEnum):
@@ -20,7 +20,7 @@ class Company(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: CompanyId
-    name: str = Field(min_length=1, max_length=100)
+    name: Name
 
 
 class User(BaseModel):
@@ -28,7 +28,7 @@ class User(BaseModel):
 
     company: CompanyId
     employee_id: EmployeeId
-    name: str = Field(min_length=1, max_length=100)
+    name: Name
     email: Email
     role: Role = Role.TRAVELLER
     arranges: frozenset[str] = frozenset()
@@ -45,7 +45,7 @@ class Application(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    name: str = Field(min_length=1, max_length=100)
+    name: Name
     kind: ApplicationKind
     vendor_type: VendorType | None = None
     vendor_code: VendorCode | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from loyalty_core.errors import AccessDenied, InvalidInput, Problem
+from loyalty_core.errors import AccessDenied, InvalidInput, Problem, quote
 from loyalty_core.models import (
     ApplicationKind,
     Membership,
@@ -54,7 +54,8 @@ def programs(repo: Repository, token: AccessToken, sent: Sequence[ProgramUpdate]
                 problems.append(
                     update.problem(
                         "vendor_code",
-                        f"{update.vendor_code} ({update.vendor_type}) is not a known program",
+                        f"{quote(update.vendor_code)} ({quote(update.vendor_type)}) "
+                        "is not a known program",
                     )
                 )
             else:

@@ -19,6 +19,7 @@ from loyalty_core.errors import (
     Problem,
     TooManyMemberships,
     WriteOutcomeUnknown,
+    quote,
 )
 from loyalty_core.models import (
     MAX_MEMBERSHIPS_PER_USER,
@@ -57,7 +58,7 @@ def _now() -> datetime:
 
 
 def _membership_not_found(membership_id: str) -> NotFound:
-    return NotFound(f"No loyalty membership {membership_id!r} for this user")
+    return NotFound(f"No loyalty membership {quote(membership_id)} for this user")
 
 
 def name_on_membership(user: User) -> str:
@@ -152,7 +153,7 @@ def check_if_match(membership: Membership, if_match: str | None) -> None:
     tags = {t.strip().removeprefix("W/") for t in if_match.split(",")}
     if "*" not in tags and membership.etag not in tags:
         raise PreconditionFailed(
-            f"If-Match {if_match} does not match the current ETag {membership.etag}"
+            f"If-Match {quote(if_match)} does not match the current ETag {membership.etag}"
         )
 
 
@@ -187,8 +188,8 @@ def refuse_duplicate(
 def require_provider(repo: Repository, provider_id: str) -> None:
     if repo.get_provider(provider_id) is None:
         raise NotFound(
-            f"No loyalty provider {provider_id!r}",
-            [Problem(f"No loyalty provider {provider_id!r} in the catalog", ("provider_id",))],
+            f"No loyalty provider {quote(provider_id)}",
+            [Problem(f"No loyalty provider {quote(provider_id)} in the catalog", ("provider_id",))],
         )
 
 

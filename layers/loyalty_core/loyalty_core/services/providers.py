@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from loyalty_core.errors import MalformedRequest, NotFound, Problem
+from loyalty_core.errors import MalformedRequest, NotFound, Problem, quote
 from loyalty_core.models.provider import CATEGORY, Provider, VendorType
 from loyalty_core.repository import Repository
 
@@ -44,5 +44,5 @@ def list_providers(
 def get_provider(repo: Repository, provider_id: str) -> Provider:
     found = repo.get_provider(provider_id)
     if found is None:
-        raise NotFound(f"No loyalty provider {provider_id!r}")
+        raise NotFound(f"No loyalty provider {quote(provider_id)}")
     return found

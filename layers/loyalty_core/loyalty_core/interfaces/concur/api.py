@@ -12,13 +12,12 @@ from loyalty_core.errors import DomainError
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.concur import xml
 from loyalty_core.interfaces.http import error_headers, header, read_body, require_media_type
-from loyalty_core.interfaces.xml import MAX_BYTES
+from loyalty_core.interfaces.xml import ENCODINGS, MAX_BYTES, MEDIA_TYPES
 from loyalty_core.models import ProgramUpdate
 from loyalty_core.observability import identify
 from loyalty_core.repository import AccessToken, Repository
 
 MEDIA_TYPE = "application/xml"
-CONTENT_TYPES = {"application/xml": {"charset"}, "text/xml": {"charset"}}
 
 
 def respond(status: int, body: bytes, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -52,7 +51,7 @@ def caller(app: APIGatewayRestResolver, repo: Repository) -> AccessToken:
 def updates(app: APIGatewayRestResolver) -> list[ProgramUpdate]:
     """The request's Memberships, once its media type (415), size (413) and XML are good."""
     event = app.current_event
-    require_media_type(header(event.headers, "Content-Type"), CONTENT_TYPES)
+    require_media_type(header(event.headers, "Content-Type"), MEDIA_TYPES, ENCODINGS)
     return xml.read_update(read_body(event.raw_event, MAX_BYTES))
 
 

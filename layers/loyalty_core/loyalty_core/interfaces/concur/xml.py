@@ -5,6 +5,7 @@ statuses. A problem's location is (Membership position, UniqueID, field or eleme
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from lxml import etree
@@ -34,6 +35,8 @@ FIELD_ELEMENTS = {field: element for element, field in ELEMENTS.items()} | {
 }
 NUMBERS = {"PointTotal", "SegmentTotal", "PointsUntilNextStatus", "SegmentsUntilNextStatus"}
 VENDOR = ("VendorCode", "VendorType")
+# A Membership holds at most its known children, each once: more is refused unread.
+MAX_CHILDREN = len(ELEMENTS) + len(VENDOR)
 
 
 def _problem(position: int, unique_id: str, element: str, detail: str) -> e.Problem:
@@ -51,24 +54,32 @@ def _read_membership(
         unique_id = ""
     else:
         values["program"] = unique_id
+    named = e.clip(unique_id)  # how its problems name this Membership: never at length
     for attribute in map(str, element.attrib):
         if attribute != "UniqueID":
-            problems.append(
-                _problem(position, unique_id, f"@{attribute}", "is not a known attribute")
-            )
+            problems.append(_problem(position, named, f"@{attribute}", "is not a known attribute"))
     vendor: dict[str, str] = {}
-    for child in element:
+    children = [child for child in element if local_name(child)]  # not comments, PIs
+    if len(children) > MAX_CHILDREN:
+        problems.append(
+            _problem(
+                position,
+                named,
+                "Membership",
+                f"holds {len(children)} elements; at most {MAX_CHILDREN}, each known element once",
+            )
+        )
+        return None
+    for child in children:
         name = local_name(child)
-        if not name:
-            continue  # comments, processing instructions
         if name not in ELEMENTS and name not in VENDOR:
-            problems.append(_problem(position, unique_id, name, "is not a known element"))
+            problems.append(_problem(position, named, name, "is not a known element"))
             continue
         if len(child) or child.attrib:
-            problems.append(_problem(position, unique_id, name, "must hold text only"))
+            problems.append(_problem(position, named, name, "must hold text only"))
             continue
         if name in values or name in vendor or ELEMENTS.get(name) in values:
-            problems.append(_problem(position, unique_id, name, "is repeated"))
+            problems.append(_problem(position, named, name, "is repeated"))
             continue
         text = (child.text or "").strip()
         if name in VENDOR:
@@ -78,7 +89,7 @@ def _read_membership(
                 problems.append(
                     _problem(
                         position,
-                        unique_id,
+                        named,
                         name,
                         "must be a non-negative whole number up to 2^53 - 1",
                     )
@@ -90,7 +101,7 @@ def _read_membership(
     try:
         changes = MembershipChanges.model_validate(values)
     except ValidationError as err:
-        problems.extend(problems_from(err, (position, unique_id)))
+        problems.extend(problems_from(err, (position, named)))
         return None
     if len(problems) > before:
         return None
@@ -104,13 +115,13 @@ def read_update(data: bytes) -> list[ProgramUpdate]:
     root = parse(data)
     if local_name(root) != "LoyaltyMembershipUpdate":
         raise e.InvalidInput(
-            f"The root element must be LoyaltyMembershipUpdate, not {local_name(root)}"
+            f"The root element must be LoyaltyMembershipUpdate, not {e.quote(local_name(root))}"
         )
     children = [c for c in root if local_name(c)]
     strangers = sorted({local_name(c) for c in children if local_name(c) != "Membership"})
     if strangers:
         raise e.InvalidInput(
-            f"LoyaltyMembershipUpdate holds only Membership elements, not {', '.join(strangers)}"
+            f"LoyaltyMembershipUpdate holds only Membership elements, not {e.quote_all(strangers)}"
         )
     if not children:
         raise e.InvalidInput("LoyaltyMembershipUpdate holds no Membership")
@@ -134,7 +145,8 @@ _STATUS: list[tuple[type[e.DomainError], int]] = [
     (e.PayloadTooLarge, 413),
     (e.UnsupportedMediaType, 415),
     (e.MethodNotAllowed, 405),
-    (e.ConcurrentChange, 409),
+    (e.ConcurrentChange, 409),  # a concurrent writer won the race three times running
+    (e.RequestInProgress, 409),  # the same Idempotency-Key is still being answered
     (e.StorageUnavailable, 503),
     (e.DomainError, 400),  # bad XML, a rule broken, an unknown program: the request is wrong
 ]
@@ -144,19 +156,22 @@ def status_of(error: e.DomainError) -> int:
     return next(status for cls, status in _STATUS if isinstance(error, cls))
 
 
-def describe(error: e.DomainError) -> str:
-    """ErrorDescription: the error, then each problem naming its Membership and element."""
+def describe(detail: str, problems: Sequence[e.Problem], more: int = 0) -> str:
+    """ErrorDescription: the error, then each problem naming its Membership and element,
+    then how many more there are."""
     parts = []
-    for problem in error.problems:
+    for problem in problems:
         if len(problem.location) == 3:
             position, unique_id, name = problem.location
             element = FIELD_ELEMENTS.get(str(name), name)
             parts.append(
-                f'Membership {position} (UniqueID "{unique_id}"): {element} {problem.detail}'
+                f"Membership {position} (UniqueID {e.quote(unique_id)}): {element} {problem.detail}"
             )
         else:
             parts.append(problem.detail)
-    return error.detail + (": " + "; ".join(parts) if parts else "")
+    if more:
+        parts.append(e.more(more))
+    return detail + (": " + "; ".join(parts) if parts else "")
 
 
 def response(status: str, description: str = "") -> bytes:
@@ -166,5 +181,10 @@ def response(status: str, description: str = "") -> bytes:
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8")
 
 
+def _error_body(detail: str, problems: Sequence[e.Problem], more: int) -> bytes:
+    return response("ERROR", describe(detail, problems, more))
+
+
 def error_response(error: e.DomainError) -> tuple[int, bytes]:
-    return status_of(error), response("ERROR", describe(error))
+    """The status and LoyaltyMembershipResponse of an error, within the answers' bounds."""
+    return status_of(error), e.fit(error, _error_body, len)

@@ -11,6 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
+from loyalty_core.errors import MAX_DETAIL, MalformedRequest, Problem, clip
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.hotel import uapi
 from loyalty_core.interfaces.http import (
@@ -21,14 +22,15 @@ from loyalty_core.interfaces.http import (
     require_media_type,
 )
 from loyalty_core.interfaces.locomote.api import caller, crash_response, error_response
-from loyalty_core.interfaces.xml import MAX_BYTES
+from loyalty_core.interfaces.xml import ENCODINGS, MAX_BYTES, MEDIA_TYPES
 from loyalty_core.models.cards import Enrichment
 from loyalty_core.observability import count, record
+from loyalty_core.validators import is_reference
 
 __all__ = ["caller", "make_app", "query", "read_request", "render", "today"]
 
-CONTENT_TYPES = {"application/xml": {"charset"}, "text/xml": {"charset"}}
 JSON = "application/json"
+REFERENCE = "booking_traveler_ref"
 
 
 def make_app() -> APIGatewayRestResolver:
@@ -46,9 +48,15 @@ def today() -> date:
 def read_request(app: APIGatewayRestResolver) -> uapi.HotelRequest:
     """The hotel request, once its media type (415), size (413) and XML (400, 422) are good."""
     event = app.current_event
-    require_media_type(header(event.headers, "Content-Type"), CONTENT_TYPES)
+    require_media_type(header(event.headers, "Content-Type"), MEDIA_TYPES, ENCODINGS)
     data = read_body(event.raw_event, MAX_BYTES)
-    return uapi.read_request(data, query(app, "booking_traveler_ref"))
+    reference = query(app, REFERENCE)
+    if reference is not None and not is_reference(reference):
+        raise MalformedRequest(
+            "booking_traveler_ref must be a BookingTraveler Key",
+            [Problem("must be 1-64 characters of text, no spaces", (REFERENCE,), "parameter")],
+        )
+    return uapi.read_request(data, reference)
 
 
 def report(result: Enrichment) -> dict[str, Any]:
@@ -67,6 +75,7 @@ def report(result: Enrichment) -> dict[str, Any]:
     ]
     left_out = [
         {name: value for name, value in asdict(n).items() if value or name != "traveller"}
+        | {"detail": clip(n.detail, MAX_DETAIL)}  # a detail may quote the request's values
         for n in result.left_out
     ]
     return {
@@ -100,9 +109,10 @@ def render(
     headers = app.current_event.headers
     # XML unless JSON is preferred; as the request's own XML type unless the other is.
     sent, _ = media_type(header(headers, "Content-Type"))
-    answers = (sent, *(t for t in CONTENT_TYPES if t != sent), JSON)
+    answers = (sent, *(t for t in MEDIA_TYPES if t != sent), JSON)
     answer = negotiate(header(headers, "Accept"), answers)
     if answer == JSON:
         body = {"data": {"document": document, **report(result)}}
-        return Response(200, JSON, json.dumps(body), counts)
+        # UTF-8 rather than \uXXXX escapes: the report is never more than twice the document
+        return Response(200, JSON, json.dumps(body, ensure_ascii=False), counts)
     return Response(200, answer, document, counts)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from loyalty_core.errors import InvalidInput, MalformedRequest
+from loyalty_core.errors import InvalidInput, MalformedRequest, clip, quote_all
 from loyalty_core.interfaces.xml import local_name, parse
 from loyalty_core.models.cards import (
     Card,
@@ -46,6 +46,10 @@ ACCEPTED = (
     f"{', '.join(KINDS['hotel'])} in hotel_vNN_0; {' and '.join(KINDS['universal'])} in "
     f"universal_vNN_0 ({RESERVATION} also in hotel_vNN_0 below v{RESERVATION_IN_HOTEL_BELOW})"
 )
+# HotelAdd/HotelUpdate elements of one UniversalRecordModifyReq that take cards (the
+# traveller limit's number): the rest get one report between them, so neither the work
+# nor the answer grows with their count.
+MAX_MODIFY_PLACES = 9
 # Children that come before LoyaltyCard in each place's sequence.
 BEFORE_CARDS = {
     "HotelSearchModifiers": {
@@ -135,11 +139,7 @@ def _kind(request: etree._Element) -> tuple[str, str]:
         if name in KINDS.get(family, ()) or (family == "hotel" and name == RESERVATION and early):
             return name, f"{major}_{minor}"
         where = f"{family}_v{major}_{minor}"
-    raise NotAHotelRequest(f"Received {_short(name)} in {where}; this call enriches {ACCEPTED}")
-
-
-def _short(text: str, limit: int = 64) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    raise NotAHotelRequest(f"Received {clip(name)} in {where}; this call enriches {ACCEPTED}")
 
 
 def _common_namespace(request: etree._Element, version: str) -> str:
@@ -219,13 +219,7 @@ def _reservation_places(request: etree._Element) -> list[Place]:
     for n, bt in enumerate(travellers, start=1):
         emails = tuple(e.get("EmailID", "").strip().lower() for e in _children(bt, "Email"))
         emails = tuple(e for e in emails if e)
-        names = _children(bt, "BookingTravelerName")
-        name = (
-            " ".join(filter(None, [names[0].get("First"), names[0].get("Last")])) if names else ""
-        )
-        label = f"BookingTraveler {n}" + (f" ({name})" if name else "")
-        if bt.get("Key"):
-            label += f" Key={bt.get('Key')}"
+        label = f"BookingTraveler {n}"  # a short label: never the caller's text (SPEC 7)
         places.append(Place(label, Traveller(label, emails, True), bt, _existing(bt)))
     if not travellers:
         places.append(
@@ -242,13 +236,14 @@ def _reservation_places(request: etree._Element) -> list[Place]:
 def _modify_places(request: etree._Element, booking_traveler_ref: str | None) -> list[Place]:
     who = Traveller("the traveller named by employee_id")
     places = []
-    for element in request.iter("{*}HotelAdd", "{*}HotelUpdate"):
-        label = f"{local_name(element)} {element.get('ReservationLocatorCode', '')}".strip()
+    elements = list(request.iter("{*}HotelAdd", "{*}HotelUpdate"))
+    for n, element in enumerate(elements[:MAX_MODIFY_PLACES], start=1):
+        label = f"{local_name(element)} {n}"  # a short label: never the caller's text (SPEC 7)
         others = sorted({local_name(c) for c in element if local_name(c)} - {"LoyaltyCard"})
         place = Place(label, who, element, _existing(element))
         if others:
             place.problem = (
-                f"{local_name(element)} holds {', '.join(others)}; the schema allows "
+                f"{local_name(element)} holds {quote_all(others)}; the schema allows "
                 "LoyaltyCards only in one of their own"
             )
         elif not element.get("BookingTravelerRef") and not booking_traveler_ref:
@@ -260,6 +255,17 @@ def _modify_places(request: etree._Element, booking_traveler_ref: str | None) ->
         places.append(place)
     if not places:
         raise NotAHotelRequest("UniversalRecordModifyReq holds no HotelAdd or HotelUpdate")
+    if len(elements) > MAX_MODIFY_PLACES:  # one report for the rest, however many
+        rest = f"HotelAdd/HotelUpdate {MAX_MODIFY_PLACES + 1}-{len(elements)}"
+        places.append(
+            Place(
+                rest,
+                who,
+                None,
+                problem=f"only the first {MAX_MODIFY_PLACES} HotelAdd/HotelUpdate elements take "
+                "cards",
+            )
+        )
     return places
 
 

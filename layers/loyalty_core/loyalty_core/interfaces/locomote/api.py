@@ -5,7 +5,6 @@ The hotel enrichment call authenticates its callers and reports its errors the s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,7 +32,7 @@ def respond(status: int, body: dict[str, Any] | None = None, **headers: str) -> 
     return Response(
         status_code=status,
         content_type=jsonapi.MEDIA_TYPE if body is not None else None,
-        body=json.dumps(body, separators=(",", ":")) if body is not None else None,
+        body=jsonapi.serialize(body) if body is not None else None,
         headers={name.replace("_", "-"): value for name, value in headers.items()},
     )
 

@@ -88,22 +88,30 @@ def pointer(location: Sequence[str | int]) -> str:
 
 
 def error_document(error: e.DomainError) -> tuple[int, dict[str, Any], dict[str, str]]:
-    """(status, body, headers) for a domain error: one JSON:API error per problem."""
+    """(status, body, headers) for a domain error: one JSON:API error per problem (at most
+    20, then one that says how many more), the whole within the answers' bounds."""
     status, code = status_of(error)
     base = {"status": str(status), "code": code, "title": error.title}
-    items: list[dict[str, Any]] = []
-    for problem in error.problems:
-        item: dict[str, Any] = {**base, "detail": problem.detail}
-        if problem.kind == "parameter":
-            item["source"] = {"parameter": str(problem.location[0])}
-        elif problem.location:
-            item["source"] = {"pointer": pointer(problem.location)}
-        if problem.location and problem.detail[:1].islower():  # a predicate: name its subject
-            item["detail"] = f"{problem.location[-1]} {problem.detail}"
-        items.append(item)
-    if not items:
-        items.append({**base, "detail": error.detail})
-    return status, document(errors=items), error_headers(error)
+
+    def render(detail: str, problems: Sequence[e.Problem], more: int) -> dict[str, Any]:
+        items: list[dict[str, Any]] = []
+        for problem in problems:
+            item: dict[str, Any] = {**base, "detail": problem.detail}
+            if problem.kind == "parameter":
+                item["source"] = {"parameter": str(problem.location[0])}
+            elif problem.location:
+                item["source"] = {"pointer": pointer(problem.location)}
+            if problem.location and problem.detail[:1].islower():  # a predicate: its subject
+                item["detail"] = f"{problem.location[-1]} {problem.detail}"
+            items.append(item)
+        if more:
+            items.append({**base, "detail": e.more(more)})
+        if not items:
+            items.append({**base, "detail": detail})
+        return document(errors=items)
+
+    body = e.fit(error, render, lambda doc: len(serialize(doc).encode("utf-8")))
+    return status, body, error_headers(error)
 
 
 # -- request documents ----------------------------------------------------------
@@ -148,12 +156,44 @@ def check_accept(accept: str | None) -> None:
         )
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are each sent once: the value validated is the one stored."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKey(key)
+        found[key] = value
+    return found
+
+
+def _integer(digits: str) -> int | float:
+    """A JSON integer; one too long for any field (past 2^64) is read as infinity, which no
+    numeric field accepts (422, never Python's own limit of 4300 digits)."""
+    if len(digits.lstrip("-")) > 20:
+        return float("-inf") if digits.startswith("-") else float("inf")
+    return int(digits)
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def read_resource(body: bytes) -> _Resource:
     """The primary resource of a request document, or 400 with a clear reason."""
     text = utf8(body)
     try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as err:
+        raw = json.loads(
+            text, object_pairs_hook=_object, parse_int=_integer, parse_constant=_constant
+        )
+    except _DuplicateKey as err:
+        raise e.MalformedRequest(
+            f"The body sends the key {e.quote(err.args[0])} twice in one object; send it once"
+        ) from None
+    except ValueError as err:  # json.JSONDecodeError, NaN or Infinity
         raise e.MalformedRequest(f"The body is not valid JSON: {err}") from None
     except RecursionError:
         raise e.MalformedRequest("The body is nested too deeply") from None
@@ -184,7 +224,7 @@ def _check_resource(resource: _Resource, path_id: str | None) -> None:
     if path_id is not None and resource.id != path_id:
         raise e.Conflict(
             "The body's id does not match the URL",
-            [e.Problem(f"must equal the id in the URL, {path_id}", ("data", "id"))],
+            [e.Problem(f"must equal the id in the URL, {e.quote(path_id)}", ("data", "id"))],
         )
 
 
@@ -198,7 +238,7 @@ def _check_user(resource: _Resource, employee_id: str) -> None:
     if user.data.id != employee_id:
         raise e.Conflict(
             "The membership's user does not match the URL",
-            [e.Problem(f"must equal the user in the URL, {employee_id}", (*where, "id"))],
+            [e.Problem(f"must equal the user in the URL, {e.quote(employee_id)}", (*where, "id"))],
         )
 
 
@@ -506,6 +546,11 @@ ProviderLookup = Callable[[str], Provider | None]
 
 def document(**members: Any) -> dict[str, Any]:
     return {"jsonapi": {"version": "1.1"}, **members}
+
+
+def serialize(doc: dict[str, Any]) -> str:
+    """A document as the body of an answer."""
+    return json.dumps(doc, separators=(",", ":"))
 
 
 def membership_path(employee_id: str, membership_id: str | None = None) -> str:
