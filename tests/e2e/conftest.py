@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
+from local import template
 from local.dynamo import free_port
 from local.template import ROOT
 
@@ -33,7 +34,7 @@ def running_front(**environment: str) -> Iterator[LocalFront]:
     env = {**os.environ, "PORT": str(port)}
     # As `make run` starts: none of the functions' variables that the in-process tests of
     # this worker may have set (their test tables' names would point the front elsewhere).
-    for name in ("TABLE_NAME", "DYNAMODB_ENDPOINT_URL", *environment("unused")):
+    for name in ("TABLE_NAME", "DYNAMODB_ENDPOINT_URL", *template.environment("unused")):
         env.pop(name, None)
     env.update(environment)
     process = subprocess.Popen(

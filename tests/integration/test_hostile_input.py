@@ -61,7 +61,7 @@ def test_a_huge_unique_id_is_quoted_cut_in_a_bounded_concur_answer(
 
 
 def test_a_concur_answer_lists_twenty_problems_then_counts_the_rest(api: Api) -> None:
-    bad = "<AccountNo>bad number!</AccountNo><PointTotal>-1</PointTotal><Status>G+</Status>"
+    bad = "<AccountNo>bad number!</AccountNo><PointTotal>-1</PointTotal><Status>G*</Status>"
     body = "".join(f'<Membership UniqueID="P{i}">{bad}</Membership>' for i in range(50))
     response = concur(api, f"<LoyaltyMembershipUpdate>{body}</LoyaltyMembershipUpdate>")
     _, description = outcome(response)

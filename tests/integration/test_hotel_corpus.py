@@ -233,7 +233,7 @@ def test_a_v52_reservation_in_the_hotel_namespace_is_refused_naming_both_sides(
     response = enrich(travellers, body)
     assert response.status == 422
     detail = response.errors[0]["detail"]
-    assert "HotelCreateReservationReq in hotel_v52_0" in detail
+    assert '"HotelCreateReservationReq" in hotel_v52_0' in detail
     assert "universal_vNN_0" in detail and "below v26" in detail
 
 

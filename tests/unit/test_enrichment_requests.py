@@ -69,14 +69,22 @@ def test_a_modify_request_is_known_in_the_universal_namespace() -> None:
 @pytest.mark.parametrize(
     ("name", "namespace", "received"),
     [
-        ("HotelCreateReservationReq", HOTEL.format(26), "HotelCreateReservationReq in hotel_v26_0"),
-        ("HotelCreateReservationReq", HOTEL.format(52), "HotelCreateReservationReq in hotel_v52_0"),
+        (
+            "HotelCreateReservationReq",
+            HOTEL.format(26),
+            '"HotelCreateReservationReq" in hotel_v26_0',
+        ),
+        (
+            "HotelCreateReservationReq",
+            HOTEL.format(52),
+            '"HotelCreateReservationReq" in hotel_v52_0',
+        ),
         ("HotelSearchAvailabilityReq", UNIVERSAL.format(52), "in universal_v52_0"),
-        ("UniversalRecordModifyReq", HOTEL.format(52), "UniversalRecordModifyReq in hotel_v52_0"),
-        ("HotelSearchAvailabilityReq", None, "HotelSearchAvailabilityReq in no namespace"),
+        ("UniversalRecordModifyReq", HOTEL.format(52), '"UniversalRecordModifyReq" in hotel_v52_0'),
+        ("HotelSearchAvailabilityReq", None, '"HotelSearchAvailabilityReq" in no namespace'),
         ("HotelSearchAvailabilityReq", "urn:example:hotel", "in another namespace"),
         ("LowFareSearchReq", "http://www.travelport.com/schema/air_v52_0", "in air_v52_0"),
-        ("HotelRetrieveReq", HOTEL.format(52), "HotelRetrieveReq in hotel_v52_0"),
+        ("HotelRetrieveReq", HOTEL.format(52), '"HotelRetrieveReq" in hotel_v52_0'),
         ("X" * 5000, HOTEL.format(52), "XXX…"),
     ],
 )

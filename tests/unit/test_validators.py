@@ -42,7 +42,7 @@ def test_formatting_does_not_count_toward_the_length() -> None:
     "value", ["", "A" * 51, "- -", "Ä123", "12.5", "H\t665", "H\u00a0665", "H\u2010665", 1234]
 )
 def test_account_number_rejects_anything_else(value: Any) -> None:
-    assert bad("account_number", value).startswith("Value error, must be")
+    assert bad("account_number", value).startswith("Value error, must")
 
 
 @pytest.mark.parametrize("value", ["John Smith", "O'Brien-Smith Jr.", "José Núñez", "J", "x_1"])

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from loyalty_core.errors import InvalidInput, MalformedRequest, clip, quote_all
+from loyalty_core.errors import InvalidInput, MalformedRequest, quote, quote_all
 from loyalty_core.interfaces.xml import local_name, parse
 from loyalty_core.models.cards import (
     Card,
@@ -139,7 +139,7 @@ def _kind(request: etree._Element) -> tuple[str, str]:
         if name in KINDS.get(family, ()) or (family == "hotel" and name == RESERVATION and early):
             return name, f"{major}_{minor}"
         where = f"{family}_v{major}_{minor}"
-    raise NotAHotelRequest(f"Received {clip(name)} in {where}; this call enriches {ACCEPTED}")
+    raise NotAHotelRequest(f"Received {quote(name)} in {where}; this call enriches {ACCEPTED}")
 
 
 def _common_namespace(request: etree._Element, version: str) -> str:
