@@ -161,13 +161,16 @@ class MotoTables:
 
 def hold(count: int) -> None:
     """John and Jane hold exactly `count` memberships each."""
-    from local.demo import give_memberships
+    from local.demo import demo_origin, give_memberships
+    from loyalty_core.services.memberships import Change
     from loyalty_core.settings import get_repository
 
     repo = get_repository()
     for employee_id in USERS:
         while (snapshot := repo.get_user_memberships("acme", employee_id)).memberships:
-            repo.commit(snapshot, delete=list(snapshot.memberships[:99]))
+            gone = list(snapshot.memberships[:98])
+            audit = Change(delete=gone).audit(snapshot, demo_origin())
+            repo.commit(snapshot, delete=gone, audit=audit)
         give_memberships(employee_id, count)
 
 

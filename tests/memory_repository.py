@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 
 from loyalty_core.errors import ConcurrentChange
-from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER, Membership, Provider, User
-from loyalty_core.repository import AccessToken, Login, UserMemberships
+from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER, AuditRecord, Membership, Provider, User
+from loyalty_core.repository import AccessToken, History, Login, UserMemberships
+from loyalty_core.repository.items import purge_at
 
 
 class InMemoryRepository:
@@ -17,6 +19,8 @@ class InMemoryRepository:
         self.users: dict[tuple[str, str], tuple[User, int]] = {}
         self.memberships: dict[tuple[str, str], dict[str, Membership]] = {}
         self.catalog: dict[str, Provider] = {}
+        self.audits: dict[tuple[str, str], list[AuditRecord]] = {}  # oldest first
+        self.audit_retention_days = 400
         self._lock = threading.Lock()
 
     # -- fixtures ----------------------------------------------------------
@@ -58,11 +62,27 @@ class InMemoryRepository:
     ) -> Membership | None:
         return self.memberships.get((company, employee_id), {}).get(membership_id)
 
+    def get_history(
+        self, company: str, employee_id: str, newest: int, now: datetime
+    ) -> History | None:
+        found = self.users.get((company, employee_id))
+        if found is None:
+            return None
+        days = self.audit_retention_days
+        kept = [
+            r
+            for r in reversed(self.audits.get((company, employee_id), []))
+            if purge_at(r.occurred_at, days) > now.timestamp()
+        ]
+        return History(found[0], len(kept), tuple(kept[:newest]))
+
     def commit(
         self,
         snapshot: UserMemberships,
         put: Sequence[Membership] = (),
         delete: Sequence[Membership] = (),
+        *,
+        audit: AuditRecord,
     ) -> None:
         key = (snapshot.user.company, snapshot.user.employee_id)
         count = snapshot.count_after(put, delete)
@@ -78,6 +98,7 @@ class InMemoryRepository:
                 held[m.id] = m
             for m in delete:
                 held.pop(m.id, None)
+            self.audits.setdefault(key, []).append(audit)
 
     def providers(self) -> Sequence[Provider]:
         return tuple(sorted(self.catalog.values(), key=lambda p: p.name))
