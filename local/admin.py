@@ -915,7 +915,7 @@ def _erase_user(admin: Admin, a: argparse.Namespace) -> Outcome:
             f"{who}: no such user, nothing to erase (an erased user leaves only the "
             "erasure record, which names no one)",
         )
-    removed = ", ".join(f"{n} {kind}" for kind, n in record["removed"].items())
+    removed = ", ".join(f"{kind} {n}" for kind, n in record["removed"].items())
     return Outcome(
         {"erased": True, "company": a.company, "employee_id": a.employee_id, "record": record},
         f"{who} erased: {record['items_removed']} items ({removed}); "
