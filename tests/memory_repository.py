@@ -63,7 +63,7 @@ class InMemoryRepository:
         return self.memberships.get((company, employee_id), {}).get(membership_id)
 
     def get_history(
-        self, company: str, employee_id: str, newest: int, now: datetime
+        self, company: str, employee_id: str, start: int, count: int, now: datetime
     ) -> History | None:
         found = self.users.get((company, employee_id))
         if found is None:
@@ -74,7 +74,7 @@ class InMemoryRepository:
             for r in reversed(self.audits.get((company, employee_id), []))
             if purge_at(r.occurred_at, days) > now.timestamp()
         ]
-        return History(found[0], len(kept), tuple(kept[:newest]))
+        return History(found[0], len(kept), tuple(kept[start : start + count]))
 
     def commit(
         self,

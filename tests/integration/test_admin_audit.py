@@ -4,25 +4,20 @@ token value or hash is ever recorded."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 import pytest
 
 from local import admin as admin_cli
-from local.admin import Admin, main, who_am_i
+from local.admin import Admin, who_am_i
 from loyalty_core.auth import hash_token
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
 from tests.conftest import TABLE, Api
+from tests.integration.test_admin_cli import run
 from tests.integration.test_audit_trail import trail
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def app_trail(dynamodb: Any, app_id: str) -> list[dict[str, Any]]:
@@ -114,8 +109,6 @@ def test_api_tokens_are_recorded_by_id_never_by_value(api: Api, dynamodb: Any, c
     before = trail(dynamodb, "112233")
     code, out, _ = run(capsys, "issue-token", "jane.doe@acme.example", "--days", "30", "--json")
     assert code == 0
-    import json
-
     issued = json.loads(out)
     record = one_new(before, trail(dynamodb, "112233"))
     assert record["changes"] == [
@@ -147,8 +140,6 @@ def test_a_refused_change_writes_no_record(dynamodb: Any, capsys: Any) -> None:
 def test_concur_tokens_are_recorded_in_their_users_trail(
     api: Api, dynamodb: Any, capsys: Any
 ) -> None:
-    import json
-
     before = trail(dynamodb)
     code, out, _ = run(capsys, "issue-concur-token", "demo-tmc", "acme", "098765", "--json")
     assert code == 0
@@ -173,6 +164,15 @@ def test_concur_tokens_are_recorded_in_their_users_trail(
     }
     assert issued["token"] not in str(trail(dynamodb))
     assert hash_token(issued["token"]) not in str(trail(dynamodb))
+
+
+def test_a_change_the_store_refuses_writes_no_record(dynamodb: Any, capsys: Any) -> None:
+    operator = Admin(operator="gus")
+    operator.issue_concur_token("demo-tmc", "acme", "098765", token="same-secret")
+    before = trail(dynamodb)
+    with pytest.raises(admin_cli.AdminError, match="exists already"):
+        operator.issue_concur_token("demo-tmc", "acme", "098765", token="same-secret")
+    assert trail(dynamodb) == before
 
 
 def test_applications_keep_their_own_trail(dynamodb: Any, capsys: Any) -> None:

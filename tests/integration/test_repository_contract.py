@@ -52,8 +52,10 @@ class _Renamed:
     def get_membership(self, company: str, employee_id: str, membership_id: str) -> Any:
         return self.repo.get_membership(company, "c" + employee_id, membership_id)
 
-    def get_history(self, company: str, employee_id: str, newest: int, now: datetime) -> Any:
-        return self.repo.get_history(company, "c" + employee_id, newest, now)
+    def get_history(
+        self, company: str, employee_id: str, start: int, count: int, now: datetime
+    ) -> Any:
+        return self.repo.get_history(company, "c" + employee_id, start, count, now)
 
     def commit(self, snapshot: Any, put: Any = (), delete: Any = (), *, audit: Any) -> None:
         fix = [m.model_copy(update={"employee_id": "c" + m.employee_id}) for m in put]
@@ -147,7 +149,7 @@ def test_logins_are_found_however_many_are_asked(dynamodb: Any) -> None:
 
 def test_history_is_newest_first_counted_and_kept_for_the_retention(repo: Any) -> None:
     now = datetime.now(UTC)
-    before = repo.get_history("acme", "098765", 100, now).total
+    before = repo.get_history("acme", "098765", 0, 100, now).total
     m = membership(1, now)
     commit(repo, repo.get_user_memberships("acme", "098765"), put=[m])
     commit(
@@ -156,12 +158,15 @@ def test_history_is_newest_first_counted_and_kept_for_the_retention(repo: Any) -
         put=[m.model_copy(update={"level": "Gold"})],
     )
     commit(repo, repo.get_user_memberships("acme", "098765"), delete=[m])
-    history = repo.get_history("acme", "098765", 2, datetime.now(UTC))
+    history = repo.get_history("acme", "098765", 0, 2, datetime.now(UTC))
     assert history.total == before + 3
     assert [r.changes[0].action for r in history.records] == [Action.DELETE, Action.UPDATE]
     assert history.records[1].changes[0].after == {"level": "Gold"}
+    [created] = repo.get_history("acme", "098765", 2, 1, datetime.now(UTC)).records
+    assert created.changes[0].action is Action.CREATE
+    assert repo.get_history("acme", "098765", before + 3, 5, datetime.now(UTC)).records == ()
     assert history.user.employee_id.endswith("098765")
     later = now + timedelta(days=repo.audit_retention_days + 2)
-    assert repo.get_history("acme", "098765", 100, later).total == 0
-    assert repo.get_history("acme", "098765", 100, later).records == ()
-    assert repo.get_history("acme", "nobody", 100, now) is None
+    assert repo.get_history("acme", "098765", 0, 100, later).total == 0
+    assert repo.get_history("acme", "098765", 0, 100, later).records == ()
+    assert repo.get_history("acme", "nobody", 0, 100, now) is None

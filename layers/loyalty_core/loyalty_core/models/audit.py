@@ -4,7 +4,7 @@ Every write request leaves one `AuditRecord`, written in the write's own transac
 when (`occurred_at`), who (`actor`: `user:<employee id>` for a Locomote caller,
 `app:<application id>` for a Concur application, `admin:<operator>` for the admin CLI),
 through which `interface`, the `request_id` (API Gateway's request id, the logs'
-`correlation_id`; the admin CLI makes one per command), and one `Entry` per record the
+`correlation_id`; the admin CLI makes one per change), and one `Entry` per record the
 request touched, holding only the fields that changed: `before` is null on a create,
 `after` null on a delete, and account numbers are masked to their last four.
 """

@@ -71,7 +71,7 @@ class UserMemberships:
 @dataclass(frozen=True)
 class History:
     """A user's audit trail as one read finds it: how many records it holds, and the
-    newest of them, newest first."""
+    records asked for (counted from the newest), newest first."""
 
     user: User
     total: int
@@ -94,10 +94,11 @@ class Repository(Protocol):
     ) -> Membership | None: ...
 
     def get_history(
-        self, company: str, employee_id: str, newest: int, now: datetime
+        self, company: str, employee_id: str, start: int, count: int, now: datetime
     ) -> History | None:
-        """The user's `newest` most recent audit records still kept at `now` (fewer if the
-        trail holds fewer), and how many it holds; None if there is no such user."""
+        """The user's audit records still kept at `now`, newest first, from the `start`th
+        (from 0) for `count` (fewer at the end), and how many it holds; None if there is
+        no such user."""
         ...
 
     def commit(

@@ -136,11 +136,12 @@ class DynamoRepository:
         return i.parse_membership(item) if item else None
 
     def get_history(
-        self, company: str, employee_id: str, newest: int, now: datetime
+        self, company: str, employee_id: str, start: int, count: int, now: datetime
     ) -> History | None:
         """One Query from the profile on: the profile (the user and how many records they
-        hold), then the newest records, newest first, as many as asked. DynamoDB answers a
-        Query at most 1 MB at a time: only a page deep in a long history needs more."""
+        hold), then the newest records, newest first, up to the last one asked for (none
+        past the trail's end). DynamoDB answers a Query at most 1 MB at a time: only a page
+        deep in a long history needs more than one answer."""
         args: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND sk >= :sk",
@@ -149,7 +150,7 @@ class DynamoRepository:
                 ":sk": {"S": k.PROFILE},
             },
             "ConsistentRead": True,
-            "Limit": newest + 1,
+            "Limit": start + count + 1,
         }
         profile: Item | None = None
         records: list[AuditRecord] = []
@@ -161,7 +162,7 @@ class DynamoRepository:
                     if item["sk"]["S"] == k.PROFILE:
                         profile = item
                         total = i.live_changes(i.parse_revision(item)[1], now)
-                        wanted = min(newest, total)
+                        wanted = min(start + count, total) if start < total else 0
                     elif profile is not None and not i.is_purged(item, now):
                         records.append(i.parse_change(item))
                 if profile is None:
@@ -170,7 +171,7 @@ class DynamoRepository:
                     break
                 args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
                 args["Limit"] = wanted - len(records)
-        return History(i.parse_user(profile), total, tuple(records[:wanted]))
+        return History(i.parse_user(profile), total, tuple(records[start:wanted]))
 
     def providers(self) -> Sequence[Provider]:
         return tuple(self._provider_map().values())

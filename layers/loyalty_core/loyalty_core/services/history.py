@@ -47,11 +47,13 @@ def list_changes(
             [Problem("must be a membership id", ("filter[membership]",), kind="parameter")],
         )
     now = now or datetime.now(UTC)
-    newest = FILTER_WINDOW if membership is not None else first + size
-    history = repo.get_history(principal.company, employee_id, newest, now)
+    if membership is None:
+        history = repo.get_history(principal.company, employee_id, first, size, now)
+    else:
+        history = repo.get_history(principal.company, employee_id, 0, FILTER_WINDOW, now)
     if history is None:
         raise user_not_found(employee_id)
     if membership is None:
-        return Changes(history.records[first : first + size], history.total)
+        return Changes(history.records, history.total)
     matching = [r for r in history.records if r.touches(membership)]
     return Changes(tuple(matching[first : first + size]), len(matching), len(history.records))
