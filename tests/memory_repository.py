@@ -19,7 +19,8 @@ class InMemoryRepository:
         self.users: dict[tuple[str, str], tuple[User, int]] = {}
         self.memberships: dict[tuple[str, str], dict[str, Membership]] = {}
         self.catalog: dict[str, Provider] = {}
-        self.audits: dict[tuple[str, str], list[AuditRecord]] = {}  # oldest first
+        # oldest first, each with its purge_at as written
+        self.audits: dict[tuple[str, str], list[tuple[AuditRecord, int]]] = {}
         self.audit_retention_days = 400
         self._lock = threading.Lock()
 
@@ -68,11 +69,10 @@ class InMemoryRepository:
         found = self.users.get((company, employee_id))
         if found is None:
             return None
-        days = self.audit_retention_days
         kept = [
-            r
-            for r in reversed(self.audits.get((company, employee_id), []))
-            if purge_at(r.occurred_at, days) > now.timestamp()
+            record
+            for record, purge in reversed(self.audits.get((company, employee_id), []))
+            if purge > now.timestamp()
         ]
         return History(found[0], len(kept), tuple(kept[start : start + count]))
 
@@ -98,7 +98,8 @@ class InMemoryRepository:
                 held[m.id] = m
             for m in delete:
                 held.pop(m.id, None)
-            self.audits.setdefault(key, []).append(audit)
+            purge = purge_at(audit.occurred_at, self.audit_retention_days)
+            self.audits.setdefault(key, []).append((audit, purge))
 
     def providers(self) -> Sequence[Provider]:
         return tuple(sorted(self.catalog.values(), key=lambda p: p.name))

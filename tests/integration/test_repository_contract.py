@@ -170,3 +170,21 @@ def test_history_is_newest_first_counted_and_kept_for_the_retention(repo: Any) -
     assert repo.get_history("acme", "098765", 0, 100, later).total == 0
     assert repo.get_history("acme", "098765", 0, 100, later).records == ()
     assert repo.get_history("acme", "nobody", 0, 100, now) is None
+
+
+def test_a_shorter_retention_later_skips_the_newer_records_it_purges(repo: Any) -> None:
+    """Records keep the expiry they were written with: after the retention is cut, newer
+    records expire before older ones, and the read goes past them to fill the page."""
+    now = datetime.now(UTC)
+    m = membership(1, now)
+    commit(repo, repo.get_user_memberships("acme", "098765"), put=[m])
+    kept = repo.get_history("acme", "098765", 0, 100, now).total
+    store = repo.repo if isinstance(repo, _Renamed) else repo
+    store.audit_retention_days = 1
+    for level in ("A", "B", "C"):
+        m = m.model_copy(update={"level": level})
+        commit(repo, repo.get_user_memberships("acme", "098765"), put=[m])
+    later = now + timedelta(days=3)
+    history = repo.get_history("acme", "098765", 0, 2, later)
+    assert history.total == kept
+    assert history.records[0].changes[0].action is Action.CREATE  # past the three purged
