@@ -105,6 +105,7 @@ def membership_cases(create: Callable[[str], str]) -> list[Case]:
 
     return [
         ("list_memberships", lambda i: load_event("list_memberships")),
+        ("list_membership_changes", lambda i: load_event("list_membership_changes")),
         ("create_membership", create_event),
         ("get_membership", with_id("get_membership")),
         ("update_membership", with_id("update_membership")),
@@ -427,7 +428,8 @@ def main() -> None:
     print("\n2. DynamoDB requests per call (embedded DynamoDB, warm catalog)")
     for name, calls, status in requests_per_call(client):
         print(f"   {name:26} {len(calls)}  {' + '.join(calls):40} {status}")
-    print("   budget: GET = auth + 1 read; write = auth + <= 1 read + 1 write;")
+    print("   budget: GET = auth + 1 read (the audit trail: 1 Query, however long);")
+    print("   write = auth + <= 1 read + 1 write (its audit record one more action of it);")
     print("   hotel: auth + the BookingTravelers' logins (1 BatchGetItem) + 1 Query per traveller")
 
     print_cold_start(args.cold_runs)

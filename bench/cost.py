@@ -159,16 +159,31 @@ class MotoTables:
         self.backend.tables = copy.deepcopy(saved)
 
 
+TYPICAL_CHANGES = 10  # one page of the audit trail event (events/list_membership_changes.json)
+
+
 def hold(count: int) -> None:
-    """John and Jane hold exactly `count` memberships each."""
-    from local.demo import give_memberships
+    """John and Jane hold exactly `count` memberships each; the newest page of John's audit
+    trail is TYPICAL_CHANGES records of one membership's update each (as a trail mostly
+    is), not the bulk records that filling and emptying write."""
+    from local.demo import demo_origin, give_memberships
+    from loyalty_core.models import MembershipChanges
+    from loyalty_core.services.memberships import Change, apply_changes
     from loyalty_core.settings import get_repository
 
     repo = get_repository()
     for employee_id in USERS:
         while (snapshot := repo.get_user_memberships("acme", employee_id)).memberships:
-            repo.commit(snapshot, delete=list(snapshot.memberships[:99]))
+            gone = list(snapshot.memberships[:98])
+            audit = Change(delete=gone).audit(snapshot, demo_origin())
+            repo.commit(snapshot, delete=gone, audit=audit)
         give_memberships(employee_id, count)
+    for points in range(TYPICAL_CHANGES):
+        snapshot = repo.get_user_memberships("acme", USERS[0])
+        change = MembershipChanges(point_total=points * 1000, level="Gold")
+        touched = [apply_changes(snapshot.memberships[0], change)]
+        audit = Change(put=touched).audit(snapshot, demo_origin())
+        repo.commit(snapshot, put=touched, audit=audit)
 
 
 def first_membership() -> Callable[[str], str]:

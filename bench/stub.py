@@ -4,6 +4,7 @@ so the benchmark measures the handler's own overhead and nothing of the store.""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 
@@ -23,12 +24,37 @@ class StubDynamoDB:
         found = self.items.get((Key["pk"]["S"], Key["sk"]["S"]))
         return {"Item": found} if found else {}
 
-    def query(self, *, ExpressionAttributeValues: dict[str, Any], **_: Any) -> dict[str, Any]:
+    def query(
+        self,
+        *,
+        KeyConditionExpression: str,
+        ExpressionAttributeValues: dict[str, Any],
+        Limit: int | None = None,
+        ExclusiveStartKey: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        """The key conditions the repository sends: `begins_with(sk, :sk)`, `sk <= :sk`,
+        `sk >= :sk`; in key order, from ExclusiveStartKey, at most Limit items."""
         self.calls.append("Query")
         pk = ExpressionAttributeValues[":pk"]["S"]
-        prefix = ExpressionAttributeValues.get(":sk", {}).get("S", "")
-        found = [v for (p, s), v in sorted(self.items.items()) if p == pk and s.startswith(prefix)]
-        return {"Items": found, "Count": len(found)}
+        bound = ExpressionAttributeValues.get(":sk", {}).get("S", "")
+        keeps: dict[str, Callable[[str], bool]] = {
+            "begins_with": lambda sk: sk.startswith(bound),
+            "<=": lambda sk: sk <= bound,
+            ">=": lambda sk: sk >= bound,
+        }
+        keep = next(test for op, test in keeps.items() if op in KeyConditionExpression)
+        after = ExclusiveStartKey["sk"]["S"] if ExclusiveStartKey else None
+        found = [
+            v
+            for (p, sk), v in sorted(self.items.items())
+            if p == pk and keep(sk) and (after is None or sk > after)
+        ]
+        answer: dict[str, Any] = {"Items": found[:Limit], "Count": len(found[:Limit])}
+        if Limit is not None and len(found) > Limit:
+            last = found[Limit - 1]
+            answer["LastEvaluatedKey"] = {"pk": last["pk"], "sk": last["sk"]}
+        return answer
 
     def batch_get_item(self, *, RequestItems: dict[str, Any]) -> dict[str, Any]:
         self.calls.append("BatchGetItem")
@@ -53,9 +79,13 @@ class StubDynamoDB:
             elif "Delete" in action:
                 key = action["Delete"]["Key"]
                 self.items.pop((key["pk"]["S"], key["sk"]["S"]), None)
-            elif "Update" in action:  # the profile's guard: revision and count
-                key = action["Update"]["Key"]
+            elif "Update" in action:  # the profile's guard: SET #name = :value, ...
+                update = action["Update"]
+                key = update["Key"]
                 item = self.items[(key["pk"]["S"], key["sk"]["S"])]
-                written = action["Update"]["ExpressionAttributeValues"]
-                item.update(revision=written[":next"], membership_count=written[":count"])
+                names = update.get("ExpressionAttributeNames", {})
+                written = update["ExpressionAttributeValues"]
+                for assignment in update["UpdateExpression"].removeprefix("SET ").split(","):
+                    name, value = (part.strip() for part in assignment.split("="))
+                    item[names.get(name, name)] = written[value]
         return {}

@@ -6,6 +6,13 @@ Tokens are printed once and stored only as SHA-256 hashes. Every command says wh
 changed (a role change included); `--json` prints that as one JSON object instead.
 Errors go to stderr: exit status 1 for a refused change, 2 when DynamoDB cannot be reached.
 
+Every change of a user (profile, role, arranger assignments), an API or Concur token, or
+an application writes one audit record in the change's own transaction, naming the
+operator: `--by NAME`, else the shell's AWS identity (STS GetCallerIdentity), else
+(against a local DynamoDB, or with no AWS identity) the OS user@host. Records expire after
+AUDIT_RETENTION_DAYS (400 unless set: give it the stack's AuditRetentionDays).
+`erase-user` removes a user and everything of theirs, leaving one erasure record.
+
     python -m local.admin --help
     python -m local.admin issue-token peter@initech.example --days 90 --json
 """
@@ -13,11 +20,15 @@ Errors go to stderr: exit status 1 for a refused change, 2 when DynamoDB cannot 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
+import socket
 import sys
+import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,18 +42,27 @@ from loyalty_core.models import (
     MAX_MEMBERSHIPS_PER_USER,
     Application,
     ApplicationKind,
+    AuditRecord,
     Company,
+    Entry,
+    Interface,
+    Origin,
     Provider,
     Role,
     User,
     VendorType,
 )
-from loyalty_core.repository import AccessToken
+from loyalty_core.models.audit import application_fields, entry, user_fields
+from loyalty_core.repository import AccessToken, Login
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
 from loyalty_core.settings import dynamodb_client, get_settings
 
 CATALOG = Path(__file__).resolve().parent.parent / "data" / "providers.json"
+TRANSACTION_LIMIT = 100  # DynamoDB's most actions in one TransactWriteItems
+# What a change of a user gives `Admin._user_change`: the audit entries, what to set on the
+# profile, and the transaction's other actions.
+UserChange = tuple[list[Entry], dict[str, Any], list[dict[str, Any]]]
 
 
 def _expiry(days: int | None) -> datetime | None:
@@ -53,12 +73,116 @@ class AdminError(Exception):
     """An admin operation that cannot be done as asked."""
 
 
+def who_am_i() -> str:
+    """The operator an audit record names when `--by` is not given: the shell's AWS identity
+    (its ARN, from STS GetCallerIdentity) when working against AWS; else, against a local
+    DynamoDB or with no AWS identity to ask, the OS user at this host."""
+    if not os.environ.get("DYNAMODB_ENDPOINT_URL"):
+        import boto3
+        from botocore.config import Config
+
+        try:
+            sts = boto3.client(
+                "sts",
+                region_name=get_settings().region,
+                config=Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 1}),
+            )
+            return str(sts.get_caller_identity()["Arn"])
+        except (BotoCoreError, ClientError):
+            pass
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment nor the password database
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+REMOVED = ("concur_tokens", "concur_index", "logins", "memberships", "changes", "other")
+
+
+@dataclass
+class _Erasure:
+    """The work of one erasure: the profile's revision as read, the actions in order, each
+    with the kind of item it removes (or "arrangers" for an arranger's assignments), and
+    what earlier, interrupted runs removed (counted on the profile)."""
+
+    profile: dict[str, Any]
+    revision: int
+    actions: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    removed: Counter[str] = field(default_factory=Counter)
+    arrangers: int = 0
+    api_tokens: int = 0
+
+    def __post_init__(self) -> None:
+        fields = i.from_item(self.profile)
+        for kind in REMOVED:
+            if fields.get(f"erased_{kind}"):
+                self.removed[kind] = int(fields[f"erased_{kind}"])
+
+    def delete(self, kind: str, item: dict[str, Any]) -> None:
+        self.actions.append((kind, {"Delete": {"Key": {"pk": item["pk"], "sk": item["sk"]}}}))
+
+
 class Admin:
     """Administrative writes to the table. Scans are allowed here, never in the handlers."""
 
-    def __init__(self, client: Any | None = None, table: str | None = None) -> None:
+    def __init__(
+        self, client: Any | None = None, table: str | None = None, operator: str | None = None
+    ) -> None:
         self.client = client or dynamodb_client()
         self.table = table or get_settings().table_name
+        self.retention_days = get_settings().audit_retention_days
+        self._operator = operator
+
+    # -- the audit trail -----------------------------------------------------------
+
+    @property
+    def operator(self) -> str:
+        """Who the audit records name (asked of AWS once, when first needed)."""
+        if self._operator is None:
+            self._operator = who_am_i()
+        return self._operator
+
+    def audit(self, changes: list[Entry]) -> AuditRecord:
+        """The audit record of one change (each change its own request id)."""
+        origin = Origin(f"admin:{self.operator}", Interface.ADMIN, str(uuid.uuid4()))
+        return AuditRecord.of(origin, changes)
+
+    def _transact(self, actions: list[dict[str, Any]]) -> None:
+        """One TransactWriteItems of `actions` ({"Put": {...}} and the like, on the table)."""
+        self.client.transact_write_items(
+            TransactItems=[
+                {kind: {"TableName": self.table, **body}}
+                for action in actions
+                for kind, body in action.items()
+            ]
+        )
+
+    def _user_change(
+        self, company: str, employee_id: str, change: Callable[[User], UserChange], refused: str
+    ) -> None:
+        """One change of a user in one transaction: `change(user)` gives its audit entries,
+        what to set on the profile and its other actions; the profile's guard (its revision,
+        as every membership write moves it) and the user's audit record go with them. If the
+        user was written meanwhile, read again (3 attempts); another refusal is `refused`."""
+        for _ in range(3):
+            item = self._get(k.profile_key(company, employee_id))
+            if item is None:
+                raise AdminError(f"No user {employee_id!r} in company {company!r}")
+            revision, expiring = i.parse_revision(item)
+            entries, sets, actions = change(i.parse_user(item))
+            audit = self.audit(entries)
+            days = self.retention_days
+            guard = i.audit_guard(company, employee_id, revision, expiring, audit, days, sets)
+            record = i.change_item(audit, company, employee_id, revision + 1, days)
+            try:
+                self._transact([{"Update": guard}, *actions, {"Put": {"Item": record}}])
+                return
+            except self.client.exceptions.TransactionCanceledException as err:
+                reasons = err.response.get("CancellationReasons") or [{}]
+                if reasons[0].get("Code") != "ConditionalCheckFailed":
+                    raise AdminError(refused) from None
+        raise AdminError(f"User {employee_id!r} kept changing; run the command again")
 
     def _put(self, item: dict[str, Any], new_only: bool = False) -> None:
         args: dict[str, Any] = {"TableName": self.table, "Item": item}
@@ -98,25 +222,19 @@ class Admin:
         user = User(
             company=company, employee_id=employee_id, name=name, email=email, role=Role(role)
         )
-        profile = i.profile_item(user)
-        login = i.login_item(user)
+        audit = self.audit([entry("user_id", employee_id, None, user_fields(user))])
+        days, new = self.retention_days, "attribute_not_exists(pk)"
         try:
-            self.client.transact_write_items(
-                TransactItems=[
+            self._transact(
+                [
                     {
                         "Put": {
-                            "TableName": self.table,
-                            "Item": profile,
-                            "ConditionExpression": "attribute_not_exists(pk)",
+                            "Item": i.profile_item(user, audit, days),
+                            "ConditionExpression": new,
                         }
                     },
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": login,
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
+                    {"Put": {"Item": i.login_item(user), "ConditionExpression": new}},
+                    {"Put": {"Item": i.change_item(audit, company, employee_id, 1, days)}},
                 ]
             )
         except self.client.exceptions.TransactionCanceledException:
@@ -174,28 +292,25 @@ class Admin:
                 return counted
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def _save_user(self, user: User) -> None:
-        """Rewrite a user's profile and login items, keeping tokens and revision."""
-        args: dict[str, Any] = {
-            "UpdateExpression": "SET #r = :role, arranges = :arranges",
-            "ExpressionAttributeNames": {"#r": "role"},
-            "ExpressionAttributeValues": i.values(
-                {":role": user.role.value, ":arranges": sorted(user.arranges)}
-            ),
-            "ConditionExpression": "attribute_exists(pk)",
-        }
-        self.client.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": self.table,
-                        "Key": k.profile_key(user.company, user.employee_id),
-                        **args,
-                    }
-                },
-                {"Update": {"TableName": self.table, "Key": k.login_key(user.email), **args}},
-            ]
-        )
+    def _save_user(self, before: User, user: User) -> None:
+        """Rewrite a user's role and assignments in their profile and login items (keeping
+        tokens), with the audit record of the change."""
+        sets = {"role": user.role.value, "arranges": sorted(user.arranges)}
+
+        def rewrite(_: User) -> UserChange:
+            login = {
+                "Key": k.login_key(user.email),
+                "UpdateExpression": "SET #r = :role, arranges = :arranges",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeNames": {"#r": "role"},
+                "ExpressionAttributeValues": i.values(
+                    {":role": sets["role"], ":arranges": sets["arranges"]}
+                ),
+            }
+            change = entry("user_id", user.employee_id, user_fields(before), user_fields(user))
+            return [change], sets, [{"Update": login}]
+
+        self._user_change(user.company, user.employee_id, rewrite, f"{user.email} has no login")
 
     def assign(
         self, company: str, arranger: str, traveller: str, make_arranger: bool = False
@@ -216,7 +331,7 @@ class Admin:
         role = Role.ARRANGER if user.role is Role.TRAVELLER else user.role
         updated = user.model_copy(update={"role": role, "arranges": user.arranges | {traveller}})
         if updated != user:
-            self._save_user(updated)
+            self._save_user(user, updated)
         return user, updated
 
     def unassign(self, company: str, arranger: str, traveller: str) -> tuple[User, User]:
@@ -224,7 +339,7 @@ class Admin:
         user = self.get_user(company, arranger)
         updated = user.model_copy(update={"arranges": user.arranges - {traveller}})
         if updated != user:
-            self._save_user(updated)
+            self._save_user(user, updated)
         return user, updated
 
     # -- API tokens ------------------------------------------------------------
@@ -235,36 +350,52 @@ class Admin:
         """A new API token for the user with `email`; returns (token, token id)."""
         token = token or new_token()
         digest = hash_token(token)
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=k.login_key(email),
-                UpdateExpression="SET tokens.#id = :token",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#id": token_id(digest)},
-                ExpressionAttributeValues=i.values({":token": i.token_entry(digest, expires_at)}),
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            raise AdminError(f"No user with email {email!r}") from None
+        user = self._login(email).user
+
+        def issue(_: User) -> UserChange:
+            login = {
+                "Key": k.login_key(email),
+                "UpdateExpression": "SET tokens.#id = :token",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeNames": {"#id": token_id(digest)},
+                "ExpressionAttributeValues": i.values(
+                    {":token": i.token_entry(digest, expires_at)}
+                ),
+            }
+            after = {"expires_at": expires_at.isoformat() if expires_at else None}
+            return [entry("api_token_id", token_id(digest), None, after)], {}, [{"Update": login}]
+
+        self._user_change(user.company, user.employee_id, issue, f"No user with email {email!r}")
         return token, token_id(digest)
 
     def revoke_token(self, email: str, tid: str) -> None:
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=k.login_key(email),
-                UpdateExpression="REMOVE tokens.#id",
-                ConditionExpression="attribute_exists(tokens.#id)",
-                ExpressionAttributeNames={"#id": tid},
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            raise AdminError(f"No token {tid!r} for {email!r}") from None
+        login = self._login(email)
+        if tid not in login.token_hashes:
+            raise AdminError(f"No token {tid!r} for {email!r}")
+        expiry = login.token_expiry.get(tid)
 
-    def list_tokens(self, email: str) -> dict[str, Any]:
+        def revoke(_: User) -> UserChange:
+            remove = {
+                "Key": k.login_key(email),
+                "UpdateExpression": "REMOVE tokens.#id",
+                "ConditionExpression": "attribute_exists(tokens.#id)",
+                "ExpressionAttributeNames": {"#id": tid},
+            }
+            before = {"expires_at": expiry.isoformat() if expiry else None}
+            return [entry("api_token_id", tid, before, None)], {}, [{"Update": remove}]
+
+        user = login.user
+        refused = f"No token {tid!r} for {email!r}"
+        self._user_change(user.company, user.employee_id, revoke, refused)
+
+    def _login(self, email: str) -> Login:
         item = self._get(k.login_key(email))
         if item is None:
             raise AdminError(f"No user with email {email!r}")
-        login = i.parse_login(item)
+        return i.parse_login(item)
+
+    def list_tokens(self, email: str) -> dict[str, Any]:
+        login = self._login(email)
         return {
             tid: expiry.isoformat() if expiry else None
             for tid, expiry in login.token_expiry.items()
@@ -293,7 +424,13 @@ class Admin:
             vendor_code=vendor_code,
             certified=certified,
         )
-        self._put(i.application_item(app), new_only=True)
+        audit = self.audit([entry("application_id", app_id, None, application_fields(app))])
+        record = i.application_change_item(audit, app_id, self.retention_days)
+        new = {"Item": i.application_item(app), "ConditionExpression": "attribute_not_exists(pk)"}
+        try:
+            self._transact([{"Put": new}, {"Put": {"Item": record}}])
+        except self.client.exceptions.TransactionCanceledException:
+            raise AdminError(f"{k.application_pk(app_id)} already exists") from None
         return app
 
     def get_application(self, app_id: str) -> Application:
@@ -304,18 +441,31 @@ class Admin:
 
     def set_certified(self, app_id: str, certified: bool) -> tuple[Application, Application, int]:
         """Record the review outcome on the application and on every token it holds;
-        returns (before, after, tokens rewritten)."""
+        returns (before, after, tokens rewritten). The application, its audit record and
+        its first 98 tokens go in one transaction, further tokens 100 a transaction."""
         before = self.get_application(app_id)
         app = before.model_copy(update={"certified": certified})
-        self._put(i.application_item(app))
-        tokens = self._app_tokens(app_id)
-        for item in tokens:
-            self.client.update_item(
-                TableName=self.table,
-                Key=k.access_token_key(i.token_hash_of(item)),
-                UpdateExpression="SET application = :app",
-                ExpressionAttributeValues=i.values({":app": app.model_dump(mode="json")}),
-            )
+        fields = application_fields(before), application_fields(app)
+        audit = self.audit([entry("application_id", app_id, *fields)])
+        snapshot = i.values({":app": app.model_dump(mode="json")})
+        tokens = [
+            {
+                "Update": {
+                    "Key": k.access_token_key(i.token_hash_of(item)),
+                    "UpdateExpression": "SET application = :app",
+                    "ExpressionAttributeValues": snapshot,
+                }
+            }
+            for item in self._app_tokens(app_id)
+        ]
+        first = [
+            {"Put": {"Item": i.application_item(app)}},
+            {"Put": {"Item": i.application_change_item(audit, app_id, self.retention_days)}},
+        ]
+        room = TRANSACTION_LIMIT - len(first)
+        self._transact(first + tokens[:room])
+        for start in range(room, len(tokens), TRANSACTION_LIMIT):
+            self._transact(tokens[start : start + TRANSACTION_LIMIT])
         return before, app, len(tokens)
 
     def _app_tokens(self, app_id: str, prefix: str = "") -> list[dict[str, Any]]:
@@ -340,40 +490,217 @@ class Admin:
     ) -> tuple[str, str]:
         """An OAuth access token for `app_id` acting for one user; returns (token, id)."""
         app = self.get_application(app_id)
-        self.get_user(company, employee_id)
         token = token or new_token()
         digest = hash_token(token)
         access = AccessToken(token_id(digest), digest, app, company, employee_id, expires_at)
-        self.client.transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": i.access_token_item(access),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {"Put": {"TableName": self.table, "Item": i.application_token_item(access)}},
-            ]
-        )
+
+        def issue(_: User) -> UserChange:
+            put = {
+                "Item": i.access_token_item(access),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+            after = {
+                "application_id": app_id,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            }
+            return (
+                [entry("concur_token_id", access.token_id, None, after)],
+                {},
+                [{"Put": put}, {"Put": {"Item": i.application_token_item(access)}}],
+            )
+
+        self._user_change(company, employee_id, issue, "This token exists already")
         return token, access.token_id
 
     def revoke_concur_token(self, app_id: str, tid: str) -> None:
+        """Revoke an application's token (an audit record in its user's trail)."""
         found = self._app_tokens(app_id, tid)
         if len(found) != 1:
             raise AdminError(f"No single token {tid!r} for application {app_id!r}")
         digest = i.token_hash_of(found[0])
-        self.client.transact_write_items(
-            TransactItems=[
-                {"Delete": {"TableName": self.table, "Key": k.access_token_key(digest)}},
+        index = i.from_item(found[0])
+        stored = self._get(k.access_token_key(digest))
+        before = {
+            "application_id": app_id,
+            "expires_at": i.from_item(stored).get("expires_at") if stored else None,
+        }
+
+        def revoke(_: User) -> UserChange:
+            return (
+                [entry("concur_token_id", tid, before, None)],
+                {},
+                [
+                    {"Delete": {"Key": k.access_token_key(digest)}},
+                    {"Delete": {"Key": k.application_token_key(app_id, digest)}},
+                ],
+            )
+
+        refused = f"Token {tid!r} of application {app_id!r} could not be revoked"
+        self._user_change(index["company"], index["employee_id"], revoke, refused)
+
+    # -- erasure -------------------------------------------------------------------
+
+    def _all(self, operation: str, **args: Any) -> list[dict[str, Any]]:
+        """Every item a Query or Scan finds, page after page (admin tooling)."""
+        items: list[dict[str, Any]] = []
+        while True:
+            page = getattr(self.client, operation)(TableName=self.table, **args)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _erasure_plan(self, company: str, employee_id: str) -> _Erasure | None:
+        """What erasing a user takes, in the order it is done: their credentials first (the
+        Concur tokens acting for them and the applications' index entries of those, the
+        login with its API tokens), their id out of arrangers' assignments, then their
+        memberships and audit records; the profile goes last. None: no such user."""
+        partition = self._all(
+            "query",
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=i.values({":pk": k.user_pk(company, employee_id)}),
+            ConsistentRead=True,
+        )
+        profile = next((item for item in partition if item["sk"]["S"] == k.PROFILE), None)
+        if profile is None:
+            return None
+        user = i.parse_user(profile)
+        plan = _Erasure(profile, i.parse_revision(profile)[0])
+        tokens = self._all(
+            "scan",
+            FilterExpression="(begins_with(pk, :oauth) OR (begins_with(pk, :app) AND "
+            "begins_with(sk, :token))) AND #c = :c AND #e = :e",
+            ExpressionAttributeNames={"#c": "company", "#e": "employee_id"},
+            ExpressionAttributeValues=i.values(
                 {
-                    "Delete": {
-                        "TableName": self.table,
-                        "Key": k.application_token_key(app_id, digest),
+                    ":oauth": "OAUTH#",
+                    ":app": k.application_pk(""),
+                    ":token": k.TOKEN_PREFIX,
+                    ":c": company,
+                    ":e": employee_id,
+                }
+            ),
+            ConsistentRead=True,
+        )
+        for item in tokens:
+            kind = "concur_tokens" if item["pk"]["S"].startswith("OAUTH#") else "concur_index"
+            plan.delete(kind, item)
+        login = self._get(k.login_key(user.email))
+        if login is not None:
+            plan.delete("logins", login)
+            plan.api_tokens = len(i.parse_login(login).token_hashes)
+        arrangers = self._all(
+            "scan",
+            FilterExpression="begins_with(pk, :users) AND sk = :profile AND contains(arranges, :e)",
+            ExpressionAttributeValues=i.values(
+                {":users": k.user_pk(company, ""), ":profile": k.PROFILE, ":e": employee_id}
+            ),
+            ConsistentRead=True,
+        )
+        for item in arrangers:
+            arranger = i.parse_user(item)
+            if arranger.employee_id == employee_id:
+                continue
+            kept = i.values({":kept": sorted(arranger.arranges - {employee_id})})
+            for key in (
+                k.profile_key(company, arranger.employee_id),
+                k.login_key(arranger.email),
+            ):
+                plan.actions.append(
+                    (
+                        "arrangers",
+                        {
+                            "Update": {
+                                "Key": key,
+                                "UpdateExpression": "SET arranges = :kept",
+                                "ConditionExpression": "attribute_exists(pk)",
+                                "ExpressionAttributeValues": kept,
+                            }
+                        },
+                    )
+                )
+            plan.arrangers += 1
+        for item in partition:
+            sk = item["sk"]["S"]
+            if sk.startswith(k.MEMBERSHIP_PREFIX):
+                plan.delete("memberships", item)
+            elif sk.startswith(k.CHANGE_PREFIX):
+                plan.delete("changes", item)
+            elif sk != k.PROFILE:
+                plan.delete("other", item)
+        return plan
+
+    def erase_user(self, company: str, employee_id: str) -> dict[str, Any] | None:
+        """Remove a user and everything of theirs, in as few transactions as DynamoDB allows
+        (100 actions each), leaving one erasure record in the company's partition that
+        names no one (who erased, when, how many items of each kind). None if there is no
+        such user (already erased: running it again changes nothing).
+
+        An interrupted erasure keeps the profile (it goes last) and counts what it removed
+        on it, so running it again finishes the work and the record counts everything. If
+        the user is written meanwhile (an admin of the company still reaches them), the
+        last transaction is refused by the profile's revision and the rest is read again.
+        """
+        for _ in range(3):
+            plan = self._erasure_plan(company, employee_id)
+            if plan is None:
+                return None
+            try:
+                return self._erase(company, employee_id, plan)
+            except self.client.exceptions.TransactionCanceledException:
+                continue
+        raise AdminError(f"User {employee_id!r} kept changing; run the erasure again")
+
+    def _erase(self, company: str, employee_id: str, plan: _Erasure) -> dict[str, Any]:
+        profile_key = k.profile_key(company, employee_id)
+        actions = plan.actions
+        last_room = TRANSACTION_LIMIT - 2  # the profile's deletion and the erasure record
+        while len(actions) > last_room:
+            chunk, actions = actions[: TRANSACTION_LIMIT - 1], actions[TRANSACTION_LIMIT - 1 :]
+            done = Counter(kind for kind, _ in chunk if kind in REMOVED)
+            progress = []
+            if done:  # counted on the profile, for the record of a run that is interrupted
+                names = {f"#n{n}": f"erased_{kind}" for n, kind in enumerate(done)}
+                adds = ", ".join(f"#n{n} :n{n}" for n in range(len(done)))
+                counts = {f":n{n}": count for n, count in enumerate(done.values())}
+                progress.append(
+                    {
+                        "Update": {
+                            "Key": profile_key,
+                            "UpdateExpression": f"ADD {adds}",
+                            "ConditionExpression": "attribute_exists(pk)",
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": i.values(counts),
+                        }
                     }
-                },
+                )
+            self._transact([*(action for _, action in chunk), *progress])
+            plan.removed.update(done)
+        removed = Counter(plan.removed)
+        removed.update(kind for kind, _ in actions if kind in REMOVED)
+        removed["profiles"] += 1
+        audit = self.audit([])
+        record = i.erasure_item(
+            company,
+            audit,
+            dict(sorted(removed.items())),
+            arrangers_updated=plan.arrangers,
+            api_tokens_revoked=plan.api_tokens,
+        )
+        delete_profile = {
+            "Key": profile_key,
+            "ConditionExpression": "revision = :rev OR "
+            "(attribute_not_exists(revision) AND :rev = :zero)",
+            "ExpressionAttributeValues": i.values({":rev": plan.revision, ":zero": 0}),
+        }
+        self._transact(
+            [
+                *(action for _, action in actions),
+                {"Delete": delete_profile},
+                {"Put": {"Item": record}},
             ]
         )
+        return i.from_item(record)
 
     # -- catalog -------------------------------------------------------------------
 
@@ -578,6 +905,27 @@ def _revoke_concur_token(admin: Admin, a: argparse.Namespace) -> Outcome:
     )
 
 
+@command("erase-user")
+def _erase_user(admin: Admin, a: argparse.Namespace) -> Outcome:
+    who = f"{a.company}/{a.employee_id}"
+    record = admin.erase_user(a.company, a.employee_id)
+    if record is None:
+        return Outcome(
+            {"erased": False, "company": a.company, "employee_id": a.employee_id},
+            f"{who}: no such user, nothing to erase (an erased user leaves only the "
+            "erasure record, which names no one)",
+        )
+    removed = ", ".join(f"{kind} {n}" for kind, n in record["removed"].items())
+    return Outcome(
+        {"erased": True, "company": a.company, "employee_id": a.employee_id, "record": record},
+        f"{who} erased: {record['items_removed']} items ({removed}); "
+        f"{record['api_tokens_revoked']} API token(s) revoked with the login; "
+        f"{record['arrangers_updated']} arranger(s) no longer assigned to them\n"
+        f"erasure record {record['id']} (by {record['actor']}, no personal data) "
+        f"kept in company {a.company}",
+    )
+
+
 @command("load-catalog")
 def _load_catalog(admin: Admin, a: argparse.Namespace) -> Outcome:
     loaded = admin.load_catalog(a.file)
@@ -605,7 +953,13 @@ def _parser() -> argparse.ArgumentParser:
     output.add_argument(
         "--json", action="store_true", help="print what was done as one JSON object"
     )
+    output.add_argument(
+        "--by",
+        help="the operator the audit trail names (default: the shell's AWS identity, "
+        "else the OS user@host)",
+    )
     parser.add_argument("--json", dest="json_first", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--by", dest="by_first", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name: str, text: str) -> argparse.ArgumentParser:
@@ -668,6 +1022,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("app_id")
     p.add_argument("token_id")
 
+    p = add(
+        "erase-user",
+        "remove a user with their memberships, login, tokens and history (idempotent); "
+        "leaves one erasure record naming no one",
+    )
+    p.add_argument("company")
+    p.add_argument("employee_id")
+
     p = add("load-catalog", "load the provider catalog (idempotent)")
     p.add_argument("--file", type=Path, default=CATALOG)
     add("create-table", "create the table as template.yaml defines it (local)")
@@ -678,7 +1040,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if os.environ.get("DYNAMODB_ENDPOINT_URL"):  # a local DynamoDB takes any credentials
         use_local_credentials()
-    admin = Admin()
+    admin = Admin(operator=args.by or args.by_first)
     try:
         outcome = COMMANDS[args.command](admin, args)
     except AdminError as err:

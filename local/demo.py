@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from local.admin import Admin
@@ -83,11 +84,21 @@ JANE_MEMBERSHIPS = [
 ]
 
 
+DEMO_OPERATOR = "demo-data"  # the audit trail's operator of everything loaded here
+
+
+def demo_origin() -> Any:
+    """Who the audit trail says wrote the demo data: the loader, as an admin change."""
+    from loyalty_core.models import Interface, Origin
+
+    return Origin(f"admin:{DEMO_OPERATOR}", Interface.ADMIN, str(uuid.uuid4()))
+
+
 def seed_memberships() -> None:
     """Give John Smith (098765) his membership with its fixed id, and Jane Doe (112233)
     a few, through the same rules as the API."""
     from loyalty_core.models import MembershipDraft, Principal, Role
-    from loyalty_core.services.memberships import create_membership, new_membership
+    from loyalty_core.services.memberships import Change, create_membership, new_membership
     from loyalty_core.settings import get_repository
 
     def draft(provider_id: str, account: str, name: str, expires: str, level: str) -> Any:
@@ -105,20 +116,26 @@ def seed_memberships() -> None:
         draft(provider_id, account, "John Smith", expires, "Silver"), "acme", "098765"
     ).model_copy(update={"id": membership_id})
     snapshot = repo.get_user_memberships("acme", "098765")
-    repo.commit(snapshot, put=[john])  # the one write that chooses its id: demo data only
+    audit = Change(put=[john]).audit(snapshot, demo_origin())
+    repo.commit(snapshot, put=[john], audit=audit)  # the one write that chooses its id
 
     admin = Principal(company="acme", employee_id="acme_admin", role=Role.ADMIN)
     for provider_id, account, expires in JANE_MEMBERSHIPS:
         create_membership(
-            repo, admin, "112233", draft(provider_id, account, "Jane Doe", expires, "Gold")
+            repo,
+            admin,
+            "112233",
+            draft(provider_id, account, "Jane Doe", expires, "Gold"),
+            origin=demo_origin(),
         )
 
 
 def give_memberships(employee_id: str, count: int, company: str = "acme") -> None:
     """Give a user `count` more Hilton memberships (FILL0000, FILL0001, ...) through the
-    repository's own write, 99 a transaction (with the profile's guard: DynamoDB's 100)."""
+    repository's own write, 98 a transaction (with the profile's guard and the audit
+    record: DynamoDB's 100)."""
     from loyalty_core.models import MembershipDraft
-    from loyalty_core.services.memberships import new_membership
+    from loyalty_core.services.memberships import Change, new_membership
     from loyalty_core.settings import get_repository
 
     repo = get_repository()
@@ -137,14 +154,17 @@ def give_memberships(employee_id: str, count: int, company: str = "acme") -> Non
                 company,
                 employee_id,
             )
-            for n in range(min(99, count - start))
+            for n in range(min(98, count - start))
         ]
-        repo.commit(snapshot, put=batch)
+        audit = Change(put=batch).audit(snapshot, demo_origin())
+        repo.commit(snapshot, put=batch, audit=audit)
         start += len(batch)
 
 
 def seed(admin: Admin) -> None:
-    """Load the catalog and the demo companies, users, applications and tokens."""
+    """Load the catalog and the demo companies, users, applications and tokens (the audit
+    trail names the operator `demo-data`)."""
+    admin = Admin(admin.client, admin.table, operator=DEMO_OPERATOR)
     admin.load_catalog(extra=DEMO_PROVIDERS)
     for company, name in COMPANIES:
         admin.create_company(company, name)

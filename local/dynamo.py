@@ -78,6 +78,9 @@ def ensure_table(client: Any, table_name: str, logical_id: str = "Table") -> boo
     except client.exceptions.ResourceNotFoundException:
         client.create_table(TableName=table_name, **template.table_definition(logical_id))
         client.get_waiter("table_exists").wait(TableName=table_name)
+        ttl = template.time_to_live(logical_id)
+        if ttl:
+            client.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
         return True
 
 

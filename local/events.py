@@ -61,6 +61,7 @@ HOTEL_RESERVATION = (EXAMPLES / "hotel_reservation_request.xml").read_text("utf-
 
 MEMBERSHIPS = "/api/users/{employee_id}/loyalty_memberships"
 MEMBERSHIP = MEMBERSHIPS + "/{membership_id}"
+CHANGES = "/api/users/{employee_id}/loyalty_membership_changes"
 USER = {"employee_id": "098765"}
 ONE = {"employee_id": "098765", "membership_id": SEED_MEMBERSHIP_ID}
 
@@ -103,6 +104,7 @@ DEFINITIONS: dict[str, tuple[Any, ...]] = {
     "get_membership": ("GET", MEMBERSHIP, ONE, {}, None),
     "update_membership": ("PATCH", MEMBERSHIP, ONE, {}, SEED_UPDATE),
     "delete_membership": ("DELETE", MEMBERSHIP, ONE, {}, None),
+    "list_membership_changes": ("GET", CHANGES, USER, {"page[size]": ["10"]}, None),
     "list_providers": ("GET", "/api/loyalty_providers", {}, {"filter[category]": ["hotel"]}, None),
     "get_provider": (
         "GET",

@@ -176,4 +176,7 @@ def handle(
             404, [("Content-Type", "application/vnd.api+json")], UNKNOWN_ROUTE.encode()
         )
     event = proxy_event(method, path, found.route.path, found.path_parameters, headers, query, body)
-    return to_http(invoke(found.route, event))
+    answer = to_http(invoke(found.route, event))
+    # As API Gateway does: the request's id, which the logs and the audit trail carry.
+    answer.headers.append(("x-amzn-RequestId", event["requestContext"]["requestId"]))
+    return answer

@@ -129,3 +129,11 @@ def table_definition(logical_id: str = "Table") -> dict[str, Any]:
         if index_kind in props:
             args[index_kind] = props[index_kind]
     return args
+
+
+def time_to_live(logical_id: str = "Table") -> dict[str, Any] | None:
+    """update_time_to_live's specification for the template's table, if it has one."""
+    spec: dict[str, Any] | None = load()["Resources"][logical_id]["Properties"].get(
+        "TimeToLiveSpecification"
+    )
+    return spec

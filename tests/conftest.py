@@ -18,8 +18,11 @@ from local.admin import Admin
 from local.demo import seed
 from local.dynamo import ensure_tables, make_atomic
 from loyalty_core import idempotency, settings
+from loyalty_core.models import Interface, Origin
 
 TABLE = "loyalty-memberships-test"
+# A write called on the services directly, as one Locomote request of the acme admin.
+ORIGIN = Origin("user:acme_admin", Interface.LOCOMOTE, "test-request")
 
 # name -> (X-USER-USERNAME, X-USER-TOKEN): the demo credentials of the README.
 CREDENTIALS = {

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 
 from loyalty_core.errors import ConcurrentChange
-from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER, Membership, Provider, User
-from loyalty_core.repository import AccessToken, Login, UserMemberships
+from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER, AuditRecord, Membership, Provider, User
+from loyalty_core.repository import AccessToken, History, Login, UserMemberships
+from loyalty_core.repository.items import purge_at
 
 
 class InMemoryRepository:
@@ -17,6 +19,9 @@ class InMemoryRepository:
         self.users: dict[tuple[str, str], tuple[User, int]] = {}
         self.memberships: dict[tuple[str, str], dict[str, Membership]] = {}
         self.catalog: dict[str, Provider] = {}
+        # oldest first, each with its purge_at as written
+        self.audits: dict[tuple[str, str], list[tuple[AuditRecord, int]]] = {}
+        self.audit_retention_days = 400
         self._lock = threading.Lock()
 
     # -- fixtures ----------------------------------------------------------
@@ -58,11 +63,26 @@ class InMemoryRepository:
     ) -> Membership | None:
         return self.memberships.get((company, employee_id), {}).get(membership_id)
 
+    def get_history(
+        self, company: str, employee_id: str, start: int, count: int, now: datetime
+    ) -> History | None:
+        found = self.users.get((company, employee_id))
+        if found is None:
+            return None
+        kept = [
+            record
+            for record, purge in reversed(self.audits.get((company, employee_id), []))
+            if purge > now.timestamp()
+        ]
+        return History(found[0], len(kept), tuple(kept[start : start + count]))
+
     def commit(
         self,
         snapshot: UserMemberships,
         put: Sequence[Membership] = (),
         delete: Sequence[Membership] = (),
+        *,
+        audit: AuditRecord,
     ) -> None:
         key = (snapshot.user.company, snapshot.user.employee_id)
         count = snapshot.count_after(put, delete)
@@ -78,6 +98,8 @@ class InMemoryRepository:
                 held[m.id] = m
             for m in delete:
                 held.pop(m.id, None)
+            purge = purge_at(audit.occurred_at, self.audit_retention_days)
+            self.audits.setdefault(key, []).append((audit, purge))
 
     def providers(self) -> Sequence[Provider]:
         return tuple(sorted(self.catalog.values(), key=lambda p: p.name))

@@ -27,7 +27,9 @@ def update_loyalty() -> Response[Any]:
     token = concur.caller(app, repo)
 
     def update() -> Response[Any]:
-        written = loyalty_updates.apply_updates(repo, token, concur.updates(app))
+        written = loyalty_updates.apply_updates(
+            repo, token, concur.updates(app), origin=concur.origin(app, token)
+        )
         record("ConcurUpdatesApplied", memberships=len(written))
         return concur.ok()
 

@@ -1,4 +1,5 @@
-"""Locomote loyalty memberships: JSON:API CRUD on a user's memberships."""
+"""Locomote loyalty memberships: JSON:API CRUD on a user's memberships, and the audit
+trail of their changes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.locomote import api as locomote
 from loyalty_core.interfaces.locomote import jsonapi
 from loyalty_core.observability import instrument, record
-from loyalty_core.services import memberships
+from loyalty_core.services import history, memberships
 from loyalty_core.settings import get_repository
 
 if TYPE_CHECKING:  # annotations only: nothing more to import at run time
@@ -20,12 +21,15 @@ app = locomote.make_app()
 snapstart.register(idempotency.prepare)  # SnapStart: warm before the snapshot, renew after restore
 COLLECTION = "/api/users/<employee_id>/loyalty_memberships"
 ITEM = f"{COLLECTION}/<membership_id>"
+CHANGES = "/api/users/<employee_id>/loyalty_membership_changes"
 resolver.allow(app, COLLECTION, ["GET", "POST"])
 resolver.allow(app, ITEM, ["GET", "PATCH", "DELETE"])
+resolver.allow(app, CHANGES, ["GET"])
 # What each route reads from its query string (any other JSON:API parameter: 400).
 ANSWER = jsonapi.Parameters(jsonapi.MEMBERSHIPS, include=("loyalty_provider",))
 LIST = jsonapi.Parameters(jsonapi.MEMBERSHIPS, collection=True, include=ANSWER.include)
 NO_ANSWER = jsonapi.Parameters()
+CHANGE_LIST = jsonapi.Parameters(jsonapi.CHANGES, collection=True, filters=history.FILTERS)
 
 
 @app.get(COLLECTION)
@@ -46,7 +50,9 @@ def create_membership(employee_id: str) -> Response[Any]:
     def create() -> Response[Any]:
         view = jsonapi.read_query(locomote.query(app), ANSWER)
         draft = jsonapi.membership_draft(locomote.resource(app), employee_id)
-        created = memberships.create_membership(repo, caller, employee_id, draft)
+        created = memberships.create_membership(
+            repo, caller, employee_id, draft, origin=locomote.origin(app, caller)
+        )
         record("MembershipsCreated", membership=created)
         url = locomote.url(app)
         return locomote.respond(
@@ -78,7 +84,14 @@ def update_membership(employee_id: str, membership_id: str) -> Response[str]:
         locomote.resource(app), employee_id, membership_id
     )
     updated = memberships.update_membership(
-        repo, caller, employee_id, membership_id, changes, provider_id, locomote.if_match(app)
+        repo,
+        caller,
+        employee_id,
+        membership_id,
+        changes,
+        provider_id,
+        locomote.if_match(app),
+        origin=locomote.origin(app, caller),
     )
     record("MembershipsUpdated", membership=updated)
     doc = jsonapi.membership_document(updated, view, locomote.url(app), repo.get_provider)
@@ -90,9 +103,36 @@ def delete_membership(employee_id: str, membership_id: str) -> Response[str]:
     repo = get_repository()
     caller = locomote.caller(app, repo)
     jsonapi.read_query(locomote.query(app), NO_ANSWER)
-    memberships.delete_membership(repo, caller, employee_id, membership_id, locomote.if_match(app))
+    memberships.delete_membership(
+        repo,
+        caller,
+        employee_id,
+        membership_id,
+        locomote.if_match(app),
+        origin=locomote.origin(app, caller),
+    )
     record("MembershipsDeleted", membership_id=membership_id)
     return locomote.respond(204)
+
+
+@app.get(CHANGES)
+def list_changes(employee_id: str) -> Response[str]:
+    repo = get_repository()
+    caller = locomote.caller(app, repo)
+    view = jsonapi.read_query(locomote.query(app), CHANGE_LIST)
+    page = view.page
+    found = history.list_changes(
+        repo,
+        caller,
+        employee_id,
+        (page.number - 1) * page.size,
+        page.size,
+        membership=view.filters.get("membership"),
+    )
+    doc = jsonapi.changes_page(
+        found.records, found.total, view, locomote.url(app), employee_id, found.searched
+    )
+    return locomote.respond(200, doc)
 
 
 @instrument("locomote")

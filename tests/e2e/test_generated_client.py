@@ -144,6 +144,16 @@ def test_every_json_route_through_the_generated_client(
     assert isinstance(missing, models.ErrorDocument)
     assert missing.errors[0].code == "record_not_found"
 
+    trail = module(memberships + "list_membership_changes").sync(
+        "098765", client=client, filtermembership=membership_id
+    )
+    assert isinstance(trail, models.MembershipChangeCollectionDocument)
+    assert [r.attributes.changes[0].action for r in trail.data] == ["delete", "update", "create"]
+    assert trail.data[1].attributes.changes[0].after.to_dict() == {
+        "level": "Platinum",
+        "loyalty_provider": MARRIOTT,
+    }
+
     wrong = authenticated(generated, local_front.base, "wrong-token")
     refused = listing.sync("098765", client=wrong)
     assert isinstance(refused, models.ErrorDocument) and refused.errors[0].status == "401"

@@ -168,6 +168,7 @@ EVERY_COMMAND = [
     ("certify-app", ["s1"], {"changed": True, "tokens_updated": 0}),
     ("issue-concur-token", ["s1", "acme", "098765"], {"application": "s1"}),
     ("revoke-concur-token", ["s1", "nope"], None),
+    ("erase-user", ["initech", "000123"], {"erased": True}),
     ("load-catalog", [], None),
     ("create-table", [], {"created": False}),
 ]

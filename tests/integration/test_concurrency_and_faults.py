@@ -14,7 +14,7 @@ from loyalty_core.errors import ConcurrentChange, Duplicate, PreconditionFailed
 from loyalty_core.models import Membership, MembershipChanges, MembershipDraft, Principal, Role
 from loyalty_core.services import memberships
 from loyalty_core.settings import get_repository
-from tests.conftest import Api, membership_document, patch_document
+from tests.conftest import ORIGIN, Api, membership_document, patch_document
 
 HILTON = "9c5b90ff-2cce-11e8-87f9-0662bed6e7db"
 
@@ -67,7 +67,8 @@ DRAFT = MembershipDraft(
 
 def test_parallel_creates_of_the_same_membership_create_exactly_one(api: Api) -> None:
     outcomes = race(
-        [lambda repo: memberships.create_membership(repo, ADMIN, "098765", DRAFT)] * WORKERS
+        [lambda repo: memberships.create_membership(repo, ADMIN, "098765", DRAFT, origin=ORIGIN)]
+        * WORKERS
     )
     assert sum(isinstance(o, Membership) for o in outcomes) == 1
     assert sum(isinstance(o, Duplicate) for o in outcomes) == WORKERS - 1
@@ -79,7 +80,11 @@ def test_parallel_creates_of_different_memberships_lose_nothing(api: Api) -> Non
     drafts = [DRAFT.model_copy(update={"account_number": f"P{i}"}) for i in range(WORKERS)]
     outcomes = race(
         [
-            (lambda repo, d=d: memberships.create_membership(repo, ADMIN, "098765", d))
+            (
+                lambda repo, d=d: memberships.create_membership(
+                    repo, ADMIN, "098765", d, origin=ORIGIN
+                )
+            )
             for d in drafts
         ]
     )
@@ -103,6 +108,7 @@ def test_parallel_patches_with_the_same_if_match_let_exactly_one_win(api: Api) -
                     created["id"],
                     MembershipChanges(level=f"Level{i}"),
                     if_match=etag,
+                    origin=ORIGIN,
                 )
             )
             for i in range(WORKERS)
@@ -128,7 +134,12 @@ def test_parallel_patches_without_if_match_lose_no_update(api: Api) -> None:
         [
             (
                 lambda repo, f=f: memberships.update_membership(
-                    repo, ADMIN, "098765", created["id"], MembershipChanges(**{f: 7})
+                    repo,
+                    ADMIN,
+                    "098765",
+                    created["id"],
+                    MembershipChanges(**{f: 7}),
+                    origin=ORIGIN,
                 )
             )
             for f in fields
@@ -150,7 +161,9 @@ def test_parallel_concur_updates_of_one_program_never_create_two(api: Api) -> No
 
     token = authenticate_application(get_repository(), "OAuth concur-supplier-token")
     sent = read_update(CONCUR_SUPPLIER_UPDATE.encode())
-    outcomes = race([lambda repo: loyalty_updates.apply_updates(repo, token, sent)] * WORKERS)
+    outcomes = race(
+        [lambda repo: loyalty_updates.apply_updates(repo, token, sent, origin=ORIGIN)] * WORKERS
+    )
     assert all(isinstance(o, list | ConcurrentChange) for o in outcomes)
     assert any(isinstance(o, list) for o in outcomes)
     data = api("GET", PATH).json["data"]

@@ -42,6 +42,7 @@ EXPECTED = {
     "get_membership": 200,
     "update_membership": 200,
     "delete_membership": 204,
+    "list_membership_changes": 200,
     "list_providers": 200,
     "concur_supplier_update": 200,
     "concur_tmc_update": 200,

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 from local.events import CONCUR_SUPPLIER_UPDATE
-from tests.conftest import Api, membership_document, patch_document
+from tests.conftest import ORIGIN, Api, membership_document, patch_document
 from tests.integration.test_concur import concur, outcome
 
 PATH = "/api/users/098765/loyalty_memberships"
@@ -216,7 +216,12 @@ def test_another_writer_met_after_a_lost_answer_is_still_reported(
         sends.append(1)
         if len(sends) == 1:
             memberships.update_membership(
-                get_repository(), ADMIN, "098765", created["id"], MembershipChanges(level="Other")
+                get_repository(),
+                ADMIN,
+                "098765",
+                created["id"],
+                MembershipChanges(level="Other"),
+                origin=ORIGIN,
             )
             raise lost()
         return applied(**kwargs)

@@ -13,7 +13,7 @@ from loyalty_core.errors import ConcurrentChange, TooManyMemberships
 from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER, Membership
 from loyalty_core.repository import keys as k
 from loyalty_core.services import memberships
-from tests.conftest import TABLE, Api, membership_document, patch_document
+from tests.conftest import ORIGIN, TABLE, Api, membership_document, patch_document
 from tests.integration.test_concur import concur, outcome
 from tests.integration.test_concurrency_and_faults import ADMIN, DRAFT, WORKERS, race
 
@@ -92,7 +92,11 @@ def test_parallel_creates_at_99_let_exactly_one_in(api: Api, dynamodb: Any) -> N
     drafts = [DRAFT.model_copy(update={"account_number": f"RACE{i}"}) for i in range(WORKERS)]
     outcomes = race(
         [
-            (lambda repo, d=d: memberships.create_membership(repo, ADMIN, "098765", d))
+            (
+                lambda repo, d=d: memberships.create_membership(
+                    repo, ADMIN, "098765", d, origin=ORIGIN
+                )
+            )
             for d in drafts
         ]
     )
@@ -124,7 +128,10 @@ def test_parallel_concur_batches_at_98_let_exactly_one_in(api: Api, dynamodb: An
         for w in range(4)
     ]
     outcomes = race(
-        [(lambda repo, b=b: loyalty_updates.apply_updates(repo, token, b)) for b in batches]
+        [
+            (lambda repo, b=b: loyalty_updates.apply_updates(repo, token, b, origin=ORIGIN))
+            for b in batches
+        ]
     )
     assert sum(isinstance(o, list) for o in outcomes) == 1
     assert sum(isinstance(o, TooManyMemberships) for o in outcomes) == 3
@@ -149,14 +156,15 @@ def test_a_profile_without_a_stored_count_is_counted_from_its_memberships(
 
 def test_the_store_itself_refuses_a_write_past_the_limit(api: Api) -> None:
     """The profile's guard holds the limit even for a writer that skipped the check."""
-    from loyalty_core.services.memberships import new_membership
+    from loyalty_core.services.memberships import Change, new_membership
     from loyalty_core.settings import get_repository
 
     give_memberships("098765", LIMIT)
     repo = get_repository()
     snapshot = repo.get_user_memberships("acme", "098765")
     with pytest.raises(ConcurrentChange):
-        repo.commit(snapshot, put=[new_membership(DRAFT, "acme", "098765")])
+        extra = [new_membership(DRAFT, "acme", "098765")]
+        repo.commit(snapshot, put=extra, audit=Change(put=extra).audit(snapshot, ORIGIN))
     assert total(api) == LIMIT
 
 

@@ -15,7 +15,8 @@ import pytest
 
 from local.events import CONCUR_SUPPLIER_UPDATE, CONCUR_TMC_UPDATE
 from local.template import ROOT
-from loyalty_core.observability import logger, mask
+from loyalty_core.observability import logger
+from loyalty_core.validators import mask
 from tests.conftest import CREDENTIALS, Api, membership_document, patch_document
 
 PATH = "/api/users/098765/loyalty_memberships"

@@ -10,6 +10,9 @@ import pytest
 
 from loyalty_core.errors import ConcurrentChange
 from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER, Membership, Provider, User, VendorType
+from loyalty_core.models.audit import Action
+from loyalty_core.services.memberships import Change
+from tests.conftest import ORIGIN
 from tests.memory_repository import InMemoryRepository
 
 JOHN = User(company="acme", employee_id="098765", name="John Smith", email="john@acme.example")
@@ -49,10 +52,21 @@ class _Renamed:
     def get_membership(self, company: str, employee_id: str, membership_id: str) -> Any:
         return self.repo.get_membership(company, "c" + employee_id, membership_id)
 
-    def commit(self, snapshot: Any, put: Any = (), delete: Any = ()) -> None:
+    def get_history(
+        self, company: str, employee_id: str, start: int, count: int, now: datetime
+    ) -> Any:
+        return self.repo.get_history(company, "c" + employee_id, start, count, now)
+
+    def commit(self, snapshot: Any, put: Any = (), delete: Any = (), *, audit: Any) -> None:
         fix = [m.model_copy(update={"employee_id": "c" + m.employee_id}) for m in put]
         gone = [m.model_copy(update={"employee_id": "c" + m.employee_id}) for m in delete]
-        self.repo.commit(snapshot, put=fix, delete=gone)
+        self.repo.commit(snapshot, put=fix, delete=gone, audit=audit)
+
+
+def commit(repo: Any, snapshot: Any, put: Any = (), delete: Any = ()) -> None:
+    """A write with its audit record, as the services send it."""
+    audit = Change(put=list(put), delete=list(delete)).audit(snapshot, ORIGIN)
+    repo.commit(snapshot, put=put, delete=delete, audit=audit)
 
 
 def membership(n: int, created: datetime) -> Membership:
@@ -77,7 +91,7 @@ def test_commit_then_read_back_in_creation_order(repo: Any) -> None:
     now = datetime.now(UTC)
     snapshot = repo.get_user_memberships("acme", "098765")
     later, earlier = membership(1, now + timedelta(seconds=1)), membership(2, now)
-    repo.commit(snapshot, put=[later, earlier])
+    commit(repo, snapshot, put=[later, earlier])
     read = repo.get_user_memberships("acme", "098765")
     assert [m.account_number for m in read.memberships] == ["A2", "A1"]
     assert read.revision == snapshot.revision + 1
@@ -87,16 +101,16 @@ def test_commit_then_read_back_in_creation_order(repo: Any) -> None:
 
 def test_a_stale_snapshot_cannot_commit(repo: Any) -> None:
     stale = repo.get_user_memberships("acme", "098765")
-    repo.commit(stale, put=[membership(1, datetime.now(UTC))])
+    commit(repo, stale, put=[membership(1, datetime.now(UTC))])
     with pytest.raises(ConcurrentChange):
-        repo.commit(stale, put=[membership(2, datetime.now(UTC))])
+        commit(repo, stale, put=[membership(2, datetime.now(UTC))])
     assert len(repo.get_user_memberships("acme", "098765").memberships) == 1
 
 
 def test_delete(repo: Any) -> None:
     m = membership(1, datetime.now(UTC))
-    repo.commit(repo.get_user_memberships("acme", "098765"), put=[m])
-    repo.commit(repo.get_user_memberships("acme", "098765"), delete=[m])
+    commit(repo, repo.get_user_memberships("acme", "098765"), put=[m])
+    commit(repo, repo.get_user_memberships("acme", "098765"), delete=[m])
     assert repo.get_membership("acme", "098765", m.id) is None
 
 
@@ -106,12 +120,12 @@ def test_the_store_refuses_a_write_past_the_limit(repo: Any) -> None:
         membership(n, now).model_copy(update={"id": f"00000000-0000-0000-0000-{n:012d}"})
         for n in range(MAX_MEMBERSHIPS_PER_USER + 1)
     ]
-    repo.commit(repo.get_user_memberships("acme", "098765"), put=full[:99])
-    repo.commit(repo.get_user_memberships("acme", "098765"), put=full[99:100])
+    commit(repo, repo.get_user_memberships("acme", "098765"), put=full[:98])
+    commit(repo, repo.get_user_memberships("acme", "098765"), put=full[98:100])
     at_limit = repo.get_user_memberships("acme", "098765")
     with pytest.raises(ConcurrentChange):
-        repo.commit(at_limit, put=full[100:])
-    repo.commit(at_limit, put=[full[0].model_copy(update={"point_total": 7})])  # an update
+        commit(repo, at_limit, put=full[100:])
+    commit(repo, at_limit, put=[full[0].model_copy(update={"point_total": 7})])  # an update
     assert repo.get_user_memberships("acme", "098765").count == MAX_MEMBERSHIPS_PER_USER
 
 
@@ -131,3 +145,46 @@ def test_logins_are_found_however_many_are_asked(dynamodb: Any) -> None:
         admin.create_user("acme", f"guest{n}", f"Guest {n}", email)
     found = get_repository().get_logins([*emails, "nobody@acme.example"])
     assert set(found) == set(emails)
+
+
+def test_history_is_newest_first_counted_and_kept_for_the_retention(repo: Any) -> None:
+    now = datetime.now(UTC)
+    before = repo.get_history("acme", "098765", 0, 100, now).total
+    m = membership(1, now)
+    commit(repo, repo.get_user_memberships("acme", "098765"), put=[m])
+    commit(
+        repo,
+        repo.get_user_memberships("acme", "098765"),
+        put=[m.model_copy(update={"level": "Gold"})],
+    )
+    commit(repo, repo.get_user_memberships("acme", "098765"), delete=[m])
+    history = repo.get_history("acme", "098765", 0, 2, datetime.now(UTC))
+    assert history.total == before + 3
+    assert [r.changes[0].action for r in history.records] == [Action.DELETE, Action.UPDATE]
+    assert history.records[1].changes[0].after == {"level": "Gold"}
+    [created] = repo.get_history("acme", "098765", 2, 1, datetime.now(UTC)).records
+    assert created.changes[0].action is Action.CREATE
+    assert repo.get_history("acme", "098765", before + 3, 5, datetime.now(UTC)).records == ()
+    assert history.user.employee_id.endswith("098765")
+    later = now + timedelta(days=repo.audit_retention_days + 2)
+    assert repo.get_history("acme", "098765", 0, 100, later).total == 0
+    assert repo.get_history("acme", "098765", 0, 100, later).records == ()
+    assert repo.get_history("acme", "nobody", 0, 100, now) is None
+
+
+def test_a_shorter_retention_later_skips_the_newer_records_it_purges(repo: Any) -> None:
+    """Records keep the expiry they were written with: after the retention is cut, newer
+    records expire before older ones, and the read goes past them to fill the page."""
+    now = datetime.now(UTC)
+    m = membership(1, now)
+    commit(repo, repo.get_user_memberships("acme", "098765"), put=[m])
+    kept = repo.get_history("acme", "098765", 0, 100, now).total
+    store = repo.repo if isinstance(repo, _Renamed) else repo
+    store.audit_retention_days = 1
+    for level in ("A", "B", "C"):
+        m = m.model_copy(update={"level": level})
+        commit(repo, repo.get_user_memberships("acme", "098765"), put=[m])
+    later = now + timedelta(days=3)
+    history = repo.get_history("acme", "098765", 0, 2, later)
+    assert history.total == kept
+    assert history.records[0].changes[0].action is Action.CREATE  # past the three purged

@@ -1,7 +1,10 @@
 """DynamoDB requests per API call (SPEC 9): auth + one read on a GET; auth + at most one read
-and one write on a write. A list is one Query, whatever its length."""
+and one write on a write (its audit record one more action of that write). A list is one
+Query, whatever its length; so is a page of the audit trail."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -9,6 +12,7 @@ from tests.conftest import Api, membership_document, patch_document
 
 PATH = "/api/users/098765/loyalty_memberships"
 QANTAS = "9c5b9246-2cce-11e8-87f9-0662bed6e7db"
+CHANGES = "/api/users/098765/loyalty_membership_changes"
 
 
 @pytest.fixture
@@ -212,3 +216,58 @@ def test_the_membership_limit_costs_no_request(warm: Api, dynamodb_calls: list[s
     body = patch_document(first["id"], level="Silver")
     assert warm("PATCH", f"{PATH}/{first['id']}", body=body).status == 200
     assert dynamodb_calls == ["GetItem", "Query", "TransactWriteItems"]
+
+
+def test_the_audit_trail_is_auth_plus_one_query_reading_only_up_to_its_page(
+    warm: Api, dynamodb: Any, dynamodb_calls: list[str]
+) -> None:
+    """A long history costs no more requests: the Query starts at the user's profile (the
+    total) and stops at the end of the page asked for."""
+    for i in range(30):
+        warm.create(account_number=f"H{i}")
+    read: list[int] = []
+
+    def items(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "Query":
+            read.append(len(parsed.get("Items", [])))
+
+    dynamodb.meta.events.register("after-call.dynamodb", items)
+    try:
+        dynamodb_calls.clear()
+        page = {"page[size]": "10", "page[number]": "2"}
+        response = warm("GET", CHANGES, query=page)
+        assert response.json["meta"]["total"] >= 30
+        assert len(response.json["data"]) == 10
+        assert dynamodb_calls == ["GetItem", "Query"]
+        assert read == [1 + 20]  # the profile, pages 1 and 2
+        dynamodb_calls.clear()
+        mine = response.json["data"][0]["attributes"]["changes"][0]["membership_id"]
+        response = warm("GET", CHANGES, query={"filter[membership]": mine})
+        assert response.json["meta"]["total"] == 1
+        assert dynamodb_calls == ["GetItem", "Query"]
+    finally:
+        dynamodb.meta.events.unregister("after-call.dynamodb", items)
+
+
+def test_every_write_stays_one_transaction_with_its_audit_record(warm: Api, dynamodb: Any) -> None:
+    """The audit record is one more action of the write's own TransactWriteItems."""
+    sent: list[list[str]] = []
+
+    def actions(params: dict[str, Any], **_: Any) -> None:
+        sent.append([next(iter(a)) for a in params["TransactItems"]])
+
+    dynamodb.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", actions)
+    try:
+        created = warm.create()
+        item = f"{PATH}/{created['id']}"
+        warm("PATCH", item, body=patch_document(created["id"], level="Silver"))
+        warm("DELETE", item)
+    finally:
+        dynamodb.meta.events.unregister(
+            "before-parameter-build.dynamodb.TransactWriteItems", actions
+        )
+    assert sent == [
+        ["Update", "Put", "Put"],  # the guard, the membership, the audit record
+        ["Update", "Put", "Put"],
+        ["Update", "Delete", "Put"],
+    ]

@@ -122,6 +122,10 @@ def _names(alternatives: Any) -> str:
         ("Include", "^({0}(,{0})*)?$".format(_names(jsonapi.INCLUDES))),
         ("MembershipFields", "^({0}(,{0})*)?$".format(_names(jsonapi.FIELDS[jsonapi.MEMBERSHIPS]))),
         ("ProviderFields", "^({0}(,{0})*)?$".format(_names(jsonapi.FIELDS[jsonapi.PROVIDERS]))),
+        (
+            "MembershipChangeFields",
+            "^({0}(,{0})*)?$".format(_names(jsonapi.FIELDS[jsonapi.CHANGES])),
+        ),
         ("MembershipSort", "^-?{0}(,-?{0})*$".format(_names(jsonapi.SORTS[jsonapi.MEMBERSHIPS]))),
         ("ProviderSort", "^-?{0}(,-?{0})*$".format(_names(jsonapi.SORTS[jsonapi.PROVIDERS]))),
     ],

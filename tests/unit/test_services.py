@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 import pytest
 from hypothesis import given
@@ -21,8 +22,10 @@ from loyalty_core.errors import (
 )
 from loyalty_core.models import (
     MAX_MEMBERSHIPS_PER_USER,
+    Interface,
     MembershipChanges,
     MembershipDraft,
+    Origin,
     Principal,
     Provider,
     Role,
@@ -37,6 +40,11 @@ HILTON = Provider(id="hh", name="Hilton Honors", vendor_type=VendorType.HOTEL, v
 QANTAS = Provider(id="qf", name="Qantas", vendor_type=VendorType.AIR, vendor_code="QF")
 ADMIN = Principal(company="acme", employee_id="boss", role=Role.ADMIN)
 JOHN = Principal(company="acme", employee_id="098765", role=Role.TRAVELLER)
+# The membership writes, each as one request of a Locomote caller.
+ORIGIN = Origin("user:boss", Interface.LOCOMOTE, "test-request")
+create = partial(svc.create_membership, origin=ORIGIN)
+update = partial(svc.update_membership, origin=ORIGIN)
+delete = partial(svc.delete_membership, origin=ORIGIN)
 
 
 @pytest.fixture
@@ -66,30 +74,30 @@ def draft(**changes: object) -> MembershipDraft:
 
 
 def test_create_then_list_get_update_delete(repo: InMemoryRepository) -> None:
-    created = svc.create_membership(repo, ADMIN, "098765", draft())
+    created = create(repo, ADMIN, "098765", draft())
     assert created.version == 1 and created.company == "acme"
     assert svc.list_memberships(repo, JOHN, "098765") == (created,)
     assert svc.get_membership(repo, JOHN, "098765", created.id) == created
-    updated = svc.update_membership(
+    updated = update(
         repo, JOHN, "098765", created.id, MembershipChanges(level="Gold"), if_match=created.etag
     )
     assert (updated.level, updated.version, updated.account_number) == ("Gold", 2, "A1")
     assert updated.created_at == created.created_at and updated.updated_at > created.updated_at
-    svc.delete_membership(repo, JOHN, "098765", created.id)
+    delete(repo, JOHN, "098765", created.id)
     assert svc.list_memberships(repo, JOHN, "098765") == ()
 
 
 def test_duplicates_are_refused_per_provider_and_account(repo: InMemoryRepository) -> None:
-    svc.create_membership(repo, ADMIN, "098765", draft())
+    create(repo, ADMIN, "098765", draft())
     with pytest.raises(Duplicate):
-        svc.create_membership(repo, ADMIN, "098765", draft())
-    svc.create_membership(repo, ADMIN, "098765", draft(provider_id="qf"))  # other provider: fine
-    svc.create_membership(repo, ADMIN, "112233", draft())  # other user: fine
+        create(repo, ADMIN, "098765", draft())
+    create(repo, ADMIN, "098765", draft(provider_id="qf"))  # other provider: fine
+    create(repo, ADMIN, "112233", draft())  # other user: fine
 
 
 def test_unknown_provider_is_not_found(repo: InMemoryRepository) -> None:
     with pytest.raises(NotFound) as caught:
-        svc.create_membership(repo, ADMIN, "098765", draft(provider_id="nope"))
+        create(repo, ADMIN, "098765", draft(provider_id="nope"))
     assert caught.value.problems[0].location == ("provider_id",)
 
 
@@ -111,7 +119,7 @@ def test_arranger_reaches_assigned_and_self_only() -> None:
 
 
 def test_if_match_rules(repo: InMemoryRepository) -> None:
-    created = svc.create_membership(repo, ADMIN, "098765", draft())
+    created = create(repo, ADMIN, "098765", draft())
     for good in ('"1"', "*", 'W/"1"', '"7", "1"'):
         svc.check_if_match(created, good)
     with pytest.raises(PreconditionFailed):
@@ -128,9 +136,9 @@ def test_a_write_retries_on_a_concurrent_change_then_gives_up(repo: InMemoryRepo
         real_commit(*args, **kwargs)  # type: ignore[arg-type]
 
     repo.commit = flaky  # type: ignore[method-assign]
-    assert svc.create_membership(repo, ADMIN, "098765", draft()).account_number == "A1"
+    assert create(repo, ADMIN, "098765", draft()).account_number == "A1"
     with pytest.raises(ConcurrentChange):
-        svc.create_membership(repo, ADMIN, "098765", draft(account_number="A2"))
+        create(repo, ADMIN, "098765", draft(account_number="A2"))
 
 
 def test_a_write_that_applied_is_recognised_though_a_later_writer_came_between(
@@ -143,18 +151,18 @@ def test_a_write_that_applied_is_recognised_though_a_later_writer_came_between(
     def applied_then_lost(*args: object, **kwargs: object) -> None:
         real_commit(*args, **kwargs)  # type: ignore[arg-type]
         repo.commit = real_commit  # type: ignore[method-assign]
-        svc.create_membership(repo, ADMIN, "098765", draft(account_number="LATER"))
+        create(repo, ADMIN, "098765", draft(account_number="LATER"))
         raise WriteOutcomeUnknown("read timed out")
 
     repo.commit = applied_then_lost  # type: ignore[method-assign]
-    created = svc.create_membership(repo, ADMIN, "098765", draft(account_number="MINE"))
+    created = create(repo, ADMIN, "098765", draft(account_number="MINE"))
     held = svc.list_memberships(repo, ADMIN, "098765")
     assert sorted(m.account_number for m in held) == ["LATER", "MINE"]
     assert created in held
 
 
 def test_an_update_that_applied_is_not_applied_twice(repo: InMemoryRepository) -> None:
-    created = svc.create_membership(repo, ADMIN, "098765", draft())
+    created = create(repo, ADMIN, "098765", draft())
     real_commit = repo.commit
 
     def applied_then_refused(*args: object, **kwargs: object) -> None:
@@ -163,7 +171,7 @@ def test_an_update_that_applied_is_not_applied_twice(repo: InMemoryRepository) -
         raise ConcurrentChange("the SDK's retry met the revision its first try moved")
 
     repo.commit = applied_then_refused  # type: ignore[method-assign]
-    updated = svc.update_membership(
+    updated = update(
         repo, ADMIN, "098765", created.id, MembershipChanges(level="Gold"), if_match='"1"'
     )
     assert updated.version == 2
@@ -181,22 +189,22 @@ def test_a_write_that_did_not_apply_is_tried_again(repo: InMemoryRepository) -> 
         real_commit(*args, **kwargs)  # type: ignore[arg-type]
 
     repo.commit = unanswered_first  # type: ignore[method-assign]
-    assert svc.create_membership(repo, ADMIN, "098765", draft()).account_number == "A1"
+    assert create(repo, ADMIN, "098765", draft()).account_number == "A1"
     assert len(tries) == 2 and len(svc.list_memberships(repo, ADMIN, "098765")) == 1
 
 
 def test_a_user_holds_at_most_the_limit(repo: InMemoryRepository) -> None:
     for n in range(MAX_MEMBERSHIPS_PER_USER):
-        svc.create_membership(repo, ADMIN, "098765", draft(account_number=f"N{n}"))
+        create(repo, ADMIN, "098765", draft(account_number=f"N{n}"))
     with pytest.raises(TooManyMemberships) as refused:
-        svc.create_membership(repo, ADMIN, "098765", draft(account_number="OVER"))
+        create(repo, ADMIN, "098765", draft(account_number="OVER"))
     assert refused.value.problems[0].location == ("data",)
     assert len(svc.list_memberships(repo, ADMIN, "098765")) == MAX_MEMBERSHIPS_PER_USER
-    svc.create_membership(repo, ADMIN, "112233", draft(account_number="OVER"))  # per user
+    create(repo, ADMIN, "112233", draft(account_number="OVER"))  # per user
 
 
 def test_expiry(repo: InMemoryRepository) -> None:
-    created = svc.create_membership(repo, ADMIN, "098765", draft(expires_on="2020-01-01"))
+    created = create(repo, ADMIN, "098765", draft(expires_on="2020-01-01"))
     assert created.is_expired(date(2020, 1, 2)) and not created.is_expired(date(2020, 1, 1))
 
 
@@ -271,25 +279,23 @@ def test_the_profile_name_always_passes_the_membership_name_rule(
 def test_a_stored_membership_without_a_name_reads_with_the_profile_name(
     repo: InMemoryRepository,
 ) -> None:
-    created = svc.create_membership(repo, ADMIN, "098765", draft())
+    created = create(repo, ADMIN, "098765", draft())
     legacy = created.model_copy(update={"membership_name": None})
     repo.memberships[("acme", "098765")][created.id] = legacy  # as Concur stored it before
     assert svc.get_membership(repo, JOHN, "098765", created.id).membership_name == "John Smith"
     [listed] = svc.list_memberships(repo, JOHN, "098765")
     assert listed.membership_name == "John Smith"
-    svc.update_membership(repo, JOHN, "098765", created.id, MembershipChanges(level="Gold"))
+    update(repo, JOHN, "098765", created.id, MembershipChanges(level="Gold"))
     assert repo.memberships[("acme", "098765")][created.id].membership_name == "John Smith"
 
 
 def test_formatted_and_bare_account_numbers_are_the_same_account(
     repo: InMemoryRepository,
 ) -> None:
-    created = svc.create_membership(repo, ADMIN, "098765", draft(account_number="AB-12 34"))
+    created = create(repo, ADMIN, "098765", draft(account_number="AB-12 34"))
     assert created.account_number == "AB1234"
     with pytest.raises(Duplicate):
-        svc.create_membership(repo, ADMIN, "098765", draft(account_number="AB1234"))
-    other = svc.create_membership(repo, ADMIN, "098765", draft(account_number="AB12345"))
+        create(repo, ADMIN, "098765", draft(account_number="AB1234"))
+    other = create(repo, ADMIN, "098765", draft(account_number="AB12345"))
     with pytest.raises(Duplicate):
-        svc.update_membership(
-            repo, ADMIN, "098765", other.id, MembershipChanges(account_number="A-B-1234")
-        )
+        update(repo, ADMIN, "098765", other.id, MembershipChanges(account_number="A-B-1234"))

@@ -4,7 +4,8 @@ POWERTOOLS_TRACE_DISABLED.
 
 Every log line carries the API Gateway request id as correlation id, the interface, and,
 once the caller is known, its company and partner (user or application). Nothing here
-logs a token, a password or a whole card or account number: `mask` keeps the last four.
+logs a token, a password or a whole card or account number: `mask` (in `validators`,
+which the audit trail uses too) keeps the last four.
 """
 
 from __future__ import annotations
@@ -18,18 +19,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from loyalty_core.settings import get_settings, store_deadline
+from loyalty_core.validators import mask
 
 logger = Logger()
 metrics = Metrics()  # its namespace is set from the settings by `instrument`
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-def mask(secret: str | None, keep: int = 4) -> str:
-    """`****0214`: enough to tell two numbers apart, never the whole number."""
-    if not secret:
-        return ""
-    return "*" * max(4, len(secret) - keep) + secret[-keep:] if len(secret) > keep else "****"
 
 
 def count(name: str, value: int = 1) -> None:

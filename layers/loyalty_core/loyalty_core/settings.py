@@ -9,6 +9,7 @@ each made once per process by a cached factory (never at import time).
 | AWS_REGION, AWS_DEFAULT_REGION | us-east-1 | the region of the tables |
 | DYNAMODB_ENDPOINT_URL | (AWS) | another DynamoDB (the embedded one, a local one) |
 | CATALOG_TTL_SECONDS | 300 | how long a container keeps the provider catalog |
+| AUDIT_RETENTION_DAYS | 400 | how long audit records are kept (the table's TTL removes them) |
 | POWERTOOLS_TRACE_DISABLED | true | false turns on X-Ray tracing (Powertools' Tracer) |
 | POWERTOOLS_METRICS_NAMESPACE | LoyaltyMemberships | the CloudWatch namespace of our metrics |
 
@@ -53,6 +54,7 @@ class Settings(BaseModel):
     region: str = Field("us-east-1", alias="AWS_REGION", min_length=1)
     dynamodb_endpoint_url: str | None = Field(None, alias="DYNAMODB_ENDPOINT_URL")
     catalog_ttl_seconds: float = Field(300.0, alias="CATALOG_TTL_SECONDS", ge=0)
+    audit_retention_days: int = Field(400, alias="AUDIT_RETENTION_DAYS", ge=1, le=3650)
     tracing: bool = Field(False, alias="POWERTOOLS_TRACE_DISABLED")
     metrics_namespace: str = Field(
         "LoyaltyMemberships", alias="POWERTOOLS_METRICS_NAMESPACE", min_length=1
@@ -185,7 +187,10 @@ def get_repository() -> Any:
 
     settings = get_settings()
     return DynamoRepository(
-        dynamodb_client(), settings.table_name, catalog_ttl_seconds=settings.catalog_ttl_seconds
+        dynamodb_client(),
+        settings.table_name,
+        catalog_ttl_seconds=settings.catalog_ttl_seconds,
+        audit_retention_days=settings.audit_retention_days,
     )
 
 

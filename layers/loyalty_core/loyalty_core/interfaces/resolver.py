@@ -2,7 +2,8 @@
 
 `make_app()` gives a resolver whose refusals, unknown routes and crashes all answer
 in the interface's own format (its renderers); `allow()` makes a path answer 405 to
-the methods it does not serve; `replayable()` honours an Idempotency-Key.
+the methods it does not serve; `replayable()` honours an Idempotency-Key; `request_id()`
+is the request's id, as the logs and the audit trail name it.
 """
 
 from __future__ import annotations
@@ -74,6 +75,13 @@ def allow(app: APIGatewayRestResolver, path: str, methods: list[str]) -> None:
     @app.route(path, method=refused)
     def not_allowed(**_: str) -> Response[str]:
         raise MethodNotAllowed(methods)
+
+
+def request_id(app: APIGatewayRestResolver) -> str:
+    """API Gateway's id of this request: the logs' correlation_id, the audit trail's
+    request_id, the caller's `x-amzn-RequestId` header."""
+    context = app.current_event.raw_event.get("requestContext") or {}
+    return str(context.get("requestId") or "unknown")
 
 
 def replayable(

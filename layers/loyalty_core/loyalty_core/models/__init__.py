@@ -1,5 +1,6 @@
 """Domain records shared by every interface."""
 
+from loyalty_core.models.audit import AuditRecord, Entry, Interface, Origin
 from loyalty_core.models.membership import (
     MAX_MEMBERSHIPS_PER_USER,
     MEMBERSHIP_ATTRIBUTES,
@@ -23,10 +24,14 @@ __all__ = [
     "MEMBERSHIP_ATTRIBUTES",
     "Application",
     "ApplicationKind",
+    "AuditRecord",
     "Company",
+    "Entry",
+    "Interface",
     "Membership",
     "MembershipChanges",
     "MembershipDraft",
+    "Origin",
     "Principal",
     "ProgramUpdate",
     "Provider",

@@ -62,3 +62,8 @@ class Principal(BaseModel):
     employee_id: str
     role: Role
     arranges: frozenset[str] = frozenset()
+
+    @property
+    def actor(self) -> str:
+        """How logs and the audit trail name this caller."""
+        return f"user:{self.employee_id}"

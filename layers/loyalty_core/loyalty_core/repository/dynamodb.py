@@ -6,13 +6,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 
 from loyalty_core.errors import ConcurrentChange, StorageUnavailable, WriteOutcomeUnknown
-from loyalty_core.models import Membership, Provider
-from loyalty_core.repository import AccessToken, Login, UserMemberships
+from loyalty_core.models import AuditRecord, Membership, Provider
+from loyalty_core.repository import AccessToken, History, Login, UserMemberships
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
 from loyalty_core.repository.items import Item
@@ -65,9 +66,11 @@ class DynamoRepository:
         table_name: str,
         catalog_ttl_seconds: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        audit_retention_days: int = 400,
     ) -> None:
         self.client = client
         self.table = table_name
+        self.audit_retention_days = audit_retention_days
         self._catalog_ttl = catalog_ttl_seconds
         self._clock = clock
         self._catalog: dict[str, Provider] | None = None
@@ -81,16 +84,13 @@ class DynamoRepository:
         item: Item | None = found.get("Item")
         return item
 
-    def _query(self, pk: str, sk_prefix: str | None = None) -> list[Item]:
+    def _query(self, pk: str, sk: str, sk_condition: str = "begins_with(sk, :sk)") -> list[Item]:
         args: dict[str, Any] = {
             "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "KeyConditionExpression": f"pk = :pk AND {sk_condition}",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":sk": {"S": sk}},
             "ConsistentRead": True,
         }
-        if sk_prefix:
-            args["KeyConditionExpression"] += " AND begins_with(sk, :sk)"
-            args["ExpressionAttributeValues"][":sk"] = {"S": sk_prefix}
         items: list[Item] = []
         with translate_errors():
             while True:
@@ -125,13 +125,53 @@ class DynamoRepository:
         return None if item is None else i.parse_access_token(item)
 
     def get_user_memberships(self, company: str, employee_id: str) -> UserMemberships | None:
-        return i.parse_user_memberships(self._query(k.user_pk(company, employee_id)))
+        """The memberships and the profile, up to the profile: never an audit record."""
+        items = self._query(k.user_pk(company, employee_id), k.PROFILE, "sk <= :sk")
+        return i.parse_user_memberships(items)
 
     def get_membership(
         self, company: str, employee_id: str, membership_id: str
     ) -> Membership | None:
         item = self._get(k.membership_key(company, employee_id, membership_id))
         return i.parse_membership(item) if item else None
+
+    def get_history(
+        self, company: str, employee_id: str, start: int, count: int, now: datetime
+    ) -> History | None:
+        """One Query from the profile on: the profile (the user and how many records they
+        hold), then the newest records, newest first, up to the last one asked for (none
+        past the trail's end). DynamoDB answers a Query at most 1 MB at a time: only a page
+        deep in a long history needs more than one answer."""
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND sk >= :sk",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": k.user_pk(company, employee_id)},
+                ":sk": {"S": k.PROFILE},
+            },
+            "ConsistentRead": True,
+            "Limit": start + count + 1,
+        }
+        profile: Item | None = None
+        records: list[AuditRecord] = []
+        total = wanted = 0
+        with translate_errors():
+            while True:
+                page = self.client.query(**args)
+                for item in page.get("Items", []):
+                    if item["sk"]["S"] == k.PROFILE:
+                        profile = item
+                        total = i.live_changes(i.parse_revision(item)[1], now)
+                        wanted = min(start + count, total) if start < total else 0
+                    elif profile is not None and not i.is_purged(item, now):
+                        records.append(i.parse_change(item))
+                if profile is None:
+                    return None
+                if len(records) >= wanted or "LastEvaluatedKey" not in page:
+                    break
+                args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+                args["Limit"] = wanted - len(records)
+        return History(i.parse_user(profile), total, tuple(records[start:wanted]))
 
     def providers(self) -> Sequence[Provider]:
         return tuple(self._provider_map().values())
@@ -160,15 +200,24 @@ class DynamoRepository:
         snapshot: UserMemberships,
         put: Sequence[Membership] = (),
         delete: Sequence[Membership] = (),
+        *,
+        audit: AuditRecord,
     ) -> None:
-        """One TransactWriteItems: the profile's guard first, then each membership."""
-        guard = i.profile_write_guard(snapshot, snapshot.count_after(put, delete))
+        """One TransactWriteItems: the profile's guard first, then each membership, then the
+        audit record, numbered by the revision the guard moves to (so a write that is
+        refused, or that its re-read finds applied, never leaves a second one)."""
+        days = self.audit_retention_days
+        count = snapshot.count_after(put, delete)
+        guard = i.profile_write_guard(snapshot, count, audit, days)
         actions: list[dict[str, Any]] = [{"Update": {"TableName": self.table, **guard}}]
         for m in put:
             actions.append({"Put": {"TableName": self.table, "Item": i.membership_item(m)}})
         for m in delete:
             key = k.membership_key(m.company, m.employee_id, m.id)
             actions.append({"Delete": {"TableName": self.table, "Key": key}})
+        user = snapshot.user
+        record = i.change_item(audit, user.company, user.employee_id, snapshot.revision + 1, days)
+        actions.append({"Put": {"TableName": self.table, "Item": record}})
         # A token of this call makes the SDK's own retries of it idempotent on DynamoDB
         # (the embedded one ignores it: then the services recognise the write they made).
         with translate_errors(write=True):

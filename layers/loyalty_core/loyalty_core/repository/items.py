@@ -9,7 +9,8 @@ Whatever comes back from the table is validated again by its model.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 from loyalty_core.models import (
     MAX_MEMBERSHIPS_PER_USER,
     Application,
+    AuditRecord,
     Company,
     Membership,
     Provider,
@@ -103,15 +105,26 @@ def parse_company(item: Item) -> Company:
 
 
 # -- a user's profile (with the write revision guarding their memberships) ------------
-# Beside the user: `revision` (bumped by every membership write, the guard against
-# concurrent writers) and `membership_count` (how many the user holds, kept by the same
-# write; profiles written before it existed lack it).
+# Beside the user: `revision` (bumped by every write request for the user, the guard
+# against concurrent writers, and the number of that request's audit record),
+# `membership_count` (how many the user holds, kept by the same write; profiles written
+# before it existed lack it) and `audit_expiring` (how many of the user's audit records
+# expire on each day: `live_changes`).
+
+_REVISION_HELD = (
+    "attribute_exists(pk) AND "
+    "(revision = :rev OR (attribute_not_exists(revision) AND :rev = :zero))"
+)
 
 
-def profile_item(user: User) -> Item:
-    """A new user's profile: no membership yet."""
+def profile_item(user: User, audit: AuditRecord | None = None, retention_days: int = 0) -> Item:
+    """A new user's profile, holding no membership; with the audit record of its creation
+    (revision 1) when there is one."""
     key = k.profile_key(user.company, user.employee_id)
-    return _model_item(user, key, revision=0, membership_count=0)
+    if audit is None:
+        return _model_item(user, key, revision=0, membership_count=0)
+    expiring = expiring_with({}, audit, retention_days)
+    return _model_item(user, key, revision=1, membership_count=0, audit_expiring=expiring)
 
 
 def parse_user(item: Item) -> User:
@@ -125,33 +138,157 @@ def parse_membership_count(item: Item) -> int | None:
     return None if count is None else int(count)
 
 
-def profile_write_guard(snapshot: UserMemberships, count: int) -> dict[str, Any]:
-    """The profile update that commits a membership write (one action of its transaction).
+def parse_revision(item: Item) -> tuple[int, dict[str, int]]:
+    """A profile's revision and audit expiry counts."""
+    fields = from_item(item)
+    return int(fields.get("revision", 0)), dict(fields.get("audit_expiring") or {})
 
-    It applies only if nobody wrote for the user since `snapshot` (`revision`) and, when
-    the write adds memberships, only if the stored count leaves room for them under
-    MAX_MEMBERSHIPS_PER_USER; it records the new count.
-    """
-    condition = (
-        "attribute_exists(pk) AND "
-        "(revision = :rev OR (attribute_not_exists(revision) AND :rev = :zero))"
-    )
-    fields: dict[str, Any] = {
-        ":next": snapshot.revision + 1,
-        ":rev": snapshot.revision,
-        ":zero": 0,
-        ":count": count,
+
+def audit_guard(
+    company: str,
+    employee_id: str,
+    revision: int,
+    expiring: Mapping[str, int],
+    audit: AuditRecord,
+    retention_days: int,
+    also: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The profile update that goes with every audit record of a user (one action of the
+    write's transaction, which may set `also` on the profile too): it applies only if
+    nobody wrote for the user since `revision` was read, takes the user to the next
+    revision (the record's number) and counts the record in `audit_expiring`."""
+    sets = {
+        "revision": revision + 1,
+        "audit_expiring": expiring_with(expiring, audit, retention_days),
+        **(also or {}),
     }
+    return {
+        "Key": k.profile_key(company, employee_id),
+        "UpdateExpression": "SET " + ", ".join(f"#s{n} = :s{n}" for n in range(len(sets))),
+        "ConditionExpression": _REVISION_HELD,
+        "ExpressionAttributeNames": {f"#s{n}": name for n, name in enumerate(sets)},
+        "ExpressionAttributeValues": values(
+            {
+                ":rev": revision,
+                ":zero": 0,
+                **{f":s{n}": value for n, value in enumerate(sets.values())},
+            }
+        ),
+    }
+
+
+def profile_write_guard(
+    snapshot: UserMemberships, count: int, audit: AuditRecord, retention_days: int
+) -> dict[str, Any]:
+    """The profile update that commits a membership write: `audit_guard`, recording the
+    new count, and when the write adds memberships, applying only if the stored count
+    leaves room for them under MAX_MEMBERSHIPS_PER_USER."""
+    user = snapshot.user
+    guard = audit_guard(
+        user.company,
+        user.employee_id,
+        snapshot.revision,
+        snapshot.audit_expiring,
+        audit,
+        retention_days,
+        also={"membership_count": count},
+    )
     added = count - snapshot.count
     if added > 0:
-        condition += " AND (attribute_not_exists(membership_count) OR membership_count <= :room)"
-        fields[":room"] = MAX_MEMBERSHIPS_PER_USER - added
+        guard["ConditionExpression"] += (
+            " AND (attribute_not_exists(membership_count) OR membership_count <= :room)"
+        )
+        guard["ExpressionAttributeValues"][":room"] = serialize(MAX_MEMBERSHIPS_PER_USER - added)
+    return guard
+
+
+# -- audit records: a user's (in their partition), an application's, and erasures ---------
+# Each expires by the table's TTL on `purge_at` (epoch seconds): at the UTC midnight after
+# its retention, so that a user's records are counted by the day they expire.
+
+
+def purge_at(occurred_at: datetime, retention_days: int) -> int:
+    """When a record written at `occurred_at` expires: the UTC midnight after it is
+    `retention_days` old (it is kept at least that long, and less than a day more)."""
+    day = (occurred_at.astimezone(UTC) + timedelta(days=retention_days)).date()
+    return int(datetime.combine(day + timedelta(days=1), time(), UTC).timestamp())
+
+
+def _expiry_day(purge: int) -> str:
+    return datetime.fromtimestamp(purge, UTC).date().isoformat()
+
+
+def expiring_with(
+    expiring: Mapping[str, int], audit: AuditRecord, retention_days: int
+) -> dict[str, int]:
+    """A user's audit expiry counts once `audit` is added (days already past dropped: the
+    map holds at most one entry per day of the retention)."""
+    today = audit.occurred_at.astimezone(UTC).date().isoformat()
+    counts = {day: n for day, n in expiring.items() if day > today}
+    day = _expiry_day(purge_at(audit.occurred_at, retention_days))
+    counts[day] = counts.get(day, 0) + 1
+    return counts
+
+
+def live_changes(expiring: Mapping[str, int], now: datetime) -> int:
+    """How many of a user's audit records are kept at `now` (those expiring on a later day;
+    a record past its `purge_at` that DynamoDB's TTL has not removed yet does not count)."""
+    today = now.astimezone(UTC).date().isoformat()
+    return sum(n for day, n in expiring.items() if day > today)
+
+
+def _audit_fields(audit: AuditRecord, retention_days: int, **extra: Any) -> dict[str, Any]:
     return {
-        "Key": k.profile_key(snapshot.user.company, snapshot.user.employee_id),
-        "UpdateExpression": "SET revision = :next, membership_count = :count",
-        "ConditionExpression": condition,
-        "ExpressionAttributeValues": values(fields),
+        "id": audit.id,
+        **audit.as_json(),
+        **extra,
+        "purge_at": purge_at(audit.occurred_at, retention_days),
     }
+
+
+def change_item(
+    audit: AuditRecord, company: str, employee_id: str, revision: int, retention_days: int
+) -> Item:
+    """A user's audit record, written with the write that took them to `revision`."""
+    fields = _audit_fields(audit, retention_days, revision=revision)
+    return to_item(fields, k.change_key(company, employee_id, revision))
+
+
+def application_change_item(audit: AuditRecord, app_id: str, retention_days: int) -> Item:
+    key = k.application_change_key(app_id, audit.occurred_at.isoformat(), audit.id)
+    return to_item(_audit_fields(audit, retention_days), key)
+
+
+def is_purged(item: Item, now: datetime) -> bool:
+    """Whether an audit record is past its `purge_at` (DynamoDB removes it within days)."""
+    purge = from_item(item).get("purge_at")
+    return purge is not None and int(purge) <= now.timestamp()
+
+
+def parse_change(item: Item) -> AuditRecord:
+    fields = from_item(item)
+    return AuditRecord.model_validate(
+        {name: fields[name] for name in AuditRecord.model_fields if name in fields}
+    )
+
+
+def erasure_item(
+    company: str, audit: AuditRecord, removed: Mapping[str, int], **counted: int
+) -> Item:
+    """The one record an erasure leaves: who erased, when, how many items of each kind it
+    removed (and `counted`: what else it did); in the company's partition, naming no one
+    (no employee id, name, email or hash of them). It is kept: no `purge_at`."""
+    fields = {
+        "id": audit.id,
+        "occurred_at": audit.occurred_at.isoformat(),
+        "actor": audit.actor,
+        "interface": audit.interface.value,
+        "request_id": audit.request_id,
+        "removed": dict(removed),
+        "items_removed": sum(removed.values()),
+        **counted,
+    }
+    return to_item(fields, k.erasure_key(company, audit.occurred_at.isoformat(), audit.id))
 
 
 # -- logins: the user, found by email, with the hashes of their API tokens ---------------
@@ -201,10 +338,12 @@ def parse_user_memberships(items: list[Item]) -> UserMemberships | None:
     if profile is None:
         return None
     memberships.sort(key=lambda m: (m.created_at, m.id))
+    revision, expiring = parse_revision(profile)
     return UserMemberships(
         user=parse_user(profile),
-        revision=int(from_item(profile).get("revision", 0)),
+        revision=revision,
         memberships=tuple(memberships),
+        audit_expiring=expiring,
     )
 
 

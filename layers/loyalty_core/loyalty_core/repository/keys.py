@@ -3,22 +3,34 @@
 | item | pk | sk |
 | --- | --- | --- |
 | company | COMPANY#{company} | COMPANY |
+| erasure record (no personal data) | COMPANY#{company} | ERASURE#{occurred_at}#{id} |
 | user profile (+ write revision) | USER#{company}#{employee_id} | PROFILE |
 | membership | USER#{company}#{employee_id} | MEMBERSHIP#{id} |
+| audit record of a user | USER#{company}#{employee_id} | PROFILE#CHANGE#{10^12 - revision} |
 | login (user + hashed API tokens) | LOGIN#{email} | LOGIN |
 | provider | PROVIDER | PROVIDER#{id} |
 | Concur application | APP#{app_id} | APP |
+| audit record of an application | APP#{app_id} | CHANGE#{occurred_at}#{id} |
 | Concur token index of an app | APP#{app_id} | TOKEN#{sha256} |
 | Concur access token | OAUTH#{sha256} | OAUTH |
 
 A user's profile and memberships share one partition: listing is one Query,
 and the company is part of every user key, so no read can cross companies.
+
+A user's audit records sort after the profile, newest first (the revision each record
+was written with, counted down from 10^12): the memberships Query reads up to the
+profile (`sk <= PROFILE`) and never an audit record; the history Query reads from the
+profile on (`sk >= PROFILE`), the profile first (the user, and how many records they
+hold), then the newest records, as many as the page needs.
 """
 
 from __future__ import annotations
 
 PROFILE = "PROFILE"
 MEMBERSHIP_PREFIX = "MEMBERSHIP#"
+CHANGE_PREFIX = "PROFILE#CHANGE#"
+REVISIONS = 10**12  # a user's revisions count down from here in their audit records' keys
+ERASURE_PREFIX = "ERASURE#"
 PROVIDER_PARTITION = "PROVIDER"
 PROVIDER_PREFIX = "PROVIDER#"
 TOKEN_PREFIX = "TOKEN#"  # noqa: S105 - a key prefix, not a secret
@@ -40,12 +52,25 @@ def membership_key(company: str, employee_id: str, membership_id: str) -> dict[s
     return Key(user_pk(company, employee_id), MEMBERSHIP_PREFIX + membership_id)
 
 
+def change_key(company: str, employee_id: str, revision: int) -> dict[str, dict[str, str]]:
+    """The audit record of the write that took the user to `revision`."""
+    return Key(user_pk(company, employee_id), f"{CHANGE_PREFIX}{REVISIONS - revision:012d}")
+
+
 def login_key(email: str) -> dict[str, dict[str, str]]:
     return Key(f"LOGIN#{email.lower()}", "LOGIN")
 
 
+def company_pk(company: str) -> str:
+    return f"COMPANY#{company}"
+
+
 def company_key(company: str) -> dict[str, dict[str, str]]:
-    return Key(f"COMPANY#{company}", "COMPANY")
+    return Key(company_pk(company), "COMPANY")
+
+
+def erasure_key(company: str, occurred_at: str, record_id: str) -> dict[str, dict[str, str]]:
+    return Key(company_pk(company), f"{ERASURE_PREFIX}{occurred_at}#{record_id}")
 
 
 def provider_key(provider_id: str) -> dict[str, dict[str, str]]:
@@ -58,6 +83,12 @@ def application_pk(app_id: str) -> str:
 
 def application_key(app_id: str) -> dict[str, dict[str, str]]:
     return Key(application_pk(app_id), "APP")
+
+
+def application_change_key(
+    app_id: str, occurred_at: str, record_id: str
+) -> dict[str, dict[str, str]]:
+    return Key(application_pk(app_id), f"CHANGE#{occurred_at}#{record_id}")
 
 
 def application_token_key(app_id: str, token_hash: str) -> dict[str, dict[str, str]]:

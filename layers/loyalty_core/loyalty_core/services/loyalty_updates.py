@@ -4,12 +4,14 @@ upsert of a whole batch by (user, provider, program)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from loyalty_core.errors import AccessDenied, InvalidInput, Problem, quote
 from loyalty_core.models import (
     ApplicationKind,
     Membership,
     MembershipDraft,
+    Origin,
     ProgramUpdate,
     Provider,
     VendorType,
@@ -66,9 +68,11 @@ def programs(repo: Repository, token: AccessToken, sent: Sequence[ProgramUpdate]
 
 
 def apply_updates(
-    repo: Repository, token: AccessToken, sent: Sequence[ProgramUpdate]
+    repo: Repository, token: AccessToken, sent: Sequence[ProgramUpdate], *, origin: Origin
 ) -> list[Membership]:
-    """Upsert each update by (user, provider, program), all in one transaction."""
+    """Upsert each update by (user, provider, program), all in one transaction, with one
+    audit record for the whole batch (50 memberships, the guard and the record: 52 of
+    DynamoDB's 100 actions)."""
     providers = programs(repo, token, sent)
 
     def decide(snapshot: UserMemberships) -> tuple[Change, list[Membership]]:
@@ -101,7 +105,7 @@ def apply_updates(
                     }
                 )
                 result = new_membership(draft, token.company, token.employee_id)
-            view = UserMemberships(snapshot.user, snapshot.revision, tuple(held))
+            view = replace(snapshot, memberships=tuple(held))
             if duplicate_of(view, provider.id, result.account_number, result.id):
                 problems.append(
                     update.problem(
@@ -115,4 +119,4 @@ def apply_updates(
             raise InvalidInput(REFUSED, problems)
         return Change(put=written), written
 
-    return write_with_retry(repo, token.company, token.employee_id, decide)
+    return write_with_retry(repo, token.company, token.employee_id, decide, origin)

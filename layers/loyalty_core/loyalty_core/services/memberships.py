@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -23,12 +23,15 @@ from loyalty_core.errors import (
 )
 from loyalty_core.models import (
     MAX_MEMBERSHIPS_PER_USER,
+    AuditRecord,
     Membership,
     MembershipChanges,
     MembershipDraft,
+    Origin,
     Principal,
     User,
 )
+from loyalty_core.models.audit import membership_entry
 from loyalty_core.repository import Repository, UserMemberships
 from loyalty_core.validators import is_record_id
 
@@ -51,6 +54,13 @@ class Change:
         return all(snapshot.find(m.id) == m for m in self.put) and all(
             snapshot.find(m.id) is None for m in self.delete
         )
+
+    def audit(self, snapshot: UserMemberships, origin: Origin) -> AuditRecord:
+        """The request's audit record: one entry per membership written, against the
+        snapshot the change was decided on."""
+        entries = [membership_entry(snapshot.find(m.id), m) for m in self.put]
+        entries += [membership_entry(m, None) for m in self.delete]
+        return AuditRecord.of(origin, entries)
 
 
 def _now() -> datetime:
@@ -85,7 +95,7 @@ def _snapshot(repo: Repository, company: str, employee_id: str) -> UserMembershi
     if snapshot is None:
         raise user_not_found(employee_id)
     named = tuple(with_profile_name(m, snapshot.user) for m in snapshot.memberships)
-    return UserMemberships(snapshot.user, snapshot.revision, named)
+    return replace(snapshot, memberships=named)
 
 
 def _load(repo: Repository, principal: Principal, employee_id: str) -> UserMemberships:
@@ -114,15 +124,18 @@ def write_with_retry(
     company: str,
     employee_id: str,
     decide: Callable[[UserMemberships], tuple[Change, T]],
+    origin: Origin,
 ) -> T:
-    """Read the user's memberships, decide, commit; on a concurrent write, decide again.
+    """Read the user's memberships, decide, commit with the request's audit record; on a
+    concurrent write, decide again.
 
     Every rule is checked against a fresh snapshot, and the commit only applies
     if nobody wrote for this user since that snapshot, so two writers never
     create duplicates, pass the membership limit together, nor lose each other's
     updates. When a commit is refused or unanswered, the fresh snapshot first tells
     whether that commit applied after all (its answer lost, the SDK's retry refused):
-    then it is this request's success, never someone else's conflict.
+    then it is this request's success, never someone else's conflict, and its audit
+    record is the one that commit wrote (a commit and its record apply together).
     """
     attempts = 0
     unsure: tuple[Change, T, DomainError] | None = None  # the last commit, refused or unanswered
@@ -140,7 +153,8 @@ def write_with_retry(
         refuse_too_many(snapshot, change)
         attempts += 1
         try:
-            repo.commit(snapshot, put=change.put, delete=change.delete)
+            audit = change.audit(snapshot, origin)
+            repo.commit(snapshot, put=change.put, delete=change.delete, audit=audit)
             return result
         except (ConcurrentChange, WriteOutcomeUnknown) as err:
             unsure = (change, result, err)
@@ -217,7 +231,12 @@ def get_membership(
 
 
 def create_membership(
-    repo: Repository, principal: Principal, employee_id: str, draft: MembershipDraft
+    repo: Repository,
+    principal: Principal,
+    employee_id: str,
+    draft: MembershipDraft,
+    *,
+    origin: Origin,
 ) -> Membership:
     require_provider(repo, draft.provider_id)
 
@@ -227,7 +246,7 @@ def create_membership(
         return Change(put=[created]), created
 
     require_reach(principal, employee_id)
-    return write_with_retry(repo, principal.company, employee_id, decide)
+    return write_with_retry(repo, principal.company, employee_id, decide, origin)
 
 
 def new_membership(draft: MembershipDraft, company: str, employee_id: str) -> Membership:
@@ -263,6 +282,8 @@ def update_membership(
     changes: MembershipChanges,
     provider_id: str | None = None,
     if_match: str | None = None,
+    *,
+    origin: Origin,
 ) -> Membership:
     if provider_id is not None:
         require_provider(repo, provider_id)
@@ -277,7 +298,7 @@ def update_membership(
         return Change(put=[updated]), updated
 
     require_reach(principal, employee_id)
-    return write_with_retry(repo, principal.company, employee_id, decide)
+    return write_with_retry(repo, principal.company, employee_id, decide, origin)
 
 
 def delete_membership(
@@ -286,6 +307,8 @@ def delete_membership(
     employee_id: str,
     membership_id: str,
     if_match: str | None = None,
+    *,
+    origin: Origin,
 ) -> None:
     def decide(snapshot: UserMemberships) -> tuple[Change, None]:
         current = snapshot.find(membership_id)
@@ -295,4 +318,4 @@ def delete_membership(
         return Change(delete=[current]), None
 
     require_reach(principal, employee_id)
-    write_with_retry(repo, principal.company, employee_id, decide)
+    write_with_retry(repo, principal.company, employee_id, decide, origin)

@@ -13,7 +13,7 @@ from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.concur import xml
 from loyalty_core.interfaces.http import error_headers, header, read_body, require_media_type
 from loyalty_core.interfaces.xml import ENCODINGS, MAX_BYTES, MEDIA_TYPES
-from loyalty_core.models import ProgramUpdate
+from loyalty_core.models import Interface, Origin, ProgramUpdate
 from loyalty_core.observability import identify
 from loyalty_core.repository import AccessToken, Repository
 
@@ -44,8 +44,13 @@ def make_app() -> APIGatewayRestResolver:
 def caller(app: APIGatewayRestResolver, repo: Repository) -> AccessToken:
     """The application and user behind `Authorization: OAuth {token}` (401, 403)."""
     token = authenticate_application(repo, header(app.current_event.headers, "Authorization"))
-    identify(token.company, f"app:{token.application.id}")
+    identify(token.company, token.actor)
     return token
+
+
+def origin(app: APIGatewayRestResolver, token: AccessToken) -> Origin:
+    """Who writes, as the audit trail records it: the application, through Concur."""
+    return Origin(token.actor, Interface.CONCUR, resolver.request_id(app))
 
 
 def updates(app: APIGatewayRestResolver) -> list[ProgramUpdate]:

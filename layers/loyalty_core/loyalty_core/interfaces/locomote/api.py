@@ -21,7 +21,7 @@ from loyalty_core.interfaces.http import (
     require_media_type,
 )
 from loyalty_core.interfaces.locomote import jsonapi
-from loyalty_core.models import Principal
+from loyalty_core.models import Interface, Origin, Principal
 from loyalty_core.observability import identify
 from loyalty_core.repository import Repository
 
@@ -81,8 +81,13 @@ def caller(app: APIGatewayRestResolver, repo: Repository) -> Principal:
         header(headers, "X-USER-USERNAME"),
         header(headers, "X-USER-TOKEN", "X-USER_TOKEN"),
     )
-    identify(principal.company, f"user:{principal.employee_id}")
+    identify(principal.company, principal.actor)
     return principal
+
+
+def origin(app: APIGatewayRestResolver, principal: Principal) -> Origin:
+    """Who writes, as the audit trail records it: the caller, through this interface."""
+    return Origin(principal.actor, Interface.LOCOMOTE, resolver.request_id(app))
 
 
 def read_resource(event: Mapping[str, Any]) -> Any:

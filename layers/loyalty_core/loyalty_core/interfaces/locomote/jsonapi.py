@@ -20,6 +20,7 @@ from loyalty_core import errors as e
 from loyalty_core.interfaces.http import PublicUrl, error_headers, media_type, utf8
 from loyalty_core.models import (
     MEMBERSHIP_ATTRIBUTES,
+    AuditRecord,
     Membership,
     MembershipChanges,
     MembershipDraft,
@@ -36,6 +37,7 @@ MAX_PAGE_SIZE = 100
 MAX_PAGE_NUMBER = 999_999_999  # nine digits: a page number never grows with the input
 MEMBERSHIPS = "loyalty_memberships"
 PROVIDERS = "loyalty_providers"
+CHANGES = "loyalty_membership_changes"
 USERS = "users"
 # Locomote marks these mandatory: required on create, never cleared by an update.
 LOCOMOTE_REQUIRED = ("account_number", "membership_name", "expires_on")
@@ -322,6 +324,7 @@ def _unique(problems: list[e.Problem]) -> list[e.Problem]:
 FIELDS: dict[str, tuple[str, ...]] = {
     MEMBERSHIPS: (*MEMBERSHIP_ATTRIBUTES, "user", "loyalty_provider"),
     PROVIDERS: ("name", "category", "code", "chain_codes"),
+    CHANGES: ("occurred_at", "actor", "interface", "request_id", "changes", "user"),
 }
 INCLUDES: dict[str, str] = {"loyalty_provider": PROVIDERS}
 SORTS: dict[str, dict[str, Callable[[Any], Any]]] = {
@@ -475,7 +478,7 @@ def read_query(query: Mapping[str, str] | None, accepts: Parameters) -> View:
             continue
         if name == "include" and accepts.include:
             include = _listed(name, value, accepts.include, problems)
-        elif name == "sort" and accepts.collection and accepts.primary:
+        elif name == "sort" and accepts.collection and accepts.primary in SORTS:
             sort = _sort_keys(value, accepts.primary, problems)
         elif (kind := _member(name, "fields")) and kind in accepts.types:
             fields[kind] = tuple(_listed(name, value, FIELDS[kind], problems))
@@ -506,6 +509,24 @@ def ordered(items: Sequence[Any], view: View, kind: str) -> Sequence[Any]:
     return result
 
 
+def page_links(view: View, url: PublicUrl, path: str, total: int) -> dict[str, str | None]:
+    """A collection's links (self, first, last, prev, next), each with the same view."""
+    page = view.page
+    last = max(1, math.ceil(total / page.size))
+
+    def link(number: int) -> str:
+        query = {**view.link_query(), _PAGE_NUMBER: str(number), _PAGE_SIZE: str(page.size)}
+        return url.of(path, urlencode(query, safe=","))
+
+    return {
+        "self": link(page.number),
+        "first": link(1),
+        "last": link(last),
+        "prev": link(page.number - 1) if 1 < page.number <= last + 1 else None,
+        "next": link(page.number + 1) if page.number < last else None,
+    }
+
+
 def paged(
     items: Sequence[Any],
     view: View,
@@ -516,25 +537,11 @@ def paged(
 ) -> dict[str, Any]:
     """A collection document for one page: data (and what it includes), links (self, first,
     last, prev, next: each with the same view), meta.total."""
-    page = view.page
-    last = max(1, math.ceil(len(items) / page.size))
-
-    def link(number: int) -> str:
-        query = {**view.link_query(), _PAGE_NUMBER: str(number), _PAGE_SIZE: str(page.size)}
-        return url.of(path, urlencode(query, safe=","))
-
-    links: dict[str, str | None] = {
-        "self": link(page.number),
-        "first": link(1),
-        "last": link(last),
-        "prev": link(page.number - 1) if 1 < page.number <= last + 1 else None,
-        "next": link(page.number + 1) if page.number < last else None,
-    }
-    shown = page.slice(items)
+    shown = view.page.slice(items)
     return document(
         data=[render(item) for item in shown],
         **included(shown),
-        links=links,
+        links=page_links(view, url, path, len(items)),
         meta={"total": len(items)},
     )
 
@@ -674,3 +681,42 @@ def provider_resource(p: Provider, url: PublicUrl) -> dict[str, Any]:
         },
         "links": {"self": url.of(f"/api/{PROVIDERS}/{p.id}")},
     }
+
+
+def changes_path(employee_id: str) -> str:
+    return f"/api/users/{employee_id}/{CHANGES}"
+
+
+def change_resource(record: AuditRecord, employee_id: str, url: PublicUrl) -> dict[str, Any]:
+    """An audit record as a resource object (no `self` link: it is read in its list)."""
+    return {
+        "id": record.id,
+        "type": CHANGES,
+        "attributes": record.as_json(),
+        "relationships": {
+            "user": {
+                "links": {"related": url.of(membership_path(employee_id))},
+                "data": {"id": employee_id, "type": USERS},
+            }
+        },
+    }
+
+
+def changes_page(
+    records: Sequence[AuditRecord],
+    total: int,
+    view: View,
+    url: PublicUrl,
+    employee_id: str,
+    searched: int | None = None,
+) -> dict[str, Any]:
+    """One page of a user's audit records, newest first, of `total` (the page was read as
+    it is: the store pages the trail); `searched` says how many records a filter read."""
+    meta: dict[str, Any] = {"total": total}
+    if searched is not None:
+        meta["searched"] = searched
+    return document(
+        data=[_sparse(change_resource(r, employee_id, url), view) for r in records],
+        links=page_links(view, url, changes_path(employee_id), total),
+        meta=meta,
+    )
