@@ -336,9 +336,9 @@ def test_a_concur_replay_of_a_key_still_in_progress_is_409(
     in_progress: list[dict[str, Any]] = []
     apply = loyalty_updates.apply_updates
 
-    def while_running(*args: Any) -> Any:
+    def while_running(*args: Any, **kwargs: Any) -> Any:
         in_progress.extend(dynamodb.scan(TableName=idempotency_table)["Items"])
-        return apply(*args)
+        return apply(*args, **kwargs)
 
     monkeypatch.setattr(loyalty_updates, "apply_updates", while_running)
     headers = {
