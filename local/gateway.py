@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -45,7 +45,7 @@ class Match:
     path_parameters: dict[str, str]
 
 
-def match(method: str, path: str, routes: list[Route] | None = None) -> Match | None:
+def match(method: str, path: str, routes: Sequence[Route] | None = None) -> Match | None:
     """The route API Gateway would pick: the most literal path, then its method or ANY."""
     candidates = [(r, r.pattern.match(path)) for r in (routes or template.routes())]
     matching = [(r, m) for r, m in candidates if m]

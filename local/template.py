@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +47,12 @@ class Route:
     code_uri: Path
     handler: str  # module.function
 
-    @property
+    @cached_property
     def pattern(self) -> re.Pattern[str]:
         regex = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
         return re.compile(f"^{regex}/?$")
 
-    @property
+    @cached_property
     def specificity(self) -> tuple[int, int]:
         """API Gateway prefers literal segments over parameters, and a method over ANY."""
         literal = sum(1 for part in self.path.split("/") if part and not part.startswith("{"))
@@ -74,7 +74,8 @@ def timeout(function: str) -> float:
     return float(functions()[function].get("Timeout", default))
 
 
-def routes() -> list[Route]:
+@lru_cache(maxsize=1)
+def routes() -> tuple[Route, ...]:
     default_handler = load().get("Globals", {}).get("Function", {}).get("Handler")
     found = []
     for name, props in functions().items():
@@ -90,7 +91,7 @@ def routes() -> list[Route]:
                     handler=props.get("Handler", default_handler),
                 )
             )
-    return sorted(found, key=lambda r: r.specificity, reverse=True)
+    return tuple(sorted(found, key=lambda r: r.specificity, reverse=True))
 
 
 def table_names(table_name: str) -> dict[str, str]:

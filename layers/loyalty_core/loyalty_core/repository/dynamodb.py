@@ -153,7 +153,7 @@ class DynamoRepository:
             "Limit": start + count + 1,
         }
         profile: Item | None = None
-        records: list[AuditRecord] = []
+        records: list[Item] = []  # parsed only once the page is known
         total = wanted = 0
         with translate_errors():
             while True:
@@ -164,14 +164,15 @@ class DynamoRepository:
                         total = i.live_changes(i.parse_revision(item)[1], now)
                         wanted = min(start + count, total) if start < total else 0
                     elif profile is not None and not i.is_purged(item, now):
-                        records.append(i.parse_change(item))
+                        records.append(item)
                 if profile is None:
                     return None
                 if len(records) >= wanted or "LastEvaluatedKey" not in page:
                     break
                 args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
                 args["Limit"] = wanted - len(records)
-        return History(i.parse_user(profile), total, tuple(records[start:wanted]))
+        page_records = tuple(i.parse_change(item) for item in records[start:wanted])
+        return History(i.parse_user(profile), total, page_records)
 
     def providers(self) -> Sequence[Provider]:
         return tuple(self._provider_map().values())

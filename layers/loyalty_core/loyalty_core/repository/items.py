@@ -48,17 +48,23 @@ def serialize(value: Any) -> AttributeValue:
     raise TypeError(f"cannot store {type(value).__name__} in DynamoDB")
 
 
+def _number(text: str) -> int | float:
+    if text.isdigit():  # the common case (counts, revisions, expiry): no Decimal needed
+        return int(text)
+    number = Decimal(text)
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
 def deserialize(value: AttributeValue) -> Any:
     ((kind, data),) = value.items()
     if kind == "S" or kind == "BOOL":
         return data
-    if kind == "N":
-        number = Decimal(data)
-        return int(number) if number == number.to_integral_value() else float(number)
-    if kind == "NULL":
-        return None
     if kind == "M":
         return {k: deserialize(v) for k, v in data.items()}
+    if kind == "N":
+        return _number(data)
+    if kind == "NULL":
+        return None
     if kind == "L":
         return [deserialize(v) for v in data]
     if kind in ("SS", "NS"):
@@ -261,8 +267,8 @@ def application_change_item(audit: AuditRecord, app_id: str, retention_days: int
 
 def is_purged(item: Item, now: datetime) -> bool:
     """Whether an audit record is past its `purge_at` (DynamoDB removes it within days)."""
-    purge = from_item(item).get("purge_at")
-    return purge is not None and int(purge) <= now.timestamp()
+    purge = item.get("purge_at")  # read alone: the rest of the record is not needed here
+    return purge is not None and int(deserialize(purge)) <= now.timestamp()
 
 
 def parse_change(item: Item) -> AuditRecord:
