@@ -43,8 +43,8 @@ invoke: .venv/.synced ## run one event through its function, no Docker: make inv
 TEST_ENV := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/.cache/pycache
 PYTEST := $(TEST_ENV) $(PY) -m pytest -n auto --dist loadfile
 
-test: .venv/.synced ## run every test (unit, integration on moto, contract, end-to-end), with coverage
-	$(PYTEST) --cov --cov-report=term:skip-covered
+test: .venv/.synced ## run every test: unit, integration on moto, contract, end-to-end
+	$(PYTEST)
 
 test-unit: .venv/.synced ## only tests/unit: no AWS, no sockets
 	$(PYTEST) tests/unit
