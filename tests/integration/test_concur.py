@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from local.events import CONCUR_SUPPLIER_UPDATE, CONCUR_TMC_UPDATE
-from tests.conftest import Api, ApiResponse, patch_document
+from tests.conftest import TABLE, Api, ApiResponse, patch_document
 
 ROUTE = "/api/travelprofile/v1.0/loyalty"
 MEMBERSHIPS = "/api/users/098765/loyalty_memberships"
@@ -364,3 +364,18 @@ def test_a_storage_fault_is_503_and_writes_nothing(
     assert outcome(response)[0] == "ERROR"
     monkeypatch.undo()
     assert held(api) == []
+
+
+def test_what_is_left_of_a_removed_token_is_no_token(api: Api, dynamodb: Any) -> None:
+    """An item holding only the application snapshot (certify-app rewrote it after an
+    interrupted erasure removed the token): 401, as for any unknown token."""
+    from loyalty_core.auth import hash_token
+    from loyalty_core.repository import keys
+
+    key = keys.access_token_key(hash_token("half-gone-token"))
+    dynamodb.put_item(
+        TableName=TABLE, Item={**key, "application": {"M": {"id": {"S": "demo-supplier"}}}}
+    )
+    response = concur(api, CONCUR_SUPPLIER_UPDATE, token="half-gone-token")
+    assert response.status == 401
+    assert outcome(response)[0] == "ERROR"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from local import template
 from local.events import CONCUR_SUPPLIER_UPDATE
 from tests.conftest import TABLE, Api, membership_document
@@ -124,3 +126,30 @@ def test_a_concur_key_reused_with_another_body_is_refused(api: Api) -> None:
     assert reused.status == 400
     assert b"<Status>ERROR</Status>" in reused.body
     assert b"different request body" in reused.body
+
+
+def test_a_write_whose_answer_cannot_be_remembered_still_answers_what_it_did(
+    api: Api, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch commits, then the idempotency record cannot be marked done (a throttled
+    UpdateItem): the caller gets the batch's own answer, never a 503 saying nothing was
+    written; a replay meanwhile finds the key still in progress (409), not a second run."""
+    from tests.integration.test_concurrency_and_faults import client_error
+
+    update = dynamodb.update_item
+
+    def throttled(**kwargs: Any) -> Any:
+        if kwargs["TableName"] == IDEMPOTENCY_TABLE:
+            raise client_error("ProvisionedThroughputExceededException", "UpdateItem")
+        return update(**kwargs)
+
+    history = "/api/users/098765/loyalty_membership_changes"
+    before = api("GET", history).json["meta"]["total"]
+    monkeypatch.setattr(dynamodb, "update_item", throttled)
+    first = concur(api, "answer-not-saved")
+    monkeypatch.undo()
+    assert first.status == 200, first.body
+    assert b"<Status>OK</Status>" in first.body
+    again = concur(api, "answer-not-saved")
+    assert again.status == 409
+    assert api("GET", history).json["meta"]["total"] - before == 1

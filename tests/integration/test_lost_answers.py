@@ -15,6 +15,7 @@ from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from local.events import CONCUR_SUPPLIER_UPDATE
 from tests.conftest import ORIGIN, Api, membership_document, patch_document
 from tests.integration.test_concur import concur, outcome
+from tests.integration.test_concurrency_and_faults import client_error
 
 PATH = "/api/users/098765/loyalty_memberships"
 ENDPOINT = "https://dynamodb.us-east-1.amazonaws.com"
@@ -245,3 +246,51 @@ def test_a_read_whose_answer_is_lost_is_503(
     response = api("GET", PATH)
     assert (response.status, response.errors[0]["code"]) == (503, "service_unavailable")
     assert response.headers["Retry-After"] == "1"
+
+
+def land_late(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first try of a write is still being applied when the SDK's retry asks
+    (TransactionInProgressException, which botocore does not retry), and lands only after
+    the service has read the user again and decided anew."""
+    applied = dynamodb.transact_write_items
+    pending: list[dict[str, Any] | None] = []
+
+    def in_progress(**kwargs: Any) -> Any:
+        if not pending:
+            pending.append(kwargs)
+            raise client_error("TransactionInProgressException", "TransactWriteItems")
+        first = pending[0]
+        if first is not None:  # it lands now, before the service's second try
+            pending[0] = None
+            applied(**first)
+        return applied(**kwargs)
+
+    monkeypatch.setattr(dynamodb, "transact_write_items", in_progress)
+
+
+def test_a_create_whose_first_try_lands_late_is_201_not_its_own_duplicate(
+    api: Api, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    land_late(dynamodb, monkeypatch)
+    response = api("POST", PATH, body=membership_document(account_number="LATE1"))
+    monkeypatch.undo()
+    held = [
+        m for m in api("GET", PATH).json["data"] if m["attributes"]["account_number"] == "LATE1"
+    ]
+    assert response.status == 201, response.body
+    assert [m["id"] for m in held] == [response.json["data"]["id"]]
+
+
+def test_a_patch_whose_first_try_lands_late_applies_once_with_one_record(
+    api: Api, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = api.create()
+    history = "/api/users/098765/loyalty_membership_changes"
+    before = api("GET", history).json["meta"]["total"]
+    land_late(dynamodb, monkeypatch)
+    body = patch_document(created["id"], level="Platinum")
+    response = api("PATCH", f"{PATH}/{created['id']}", body=body, headers={"If-Match": '"1"'})
+    monkeypatch.undo()
+    assert response.status == 200, response.body
+    assert response.json["data"]["meta"]["version"] == 2
+    assert api("GET", history).json["meta"]["total"] - before == 1

@@ -273,3 +273,25 @@ def test_a_stored_membership_without_a_name_reads_and_writes_with_the_profile_na
 
 def _document(provider: str, account: str, **attributes: Any) -> dict[str, Any]:
     return membership_document(provider, account_number=account, **attributes)
+
+
+def test_two_memberships_cannot_share_the_key_a_partner_update_upserts_by(api: Api) -> None:
+    """(user, provider, program) names one membership: Concur's upsert key (UniqueID)."""
+    aa = "0bf926d4-f236-5a5f-afc7-f40ea0b4950a"
+    path = "/api/users/098765/loyalty_memberships"
+
+    def document(account: str) -> dict[str, Any]:
+        return membership_document(aa, account_number=account, program="Frequent Flier")
+
+    first = api("POST", path, body=document("AA111"))
+    assert first.status == 201
+    second = api("POST", path, body=document("AA222"))
+    assert second.status == 409
+    assert second.pointers() == {"/data/attributes/program"}
+    other = api("POST", path, body=membership_document(aa, account_number="AA333"))
+    moved = api(
+        "PATCH",
+        f"{path}/{other.json['data']['id']}",
+        body=patch_document(other.json["data"]["id"], program="Frequent Flier"),
+    )
+    assert moved.status == 409

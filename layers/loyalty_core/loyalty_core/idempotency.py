@@ -17,6 +17,7 @@ from loyalty_core.errors import (
     RequestInProgress,
     StorageUnavailable,
 )
+from loyalty_core.observability import logger
 from loyalty_core.settings import dynamodb_client, get_settings
 
 KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -89,7 +90,11 @@ def once(
         data_keyword_argument="request", persistence_store=_persistence(), config=config
     )
     def first(request: dict[str, str]) -> Outcome:
-        return run()
+        outcome = run()
+        produced.append(outcome)
+        return outcome
+
+    produced: list[Outcome] = []  # the request's own answer, once it has run to its end
 
     digest = hashlib.sha256((body or "").encode("utf-8")).hexdigest()
     try:
@@ -105,5 +110,14 @@ def once(
             "A request with this Idempotency-Key is still in progress; retry shortly"
         ) from None
     except IdempotencyPersistenceLayerError as err:
+        if produced:
+            # The request ran (and wrote); only remembering its answer failed. Its answer is
+            # the truth: a 503 would tell the caller nothing was written. The key's record
+            # stays in progress until it expires, so a replay meanwhile is 409, as it is
+            # while a request runs.
+            logger.warning(
+                "Idempotency-Key answer not saved", scope=scope, cause=repr(err.__cause__)
+            )
+            return produced[0]
         raise StorageUnavailable("Idempotency records are unavailable; retry shortly") from err
     return outcome

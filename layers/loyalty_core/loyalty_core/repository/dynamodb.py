@@ -28,6 +28,7 @@ _TRANSIENT = {
     "ResourceNotFoundException",  # table missing or not yet active
 }
 _TRANSIENT_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+QUERY_LIMIT = 100_000  # a Query's Limit is a 32-bit number; a deep page reads in several
 _CONCURRENT_REASONS = {"ConditionalCheckFailed", "TransactionConflict"}
 
 
@@ -122,7 +123,11 @@ class DynamoRepository:
 
     def get_access_token(self, token_hash: str) -> AccessToken | None:
         item = self._get(k.access_token_key(token_hash))
-        return None if item is None else i.parse_access_token(item)
+        if item is None or "token_hash" not in item:
+            # No token, or only what an update left of one whose item was removed (an
+            # interrupted erasure, then `certify-app` rewriting its application): no token.
+            return None
+        return i.parse_access_token(item)
 
     def get_user_memberships(self, company: str, employee_id: str) -> UserMemberships | None:
         """The memberships and the profile, up to the profile: never an audit record."""
@@ -150,7 +155,7 @@ class DynamoRepository:
                 ":sk": {"S": k.PROFILE},
             },
             "ConsistentRead": True,
-            "Limit": start + count + 1,
+            "Limit": min(start + count + 1, QUERY_LIMIT),
         }
         profile: Item | None = None
         records: list[Item] = []  # parsed only once the page is known
@@ -170,7 +175,7 @@ class DynamoRepository:
                 if len(records) >= wanted or "LastEvaluatedKey" not in page:
                     break
                 args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-                args["Limit"] = wanted - len(records)
+                args["Limit"] = min(wanted - len(records), QUERY_LIMIT)
         page_records = tuple(i.parse_change(item) for item in records[start:wanted])
         return History(i.parse_user(profile), total, page_records)
 

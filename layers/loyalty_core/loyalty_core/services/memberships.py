@@ -138,15 +138,17 @@ def write_with_retry(
     record is the one that commit wrote (a commit and its record apply together).
     """
     attempts = 0
-    unsure: tuple[Change, T, DomainError] | None = None  # the last commit, refused or unanswered
+    # Every commit refused or unanswered so far: any of them may have applied after all
+    # (an earlier one can land late, after a later one was decided).
+    unsure: list[tuple[Change, T]] = []
+    failure: DomainError | None = None
     while True:
         snapshot = _snapshot(repo, company, employee_id)
-        if unsure is not None:
-            sent, answer, failure = unsure
+        for sent, answer in unsure:
             if sent.shown_by(snapshot):
                 return answer
-            if attempts == WRITE_ATTEMPTS:
-                raise failure
+        if failure is not None and attempts == WRITE_ATTEMPTS:
+            raise failure
         change, result = decide(snapshot)
         if not change.put and not change.delete:
             return result
@@ -157,7 +159,8 @@ def write_with_retry(
             repo.commit(snapshot, put=change.put, delete=change.delete, audit=audit)
             return result
         except (ConcurrentChange, WriteOutcomeUnknown) as err:
-            unsure = (change, result, err)
+            unsure.append((change, result))
+            failure = err
 
 
 def check_if_match(membership: Membership, if_match: str | None) -> None:
@@ -186,16 +189,35 @@ def duplicate_of(
     )
 
 
-def refuse_duplicate(
-    snapshot: UserMemberships, provider_id: str, account_number: str, other_than: str | None = None
-) -> None:
-    """Duplicate if the user holds another membership with this provider and account number."""
-    existing = duplicate_of(snapshot, provider_id, account_number, other_than)
+def refuse_duplicate(snapshot: UserMemberships, membership: Membership) -> None:
+    """Duplicate (409) if the user holds another membership with this provider and account
+    number, or with this provider and program: (user, provider, program) is the key a
+    partner's loyalty update upserts by (Concur's UniqueID), so it names one membership."""
+    existing = duplicate_of(
+        snapshot, membership.provider_id, membership.account_number, membership.id
+    )
     if existing is not None:
         raise Duplicate(
             f"This user already holds membership {existing.id} with this provider "
             "and account number",
             [Problem("already used with this provider", ("account_number",))],
+        )
+    if membership.program is None:
+        return
+    same_program = next(
+        (
+            m
+            for m in snapshot.memberships
+            if m.provider_id == membership.provider_id
+            and m.program == membership.program
+            and m.id != membership.id
+        ),
+        None,
+    )
+    if same_program is not None:
+        raise Duplicate(
+            f"This user already holds membership {same_program.id} in this provider's program",
+            [Problem("already used with this provider", ("program",))],
         )
 
 
@@ -241,8 +263,8 @@ def create_membership(
     require_provider(repo, draft.provider_id)
 
     def decide(snapshot: UserMemberships) -> tuple[Change, Membership]:
-        refuse_duplicate(snapshot, draft.provider_id, draft.account_number)
         created = new_membership(draft, principal.company, employee_id)
+        refuse_duplicate(snapshot, created)
         return Change(put=[created]), created
 
     require_reach(principal, employee_id)
@@ -294,7 +316,7 @@ def update_membership(
             raise _membership_not_found(membership_id)
         check_if_match(current, if_match)
         updated = apply_changes(current, changes, provider_id)
-        refuse_duplicate(snapshot, updated.provider_id, updated.account_number, updated.id)
+        refuse_duplicate(snapshot, updated)
         return Change(put=[updated]), updated
 
     require_reach(principal, employee_id)
