@@ -78,18 +78,12 @@ def test_supplier_example_answers_ok_and_json_api_shows_the_memberships(api: Api
     assert (business["account_number"], business["point_total"]) == ("0987654321", 334002)
 
 
-def test_sending_the_same_document_again_changes_nothing_but_updated_at(api: Api) -> None:
+def test_sending_the_same_document_again_changes_nothing(api: Api) -> None:
+    """A resend is not a write: no new version (so no ETag a client holds goes stale)."""
     concur(api, CONCUR_SUPPLIER_UPDATE)
     first = {m["id"]: m for m in held(api)}
     assert outcome(concur(api, CONCUR_SUPPLIER_UPDATE)) == ("OK", "")
-    second = {m["id"]: m for m in held(api)}
-    assert set(first) == set(second)
-    for mid, before in first.items():
-        after = second[mid]
-        assert after["attributes"] == before["attributes"]
-        assert after["relationships"] == before["relationships"]
-        assert after["meta"]["created_at"] == before["meta"]["created_at"]
-        assert after["meta"]["updated_at"] > before["meta"]["updated_at"]
+    assert {m["id"]: m for m in held(api)} == first
 
 
 def test_tmc_example_answers_ok_and_writes_both_programs(api: Api) -> None:

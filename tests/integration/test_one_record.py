@@ -181,10 +181,12 @@ def test_formatting_is_removed_and_duplicates_are_seen_in_every_interface(api: A
     again = api("POST", MEMBERSHIPS, body=_document(MARRIOTT, "AB1234"))
     assert again.status == 409
     assert again.pointers() == {"/data/attributes/account_number"}
-    through_concur = concur_tmc(api, membership("Other", "MC", AccountNo="AB 12-34"))
-    code, outcome, description = status(through_concur)
-    assert (code, outcome) == (400, "ERROR")
-    assert "AccountNo is already held under another program of this vendor" in description
+    # Concur's update of that account names the same membership (it had no program yet)
+    through_concur = concur_tmc(api, membership("Bonvoy", "MC", AccountNo="AB 12-34"))
+    assert status(through_concur) == (200, "OK", "")
+    assert [(m["id"], m["attributes"]["program"]) for m in held(api).values()] == [
+        (created["id"], "Bonvoy")
+    ]
     # the hotel call: the same card already in the request, formatted, is not added again
     card = '\n    <com:LoyaltyCard SupplierCode="CY" CardNumber="AB-1234" SupplierType="Hotel"/>'
     body = RESERVATION.format(provider="1G", chain="CY", cards=card)
@@ -295,3 +297,40 @@ def test_two_memberships_cannot_share_the_key_a_partner_update_upserts_by(api: A
         body=patch_document(other.json["data"]["id"], program="Frequent Flier"),
     )
     assert moved.status == 409
+
+
+def test_a_concur_update_names_a_membership_entered_through_json_api(api: Api) -> None:
+    """A membership entered through the JSON:API has no program (Concur's UniqueID): an
+    update of its account number names it, and it takes the program from then on."""
+    created = api.create(provider=HILTON, account_number="HH1234567", level="Gold")
+    sent = membership("Hilton Honors", "HH", AccountNo="HH-123 4567", Status="Diamond")
+    assert status(concur_tmc(api, sent)) == (200, "OK", "")
+    [entered] = held(api).values()
+    assert entered["id"] == created["id"]
+    assert (entered["attributes"]["program"], entered["attributes"]["level"]) == (
+        "Hilton Honors",
+        "Diamond",
+    )
+
+
+def test_a_new_number_for_the_only_membership_of_a_program_without_one_updates_it(
+    api: Api,
+) -> None:
+    """A supplier may set a new account number: the user's only membership of its program
+    that has no UniqueID yet is the one it names; with two such, a new one is created."""
+    created = api.create(provider=HILTON, account_number="OLD111")
+    sent = membership("Hilton Honors", "HH", AccountNo="NEW222")
+    assert status(concur_tmc(api, sent)) == (200, "OK", "")
+    [entered] = held(api).values()
+    assert (entered["id"], entered["attributes"]["account_number"]) == (created["id"], "NEW222")
+    api.create(provider=HILTON, account_number="TWO111")
+    api.create(provider=HILTON, account_number="TWO222")
+    assert status(concur_tmc(api, membership("Second", "HH", AccountNo="NEW333"))) == (
+        200,
+        "OK",
+        "",
+    )
+    numbers = sorted(
+        m["attributes"]["account_number"] for m in api("GET", MEMBERSHIPS).json["data"]
+    )
+    assert numbers == ["NEW222", "NEW333", "TWO111", "TWO222"]

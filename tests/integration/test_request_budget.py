@@ -106,21 +106,20 @@ def test_a_concur_update_is_auth_one_read_one_transaction(
 ) -> None:
     from local.events import CONCUR_SUPPLIER_UPDATE
 
-    for _ in range(2):  # a create, then an update of both memberships
+    headers = {"Authorization": "OAuth concur-supplier-token", "Content-Type": "application/xml"}
+    route = "/api/travelprofile/v1.0/loyalty"
+    changed = CONCUR_SUPPLIER_UPDATE.replace("<Status>Gold</Status>", "<Status>Platinum</Status>")
+    assert changed != CONCUR_SUPPLIER_UPDATE
+    # a create of both memberships, an update, then the same update again (no write)
+    for body, calls in [
+        (CONCUR_SUPPLIER_UPDATE, ["GetItem", "Query", "TransactWriteItems"]),
+        (changed, ["GetItem", "Query", "TransactWriteItems"]),
+        (changed, ["GetItem", "Query"]),
+    ]:
         dynamodb_calls.clear()
-        headers = {
-            "Authorization": "OAuth concur-supplier-token",
-            "Content-Type": "application/xml",
-        }
-        response = warm(
-            "POST",
-            "/api/travelprofile/v1.0/loyalty",
-            as_user=None,
-            headers=headers,
-            body=CONCUR_SUPPLIER_UPDATE,
-        )
+        response = warm("POST", route, as_user=None, headers=headers, body=body)
         assert response.status == 200
-        assert dynamodb_calls == ["GetItem", "Query", "TransactWriteItems"]
+        assert dynamodb_calls == calls
 
 
 def test_hotel_enrichment_reads_logins_in_one_batch_and_one_query_per_traveller(

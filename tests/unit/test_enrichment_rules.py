@@ -230,3 +230,19 @@ def test_a_card_of_the_family_already_in_the_request_is_not_duplicated(
     assert reasons(plan) == {hotel.id: "already_present"}
     other = plan_cards([hotel], catalog, "1G", TODAY, existing=[ExistingCard("MC", "HH123")])
     assert [c.supplier_code for c in other.add] == ["HH"]
+
+
+def test_the_travellers_own_cards_already_there_take_their_supplier_types() -> None:
+    """Cards the request carries without a SupplierType, that are the traveller's own
+    Marriott and Qantas cards: no second Hotel or Air program is added beside them."""
+    marriott, hilton = held(MARRIOTT, "M1ACCT"), held(HILTON, "H1ACCT")
+    qantas, virgin = held(QANTAS, "Q1ACCT"), held(VIRGIN, "V1ACCT")
+    existing = [ExistingCard("MC", "M1ACCT"), ExistingCard("QF", "Q1-ACCT")]
+    plan = plan_cards([marriott, hilton, qantas, virgin], CATALOG, "1G", TODAY, existing=existing)
+    assert plan.add == []
+    assert reasons(plan) == {
+        marriott.id: "already_present",
+        qantas.id: "already_present",
+        hilton.id: "one_per_supplier_type",
+        virgin.id: "one_per_supplier_type",
+    }

@@ -70,6 +70,12 @@ def supplier_code(
     return ("XX" if gds == "1P" else "$$"), "generic_code"
 
 
+def _codes(provider: Provider, chosen: tuple[str, str] | None) -> set[str]:
+    """Every supplier code a card of `provider` may carry in a request."""
+    codes = set(provider.chain_codes) | ({provider.vendor_code} if provider.vendor_code else set())
+    return codes | ({chosen[0]} if chosen else set())
+
+
 def plan_cards(
     memberships: Iterable[Membership],
     providers: Mapping[str, Provider],
@@ -105,12 +111,14 @@ def plan_cards(
             leave(m, "expired", f"the membership expired on {m.expires_on}")
         elif len(m.account_number) > MAX_CARD_NUMBER:
             leave(m, "card_number_too_long", f"CardNumber allows {MAX_CARD_NUMBER} characters")
+        elif any((c, m.account_number) in present for c in _codes(provider, chosen)):
+            # The traveller's own card is there: it is this traveller's card of its type.
+            taken_types.add(provider.vendor_type.supplier_type)
+            leave(m, "already_present", "the request already carries this card")
         elif family and family <= prohibited:
             leave(m, "prohibited_chain", "the request prohibits every chain of this program")
         elif chosen is None:
             leave(m, "other_chain", f"the request names chain(s) {', '.join(sorted(chains))}")
-        elif any((c, m.account_number) in present for c in family | {chosen[0]}):
-            leave(m, "already_present", "the request already carries this card")
         else:
             candidates[provider.vendor_type.supplier_type].append((m, chosen))
 

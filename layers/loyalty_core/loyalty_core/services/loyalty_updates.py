@@ -67,6 +67,25 @@ def programs(repo: Repository, token: AccessToken, sent: Sequence[ProgramUpdate]
     return found
 
 
+def _named_by(
+    held: Sequence[Membership], provider_id: str, update: ProgramUpdate
+) -> Membership | None:
+    """The membership an update names: the user's membership of this provider with its
+    program (`UniqueID`); else one of this provider with no program yet (entered through
+    the JSON:API) that holds the account number sent, or that is the only one of this
+    provider without a program. That one takes the program from then on."""
+    mine = [h for h in held if h.provider_id == provider_id]
+    named = next((h for h in mine if h.program == update.program), None)
+    if named is not None:
+        return named
+    unnamed = [h for h in mine if h.program is None]
+    sent_number = update.changes.account_number
+    same_number = next((h for h in unnamed if h.account_number == sent_number), None)
+    if same_number is not None:
+        return same_number
+    return unnamed[0] if len(unnamed) == 1 else None
+
+
 def apply_updates(
     repo: Repository, token: AccessToken, sent: Sequence[ProgramUpdate], *, origin: Origin
 ) -> list[Membership]:
@@ -85,12 +104,11 @@ def apply_updates(
                 problems.append(update.problem("program", "is sent twice for the same program"))
                 continue
             seen.add((provider.id, update.program))
-            current = next(
-                (h for h in held if h.provider_id == provider.id and h.program == update.program),
-                None,
-            )
+            current = _named_by(held, provider.id, update)
             if current is not None:
                 result = apply_changes(current, update.changes)
+                if result is current:  # nothing to change: not a write
+                    continue
             elif update.changes.account_number is None:
                 problems.append(
                     update.problem("account_number", "is required to add a new membership")

@@ -287,11 +287,15 @@ def new_membership(draft: MembershipDraft, company: str, employee_id: str) -> Me
 def apply_changes(
     current: Membership, changes: MembershipChanges, provider_id: str | None = None
 ) -> Membership:
-    """`current` with the fields that `changes` carries, as a new version."""
+    """`current` with the fields that `changes` carries, as a new version; `current`
+    itself when they change nothing (a write that changes nothing is not a write: no new
+    version, no ETag change, no audit record)."""
     values = current.model_dump()
     values.update({name: getattr(changes, name) for name in changes.model_fields_set})
     if provider_id is not None:
         values["provider_id"] = provider_id
+    if values == current.model_dump():
+        return current
     values.update(version=current.version + 1, updated_at=_now())
     return Membership.model_validate(values)
 
@@ -316,6 +320,8 @@ def update_membership(
             raise _membership_not_found(membership_id)
         check_if_match(current, if_match)
         updated = apply_changes(current, changes, provider_id)
+        if updated is current:
+            return Change(), current
         refuse_duplicate(snapshot, updated)
         return Change(put=[updated]), updated
 
