@@ -56,6 +56,8 @@ from loyalty_core.models.audit import application_fields, entry, user_fields
 from loyalty_core.repository import AccessToken, Login
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
+from loyalty_core.repository.dynamodb import DynamoRepository
+from loyalty_core.services.providers import by_code
 from loyalty_core.settings import dynamodb_client, get_settings
 
 CATALOG = Path(__file__).resolve().parent.parent / "data" / "providers.json"
@@ -63,6 +65,15 @@ TRANSACTION_LIMIT = 100  # DynamoDB's most actions in one TransactWriteItems
 # What a change of a user gives `Admin._user_change`: the audit entries, what to set on the
 # profile, and the transaction's other actions.
 UserChange = tuple[list[Entry], dict[str, Any], list[dict[str, Any]]]
+
+
+def _days(text: str) -> int:
+    """--days: a whole number of days, 1 or more (a token that expires at once is no token;
+    leave --days out for one that does not expire)."""
+    days = int(text) if text.isdigit() else 0
+    if days < 1:
+        raise argparse.ArgumentTypeError("must be a whole number of days, 1 or more")
+    return days
 
 
 def _expiry(days: int | None) -> datetime | None:
@@ -416,6 +427,15 @@ class Admin:
             raise AdminError(
                 "A supplier needs --vendor-type and --vendor-code; a TMC takes neither"
             )
+        if vendor_type and vendor_code:
+            # The supplier's program must be one the service knows, found as its Concur
+            # calls will find it: else every call of the application would be refused.
+            catalog = by_code(DynamoRepository(self.client, self.table).providers())
+            if (VendorType(vendor_type), vendor_code) not in catalog:
+                raise AdminError(
+                    f"No {vendor_type} program with code {vendor_code!r} in the provider "
+                    "catalog: load-catalog first, or check the code"
+                )
         app = Application(
             id=app_id,
             name=name,
@@ -995,7 +1015,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = add("issue-token", "issue an API token to a user (printed once)")
     p.add_argument("email")
-    p.add_argument("--days", type=int)
+    p.add_argument("--days", type=_days, help="expire after this many days (1 or more)")
     p = add("revoke-token", "revoke a user's API token by its id")
     p.add_argument("email")
     p.add_argument("token_id")
@@ -1017,7 +1037,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("app_id")
     p.add_argument("company")
     p.add_argument("employee_id")
-    p.add_argument("--days", type=int)
+    p.add_argument("--days", type=_days, help="expire after this many days (1 or more)")
     p = add("revoke-concur-token", "revoke an application's token by its id")
     p.add_argument("app_id")
     p.add_argument("token_id")

@@ -214,3 +214,22 @@ def test_names_keep_the_text_rule(dynamodb: Any, capsys: pytest.CaptureFixture[s
         capsys, "create-user", "acme", "000999", "--name", "Bill\x85", "--email", "b@acme.example"
     )
     assert code == 1 and "U+0085" in err
+
+
+def test_a_token_lasts_at_least_a_day_or_has_no_expiry(
+    dynamodb: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for days in ("0", "-3", "x"):
+        with pytest.raises(SystemExit) as refused:  # argparse: exit status 2, on stderr
+            main(["issue-token", "jane.doe@acme.example", "--days", days])
+        assert refused.value.code == 2
+    assert "1 or more" in capsys.readouterr().err
+
+
+def test_a_supplier_must_be_a_program_of_the_catalog(
+    dynamodb: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["create-app", "zz", "--name", "ZZ", "--kind", "supplier", "--vendor-type", "air"]
+    code, _, err = run(capsys, *args, "--vendor-code", "ZZ", "--certified")
+    assert code == 1 and "provider catalog" in err
+    assert run(capsys, *args, "--vendor-code", "QF")[0] == 0  # Qantas is in it

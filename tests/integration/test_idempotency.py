@@ -153,3 +153,28 @@ def test_a_write_whose_answer_cannot_be_remembered_still_answers_what_it_did(
     again = concur(api, "answer-not-saved")
     assert again.status == 409
     assert api("GET", history).json["meta"]["total"] - before == 1
+
+
+def test_a_key_replays_only_to_the_same_url_query_included(api: Api) -> None:
+    """The same key and body to another query string is another request (not a replay)."""
+    headers = {"Idempotency-Key": "query-too"}
+    path = "/api/users/098765/loyalty_memberships"
+    first = api("POST", path, body=membership_document(account_number="QRY1"), headers=headers)
+    assert first.status == 201
+    included = api(
+        "POST",
+        path,
+        body=membership_document(account_number="QRY1"),
+        headers=headers,
+        query={"include": "loyalty_provider"},
+    )
+    assert included.status == 409  # run, not replayed: the same account again is a duplicate
+    assert included.errors[0]["code"] == "duplicate_record"
+
+
+def test_a_bad_key_is_named_once_in_the_concur_answer(api: Api) -> None:
+    response = concur(api, "has space")
+    assert response.status == 400
+    description = response.body.decode()
+    assert description.count("Idempotency-Key") == 2  # the header refused, then its rule
+    assert "Idempotency-Key must be 1-255 printable ASCII characters" in description

@@ -351,6 +351,7 @@ def test_oversized_ids_and_usernames_never_reach_the_store(
         ("application/vnd.api+json; charset=utf-8", 406),
         ("application/vnd.api+json; charset=utf-8, application/vnd.api+json", 200),
         ('application/vnd.api+json; profile="https://example.com/p"', 200),
+        ('application/vnd.api+json; ext="https://example.com/ext"', 406),  # no extension
         ("*/*", 200),
     ],
 )
@@ -359,3 +360,11 @@ def test_accept_negotiation_follows_json_api(api: Api, accept: str, status: int)
     assert response.status == status
     if status == 406:
         assert response.errors[0]["code"] == "not_acceptable"
+
+
+@pytest.mark.parametrize("body", ["[]", '{"data": []}', '{"data": 7}'])
+def test_errors_never_name_our_classes(api: Api, body: str) -> None:
+    response = api("POST", PATH, body=body)
+    assert response.status == 400
+    assert b"_Document" not in response.body and b"_Resource" not in response.body
+    assert any("must be an object" in e["detail"] for e in response.errors)

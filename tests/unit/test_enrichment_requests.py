@@ -83,6 +83,11 @@ def test_a_modify_request_is_known_in_the_universal_namespace() -> None:
         ("UniversalRecordModifyReq", HOTEL.format(52), '"UniversalRecordModifyReq" in hotel_v52_0'),
         ("HotelSearchAvailabilityReq", None, '"HotelSearchAvailabilityReq" in no namespace'),
         ("HotelSearchAvailabilityReq", "urn:example:hotel", "in another namespace"),
+        (  # Universal API namespaces end _0: no such version as 52_1
+            "HotelSearchAvailabilityReq",
+            "http://www.travelport.com/schema/hotel_v52_1",
+            "in another namespace",
+        ),
         ("LowFareSearchReq", "http://www.travelport.com/schema/air_v52_0", "in air_v52_0"),
         ("HotelRetrieveReq", HOTEL.format(52), '"HotelRetrieveReq" in hotel_v52_0'),
         ("X" * 5000, HOTEL.format(52), "XXX…"),

@@ -36,7 +36,8 @@ def test_the_seed_create_document_becomes_a_draft() -> None:
         ("application/json; charset=utf-16", False),
         ("application/json; charset=iso-8859-1", False),
         ("application/vnd.api+json", True),
-        ('application/vnd.api+json; ext="https://example.com/ext"', True),
+        ('application/vnd.api+json; ext="https://example.com/ext"', False),  # no extension
+        ('application/vnd.api+json; profile="https://example.com/profile"', True),
         ("application/vnd.api+json; charset=utf-8", False),
         ("application/xml", False),
         ("", False),

@@ -180,3 +180,15 @@ def test_is_text_and_is_reference() -> None:
     assert is_reference("gr8AVWGCR064r57Jt0+8bA==")
     for value in ("", "a b", "k" * 65, "k\u202e"):
         assert not is_reference(value)
+
+
+def test_text_is_stored_in_one_spelling() -> None:
+    """A name typed with combining accents is the same name as the precomposed one."""
+    decomposed = MembershipChanges(membership_name="Jose\u0301 Mu\u0308ller")
+    assert decomposed.membership_name == "José Müller"
+
+
+@pytest.mark.parametrize("value", ["a\u2028b", "a\ufffeb", "a\u0378b"])
+def test_printable_fields_refuse_separators_and_unassigned_code_points(value: str) -> None:
+    for field in ("program", "next_status", "status_benefits"):
+        assert bad(field, value).startswith("Value error, must be")

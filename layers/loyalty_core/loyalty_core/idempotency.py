@@ -61,7 +61,7 @@ def once(
         return run()
     if not KEY.fullmatch(key):
         raise MalformedRequest(
-            "Idempotency-Key must be 1-255 printable characters",
+            "The Idempotency-Key header is refused",
             [
                 Problem(
                     "must be 1-255 printable ASCII characters",

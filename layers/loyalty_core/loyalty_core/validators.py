@@ -9,6 +9,7 @@ every codec to name in its own terms.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
@@ -26,11 +27,15 @@ RECORD_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 REFERENCE = re.compile(r"\S{1,64}")
 
 
-def _text_rule(pattern: str, min_len: int, max_len: int, describe: str) -> Callable[[str], str]:
+def _text_rule(
+    pattern: str, min_len: int, max_len: int, describe: str, printable: bool = False
+) -> Callable[[str], str]:
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
         if not min_len <= len(value) <= max_len or not compiled.fullmatch(value):
+            raise ValueError(f"must be {describe}")
+        if printable and not value.isprintable():  # line separators, unassigned code points
             raise ValueError(f"must be {describe}")
         return value
 
@@ -61,7 +66,8 @@ def _strict_str(value: Any) -> Any:
             f"must not contain U+{ord(found.group()):04X}: text holds no control, "
             "bidirectional-control or zero-width characters, nor unpaired surrogates"
         )
-    return value
+    # One spelling of each text: "José" typed with a combining accent is "José".
+    return unicodedata.normalize("NFC", value)
 
 
 def _iso_date(value: Any) -> Any:
@@ -75,11 +81,11 @@ def _iso_date(value: Any) -> Any:
         raise ValueError("must be a real calendar date (YYYY-MM-DD)") from None
 
 
-def _text(pattern: str, min_len: int, max_len: int, describe: str) -> Any:
+def _text(pattern: str, min_len: int, max_len: int, describe: str, printable: bool = False) -> Any:
     return Annotated[
         str,
         BeforeValidator(_strict_str),
-        AfterValidator(_text_rule(pattern, min_len, max_len, describe)),
+        AfterValidator(_text_rule(pattern, min_len, max_len, describe, printable)),
     ]
 
 
@@ -106,9 +112,9 @@ MembershipName = _text(
     "1-50 characters of letters, digits, _, space, -, ' and ., with a letter or digit",
 )
 Level = _text(r"[\w '&+./-]*", 0, 50, "0-50 characters of letters, digits, space and _ - / + & . '")
-Program = _text(r"(?=.*\S)[^\x00-\x1f\x7f]+", 1, 50, "1-50 printable characters")
-ShortText = _text(_PRINTABLE, 0, 50, "at most 50 printable characters")
-LongText = _text(_PRINTABLE, 0, 500, "at most 500 printable characters")
+Program = _text(r"(?=.*\S)[^\x00-\x1f\x7f]+", 1, 50, "1-50 printable characters", True)
+ShortText = _text(_PRINTABLE, 0, 50, "at most 50 printable characters", True)
+LongText = _text(_PRINTABLE, 0, 500, "at most 500 printable characters", True)
 CompanyId = _text(r"[a-z0-9][a-z0-9-]*", 1, 40, "1-40 characters of a-z, digits and -")
 VendorCode = _text(r"[A-Z0-9$]{2}", 2, 2, "2 characters of A-Z and digits")
 Name = _text(r".+", 1, 100, "1-100 characters")  # of a company, a user, an application
@@ -159,6 +165,8 @@ def problems_from(err: ValidationError, prefix: tuple[str | int, ...] = ()) -> l
             message = "is required"
         elif kind == "extra_forbidden":
             message = "is not a known member here"
+        elif kind in ("model_type", "model_attributes_type", "dict_type"):
+            message = "must be an object"  # never the name of one of our classes
         else:
             message = detail["msg"].replace("Input should be", "must be", 1)
         problems.append(Problem(message, prefix + tuple(detail["loc"])))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
@@ -87,9 +88,10 @@ def request_id(app: APIGatewayRestResolver) -> str:
 def replayable(
     app: APIGatewayRestResolver, caller: str, run: Callable[[], Response[Any]]
 ) -> Response[Any]:
-    """Run a POST once per `Idempotency-Key` (if the caller sent one): a replay answers
-    the first response again and writes nothing."""
+    """Run a POST once per `Idempotency-Key` (if the caller sent one): a replay to the
+    same URL (path and query) answers the first response again and writes nothing."""
     event = app.current_event
+    query = urlencode(sorted((event.query_string_parameters or {}).items()))
 
     def outcome() -> dict[str, Any]:
         response = run()
@@ -97,7 +99,7 @@ def replayable(
 
     result = once(
         header(event.headers, "Idempotency-Key"),
-        scope=f"{event.http_method} {event.path}",
+        scope=f"{event.http_method} {event.path}?{query}",
         caller=caller,
         body=event.body,
         lambda_context=app.lambda_context,

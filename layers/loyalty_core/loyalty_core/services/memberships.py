@@ -19,6 +19,7 @@ from loyalty_core.errors import (
     Problem,
     TooManyMemberships,
     WriteOutcomeUnknown,
+    clip,
     quote,
 )
 from loyalty_core.models import (
@@ -164,13 +165,15 @@ def write_with_retry(
 
 
 def check_if_match(membership: Membership, if_match: str | None) -> None:
-    """Honour an `If-Match` header (a list of ETags, or *) against the stored version."""
+    """Honour an `If-Match` header (a list of ETags, or *) against the stored version, by
+    strong comparison (RFC 9110): a weak tag (`W/"1"`) never matches."""
     if if_match is None:
         return
-    tags = {t.strip().removeprefix("W/") for t in if_match.split(",")}
+    tags = {t.strip() for t in if_match.split(",")}
     if "*" not in tags and membership.etag not in tags:
         raise PreconditionFailed(
-            f"If-Match {quote(if_match)} does not match the current ETag {membership.etag}"
+            f"If-Match {clip(if_match)} does not match the current ETag {membership.etag}"
+            ' (an ETag is quoted: If-Match: "1")'
         )
 
 

@@ -167,6 +167,8 @@ def describe(detail: str, problems: Sequence[e.Problem], more: int = 0) -> str:
             parts.append(
                 f"Membership {position} (UniqueID {e.quote(unique_id)}): {element} {problem.detail}"
             )
+        elif problem.location and problem.detail[:1].islower():  # a predicate: its subject
+            parts.append(f"{problem.location[-1]} {problem.detail}")
         else:
             parts.append(problem.detail)
     if more:

@@ -33,7 +33,10 @@ from loyalty_core.models.cards import (
 
 SOAP_ENVELOPE = "http://schemas.xmlsoap.org/soap/envelope/"
 COMMON = re.compile(r"^http://www\.travelport\.com/schema/common_v(\d+)_(\d+)$")
-SCHEMA = re.compile(r"^http://www\.travelport\.com/schema/([a-z]{1,20})_v(\d{1,4})_(\d{1,4})$")
+# Universal API namespaces: http://www.travelport.com/schema/<family>_vNN_0 (never _1).
+SCHEMA = re.compile(
+    r"^http://www\.travelport\.com/schema/([a-z]{1,20})_v(\d{1,4})_(0)$"
+)  # vNN_0 only
 SEARCH = ("HotelSearchAvailabilityReq", "HotelSuperShopperReq")
 DETAILS = "HotelDetailsReq"
 RESERVATION = "HotelCreateReservationReq"

@@ -31,7 +31,8 @@ from loyalty_core.validators import problems_from
 
 MEDIA_TYPE = "application/vnd.api+json"
 # JSON:API allows only ext and profile on its media type; the seed sends plain JSON.
-ACCEPTED_BODY_TYPES = {MEDIA_TYPE: {"ext", "profile"}, "application/json": {"charset"}}
+# JSON:API: only `profile` on its media type (no extension is supported: `ext` is 415).
+ACCEPTED_BODY_TYPES = {MEDIA_TYPE: {"profile"}, "application/json": {"charset"}}
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 MAX_PAGE_NUMBER = 999_999_999  # nine digits: a page number never grows with the input
@@ -146,15 +147,15 @@ class _Document(BaseModel):
 
 
 def check_accept(accept: str | None) -> None:
-    """JSON:API 1.1: 406 if every JSON:API media type in Accept carries other parameters
-    than ext and profile."""
+    """JSON:API 1.1: 406 if every JSON:API media type in Accept carries a parameter other
+    than profile, or an `ext` (this server supports no extension)."""
     if not accept:
         return
     offered = [media_type(part) for part in accept.split(",")]
     ours = [params for kind, params in offered if kind == MEDIA_TYPE]
-    if ours and all(set(params) - {"ext", "profile", "q"} for params in ours):
+    if ours and all(set(params) - {"profile", "q"} for params in ours):
         raise e.NotAcceptable(
-            f"{MEDIA_TYPE} is served with no media type parameters but ext and profile"
+            f"{MEDIA_TYPE} is served with no extension and no media type parameter but profile"
         )
 
 
