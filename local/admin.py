@@ -216,9 +216,11 @@ class Admin:
         self._put(i.company_item(company), new_only=True)
         return company
 
-    def _require_company(self, company_id: str) -> None:
-        if self._get(k.company_key(company_id)) is None:
+    def _require_company(self, company_id: str) -> Company:
+        item = self._get(k.company_key(company_id))
+        if item is None:
             raise AdminError(f"No company {company_id!r}; create it first")
+        return i.parse_company(item)
 
     def get_user(self, company: str, employee_id: str) -> User:
         item = self._get(k.profile_key(company, employee_id))

@@ -40,10 +40,6 @@ class VendorType(StrEnum):
         """A, C or H (Concur's VendorType); None for anything else."""
         return next((t for t, lt in CONCUR_LETTER.items() if lt == letter), None)
 
-    @classmethod
-    def from_category(cls, category: str) -> VendorType | None:
-        return next((t for t, c in CATEGORY.items() if c == category), None)
-
 
 CONCUR_LETTER = {VendorType.AIR: "A", VendorType.HOTEL: "H", VendorType.CAR: "C"}
 CATEGORY = {VendorType.AIR: "airline", VendorType.HOTEL: "hotel", VendorType.CAR: "car"}
