@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from loyalty_core import idempotency, snapstart
+from loyalty_core import snapstart
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.locomote import api as locomote
 from loyalty_core.interfaces.locomote import jsonapi
 from loyalty_core.observability import instrument, record
+from loyalty_core.repository import KeyOwner
 from loyalty_core.services import history, memberships
 from loyalty_core.settings import get_repository
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:  # annotations only: nothing more to import at run time
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 app = locomote.make_app()
-snapstart.register(idempotency.prepare)  # SnapStart: warm before the snapshot, renew after restore
+snapstart.register()  # SnapStart: warm before the snapshot, renew after restore
 COLLECTION = "/api/users/<employee_id>/loyalty_memberships"
 ITEM = f"{COLLECTION}/<membership_id>"
 CHANGES = "/api/users/<employee_id>/loyalty_membership_changes"
@@ -46,15 +47,18 @@ def list_memberships(employee_id: str) -> Response[str]:
 def create_membership(employee_id: str) -> Response[Any]:
     repo = get_repository()
     caller = locomote.caller(app, repo)
+    view = jsonapi.read_query(locomote.query(app), ANSWER)
+    draft = jsonapi.membership_draft(locomote.resource(app), employee_id)
+    url = locomote.url(app)
 
-    def create() -> Response[Any]:
-        view = jsonapi.read_query(locomote.query(app), ANSWER)
-        draft = jsonapi.membership_draft(locomote.resource(app), employee_id)
+    def create(claim: Any) -> Any:
         created = memberships.create_membership(
-            repo, caller, employee_id, draft, origin=locomote.origin(app, caller)
+            repo, caller, employee_id, draft, origin=locomote.origin(app, caller), claim=claim
         )
         record("MembershipsCreated", membership=created)
-        url = locomote.url(app)
+        return created
+
+    def answer(created: Any) -> Response[Any]:
         return locomote.respond(
             201,
             jsonapi.membership_document(created, view, url, repo.get_provider),
@@ -62,7 +66,8 @@ def create_membership(employee_id: str) -> Response[Any]:
             ETag=created.etag,
         )
 
-    return resolver.replayable(app, f"{caller.company}/{caller.employee_id}", create)
+    owner = KeyOwner(caller.company, caller.employee_id)
+    return resolver.replayable(app, repo, owner, "user", create, answer)
 
 
 @app.get(ITEM)
