@@ -24,7 +24,7 @@ TABLE = "loyalty-memberships-test"
 # A write called on the services directly, as one Locomote request of the acme admin.
 ORIGIN = Origin("user:acme_admin", Interface.LOCOMOTE, "test-request")
 
-# name -> (X-USER-USERNAME, X-USER-TOKEN): the demo credentials of the README.
+# name -> (X-USER-USERNAME, X-USER-TOKEN): the demo credentials of docs/local.md.
 CREDENTIALS = {
     "admin": ("admin@acme.example", "acme-admin-token"),
     "arranger": ("arranger@acme.example", "acme-arranger-token"),
