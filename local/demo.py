@@ -1,4 +1,4 @@
-"""The demo data of the README and the tests (local only: these tokens are public)."""
+"""The demo data of docs/local.md and the tests (local only: these tokens are public)."""
 
 from __future__ import annotations
 

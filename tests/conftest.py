@@ -37,7 +37,7 @@ def commit(
     return audit
 
 
-# name -> (X-USER-USERNAME, X-USER-TOKEN): the demo credentials of the README.
+# name -> (X-USER-USERNAME, X-USER-TOKEN): the demo credentials of docs/local.md.
 CREDENTIALS = {
     "admin": ("admin@acme.example", "acme-admin-token"),
     "arranger": ("arranger@acme.example", "acme-arranger-token"),

@@ -23,10 +23,10 @@ from loyalty_core.interfaces.concur import xml as concur
 from loyalty_core.interfaces.hotel import uapi
 from loyalty_core.interfaces.locomote import jsonapi
 from loyalty_core.models import MEMBERSHIP_ATTRIBUTES
+from tests import travelport
 
 SPEC = template.ROOT / "openapi.json"
 EXAMPLES = template.ROOT / "examples"
-XSD = template.ROOT / "tests/reference/travelport/schemas"
 CONCUR_ROUTE = "/api/travelprofile/v1.0/loyalty"
 HOTEL_ROUTE = "/api/hotel/loyalty_cards/enrich"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -216,7 +216,7 @@ def test_the_concur_examples_are_the_seed_documents_the_codec_reads(spec: dict[s
 
 @cache
 def xsd(path: str) -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(XSD / path)))
+    return etree.XMLSchema(etree.parse(str(travelport.schema(path))))
 
 
 def request_element(document: str) -> etree._Element:
