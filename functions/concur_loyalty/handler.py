@@ -33,8 +33,7 @@ def update_loyalty() -> Response[Any]:
         record("ConcurUpdatesApplied", memberships=len(written))
         return concur.ok()
 
-    caller = f"{token.application.id}/{token.company}/{token.employee_id}"
-    return resolver.replayable(app, caller, update)
+    return concur.replayable(app, token, update)
 
 
 @instrument("concur")

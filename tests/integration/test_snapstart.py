@@ -145,7 +145,7 @@ def test_every_function_registers_the_hooks_and_warms_what_it_imports_lazily(
         before, after = json.loads(done.stdout)
         assert before[0] == "loyalty_core.snapstart.warm", name
         assert after == ["loyalty_core.snapstart.renew"], name
-        replays = "resolver.replayable(" in (ROOT / props["CodeUri"] / "handler.py").read_text()
+        replays = ".replayable(app" in (ROOT / props["CodeUri"] / "handler.py").read_text()
         assert ("loyalty_core.idempotency.prepare" in before) == replays, name
 
 

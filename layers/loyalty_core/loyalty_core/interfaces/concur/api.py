@@ -3,6 +3,7 @@ LoyaltyMembershipResponse), its Authorization header, its media types and body."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
@@ -51,6 +52,14 @@ def caller(app: APIGatewayRestResolver, repo: Repository) -> AccessToken:
 def origin(app: APIGatewayRestResolver, token: AccessToken) -> Origin:
     """Who writes, as the audit trail records it: the application, through Concur."""
     return Origin(token.actor, Interface.CONCUR, resolver.request_id(app))
+
+
+def replayable(
+    app: APIGatewayRestResolver, token: AccessToken, run: Callable[[], Response[Any]]
+) -> Response[Any]:
+    """`run` once per Idempotency-Key of this application and user (`resolver.replayable`)."""
+    caller = f"{token.application.id}/{token.company}/{token.employee_id}"
+    return resolver.replayable(app, caller, run)
 
 
 def updates(app: APIGatewayRestResolver) -> list[ProgramUpdate]:

@@ -1,6 +1,7 @@
 """The hotel enrichment call's HTTP edge: a Universal API hotel request in, the same
 document out with its cards (or, when the caller prefers JSON, a report around it).
-Callers authenticate, and errors answer, as on the JSON:API routes."""
+Callers authenticate as company users, and errors answer as JSON:API documents, as on the
+JSON:API routes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolv
 
 from loyalty_core.errors import MAX_DETAIL, MalformedRequest, Problem, clip
 from loyalty_core.interfaces import resolver
+from loyalty_core.interfaces.company_user import caller
 from loyalty_core.interfaces.hotel import uapi
 from loyalty_core.interfaces.http import (
     header,
@@ -21,7 +23,7 @@ from loyalty_core.interfaces.http import (
     read_body,
     require_media_type,
 )
-from loyalty_core.interfaces.locomote.api import caller, crash_response, error_response
+from loyalty_core.interfaces.jsonapi import crash_response, error_response
 from loyalty_core.interfaces.xml import ENCODINGS, MAX_BYTES, MEDIA_TYPES
 from loyalty_core.models.cards import Enrichment
 from loyalty_core.observability import count, record
