@@ -1,8 +1,9 @@
-"""The Locomote JSON:API interface's HTTP edge, the one module its handlers call: its
+"""The Locomote JSON:API interface's HTTP edge, what its handlers' routes call: its
 resolver (errors as JSON:API documents, JSON:API content negotiation), its callers
 (company users), what a request asks (its view, its document, its precondition) and each
-answer. The codec is beside it: `documents` (request bodies), `query` (query parameters),
-`views` (resources, pages, links); `resources` names the types and their paths.
+answer. The codec is beside it: `documents` (request bodies), `parameters` (the query
+parameters, and what each route reads), `views` (resources, pages, links); `resources`
+names the types and their paths.
 """
 
 from __future__ import annotations
