@@ -54,7 +54,7 @@ def create_membership(employee_id: str) -> Response[Any]:
             repo, caller, employee_id, draft, origin=locomote.origin(app, caller)
         )
         record("MembershipsCreated", membership=created)
-        return locomote.membership(app, created, view, repo.get_provider, status=201)
+        return locomote.created(app, created, view, repo.get_provider)
 
     return locomote.replayable(app, caller, create)
 

@@ -42,6 +42,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "caller",
     "changes_page",
+    "created",
     "error_response",
     "if_match",
     "make_app",
@@ -131,18 +132,20 @@ def _url(app: APIGatewayRestResolver) -> PublicUrl:
 
 
 def membership(
-    app: APIGatewayRestResolver,
-    m: Membership,
-    view: View,
-    providers: views.ProviderLookup,
-    status: int = 200,
+    app: APIGatewayRestResolver, m: Membership, view: View, providers: views.ProviderLookup
 ) -> Response[str]:
-    """One membership with its ETag; a created one (201) with its Location too."""
+    """One membership, with its ETag."""
+    doc = views.membership_document(m, view, _url(app), providers)
+    return jsonapi.respond(200, doc, ETag=m.etag)
+
+
+def created(
+    app: APIGatewayRestResolver, m: Membership, view: View, providers: views.ProviderLookup
+) -> Response[str]:
+    """A membership just created (201), with its Location and ETag."""
     url = _url(app)
     doc = views.membership_document(m, view, url, providers)
-    if status == 201:
-        return jsonapi.respond(status, doc, Location=views.membership_url(m, url), ETag=m.etag)
-    return jsonapi.respond(status, doc, ETag=m.etag)
+    return jsonapi.respond(201, doc, Location=views.membership_url(m, url), ETag=m.etag)
 
 
 def membership_page(
