@@ -115,6 +115,16 @@ def test_domain_field_names_map_to_document_pointers() -> None:
     assert documents.pointer(("data", "a/b")) == "/data/a~1b"
 
 
+def test_only_locomote_errors_point_into_the_membership_document() -> None:
+    error = e.Duplicate("taken", [e.Problem("already used", ("account_number",))])
+
+    def pointers(body: str | None) -> list[str]:
+        return [item["source"]["pointer"] for item in json.loads(body or "")["errors"]]
+
+    assert pointers(api.error_response(error).body) == ["/data/attributes/account_number"]
+    assert pointers(jsonapi.error_response(error).body) == ["/account_number"]
+
+
 def test_public_url_keeps_the_stage_prefix() -> None:
     event = {
         "path": "/api/x",
