@@ -8,13 +8,14 @@ from loyalty_core import snapstart
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.concur import api as concur
 from loyalty_core.observability import instrument, record
-from loyalty_core.repository import KeyOwner
 from loyalty_core.services import loyalty_updates
 from loyalty_core.settings import get_repository
 
 if TYPE_CHECKING:  # annotations only: nothing more to import at run time
     from aws_lambda_powertools.event_handler.api_gateway import Response
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from loyalty_core.services.idempotency import Claim
 
 app = concur.make_app()
 snapstart.register()  # SnapStart: warm before the snapshot, renew after restore
@@ -28,15 +29,13 @@ def update_loyalty() -> Response[Any]:
     token = concur.caller(app, repo)
     sent = concur.updates(app)
 
-    def update(claim: Any) -> None:
+    def update(claim: Claim | None) -> None:
         written = loyalty_updates.apply_updates(
             repo, token, sent, origin=concur.origin(app, token), claim=claim
         )
         record("ConcurUpdatesApplied", memberships=len(written))
 
-    owner = KeyOwner(token.company, token.employee_id)
-    caller = f"app:{token.application.id}"
-    return resolver.replayable(app, repo, owner, caller, update, lambda _: concur.ok())
+    return concur.replayable(app, repo, token, update)
 
 
 @instrument("concur")
