@@ -1,6 +1,6 @@
 """Domain records shared by every interface."""
 
-from loyalty_core.models.audit import AuditRecord, Entry, Interface, Origin
+from loyalty_core.models.audit import AuditRecord, Entry, ErasureRecord, Interface, Origin
 from loyalty_core.models.membership import (
     MAX_MEMBERSHIPS_PER_USER,
     MEMBERSHIP_ATTRIBUTES,
@@ -11,9 +11,13 @@ from loyalty_core.models.membership import (
 )
 from loyalty_core.models.membership_set import Change, MembershipSet
 from loyalty_core.models.party import (
+    AccessToken,
+    ApiToken,
     Application,
     ApplicationKind,
     Company,
+    CredentialChange,
+    IssuedToken,
     Principal,
     Role,
     User,
@@ -23,13 +27,18 @@ from loyalty_core.models.provider import Provider, VendorType
 __all__ = [
     "MAX_MEMBERSHIPS_PER_USER",
     "MEMBERSHIP_ATTRIBUTES",
+    "AccessToken",
+    "ApiToken",
     "Application",
     "ApplicationKind",
     "AuditRecord",
     "Change",
     "Company",
+    "CredentialChange",
     "Entry",
+    "ErasureRecord",
     "Interface",
+    "IssuedToken",
     "Membership",
     "MembershipChanges",
     "MembershipDraft",

@@ -206,3 +206,60 @@ class AuditRecord(BaseModel):
             "request_id": self.request_id,
             "changes": [c.as_json() for c in self.changes],
         }
+
+
+class ErasureRecord(BaseModel):
+    """What an erasure leaves of a user (SPEC 10): who erased, when, through which
+    interface, under which request id, and how many items of each kind it removed
+    (`removed`, by kind; `items_removed` in all), how many arrangers' assignments it took
+    the user from and how many API tokens went with their login. It names no one: no
+    employee id, name or email, nor a hash of them (an employee id is too short for a
+    hash to hide it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    occurred_at: datetime
+    actor: str
+    interface: Interface
+    request_id: str
+    removed: dict[str, int]
+    arrangers_updated: int
+    api_tokens_revoked: int
+
+    @classmethod
+    def of(
+        cls,
+        origin: Origin,
+        removed: Mapping[str, int],
+        arrangers_updated: int,
+        api_tokens_revoked: int,
+    ) -> ErasureRecord:
+        return cls(
+            id=str(uuid.uuid4()),
+            occurred_at=datetime.now(UTC),
+            actor=origin.actor,
+            interface=origin.interface,
+            request_id=origin.request_id,
+            removed=dict(sorted(removed.items())),
+            arrangers_updated=arrangers_updated,
+            api_tokens_revoked=api_tokens_revoked,
+        )
+
+    @property
+    def items_removed(self) -> int:
+        return sum(self.removed.values())
+
+    def as_json(self) -> Fields:
+        """The record as stored and as the admin CLI prints it."""
+        return {
+            "id": self.id,
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor": self.actor,
+            "interface": self.interface.value,
+            "request_id": self.request_id,
+            "removed": dict(self.removed),
+            "items_removed": self.items_removed,
+            "arrangers_updated": self.arrangers_updated,
+            "api_tokens_revoked": self.api_tokens_revoked,
+        }
