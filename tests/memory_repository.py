@@ -17,16 +17,15 @@ from loyalty_core.models import (
     Application,
     AuditRecord,
     Company,
-    ErasureRecord,
-    IssuedToken,
     Membership,
     MembershipSet,
     Provider,
     User,
 )
+from loyalty_core.models.credentials import CredentialChange, IssuedToken
+from loyalty_core.models.erasure import ErasurePlan, ErasureRecord
 from loyalty_core.models.membership_set import oldest_first
 from loyalty_core.repository import (
-    ErasurePlan,
     History,
     KeyAnswer,
     KeyOwner,
@@ -156,7 +155,7 @@ class InMemoryRepository:
             self.audits.setdefault(key, []).append((revision + 1, write.audit, purge))
 
     def _check_credentials(self, write: UserWrite) -> None:
-        credentials = write.credentials
+        credentials = write.credentials or CredentialChange()
         login = self.logins.get(write.snapshot.user.email)
         touches_login = write.user is not None or credentials.api_tokens
         if (touches_login or credentials.api_tokens_revoked) and login is None:
@@ -172,7 +171,7 @@ class InMemoryRepository:
                 raise CredentialConflict("The token was revoked meanwhile")
 
     def _change_credentials(self, write: UserWrite) -> None:
-        credentials = write.credentials
+        credentials = write.credentials or CredentialChange()
         email = write.snapshot.user.email
         if email in self.logins:
             login = self.logins[email]

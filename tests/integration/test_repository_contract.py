@@ -14,15 +14,11 @@ from loyalty_core.errors import ConcurrentChange, Conflict, CredentialConflict, 
 from loyalty_core.models import (
     MAX_MEMBERSHIPS_PER_USER,
     AccessToken,
-    ApiToken,
     Application,
     ApplicationKind,
     AuditRecord,
     Change,
     Company,
-    CredentialChange,
-    ErasureRecord,
-    IssuedToken,
     Membership,
     Provider,
     Role,
@@ -30,6 +26,8 @@ from loyalty_core.models import (
     VendorType,
 )
 from loyalty_core.models.audit import Action, entry
+from loyalty_core.models.credentials import ApiToken, CredentialChange, IssuedToken
+from loyalty_core.models.erasure import ErasureRecord
 from loyalty_core.repository import KeyAnswer, KeyOwner, UserWrite
 from tests.conftest import ORIGIN, commit
 from tests.memory_repository import InMemoryRepository

@@ -201,9 +201,7 @@ def test_a_token_expires_after_its_days(repo: InMemoryRepository) -> None:
         with pytest.raises(ValueError):
             directory.token_expiry(days, now)
     expired = datetime.now(UTC) - timedelta(seconds=1)
-    token, tid = directory.issue_token(
-        repo, "john@acme.example", origin=ORIGIN, expires_at=expired
-    )
+    token, tid = directory.issue_token(repo, "john@acme.example", origin=ORIGIN, expires_at=expired)
     with pytest.raises(Unauthenticated):
         authenticate_user(repo, "john@acme.example", token)
     assert directory.list_tokens(repo, "john@acme.example") == {tid: expired}
@@ -222,7 +220,7 @@ def test_a_token_revoked_meanwhile_is_refused_not_recorded_twice(
     assert len(revoked) == 1
 
 
-# -- Concur applications, certification and their tokens ---------------------------------------------
+# -- Concur applications, certification and their tokens -----------------------------------
 
 
 def test_a_supplier_has_its_program_and_a_tmc_none() -> None:

@@ -1,6 +1,6 @@
 """Domain records shared by every interface."""
 
-from loyalty_core.models.audit import AuditRecord, Entry, ErasureRecord, Interface, Origin
+from loyalty_core.models.audit import AuditRecord, Entry, Interface, Origin
 from loyalty_core.models.membership import (
     MAX_MEMBERSHIPS_PER_USER,
     MEMBERSHIP_ATTRIBUTES,
@@ -12,12 +12,9 @@ from loyalty_core.models.membership import (
 from loyalty_core.models.membership_set import Change, MembershipSet
 from loyalty_core.models.party import (
     AccessToken,
-    ApiToken,
     Application,
     ApplicationKind,
     Company,
-    CredentialChange,
-    IssuedToken,
     Principal,
     Role,
     User,
@@ -28,17 +25,13 @@ __all__ = [
     "MAX_MEMBERSHIPS_PER_USER",
     "MEMBERSHIP_ATTRIBUTES",
     "AccessToken",
-    "ApiToken",
     "Application",
     "ApplicationKind",
     "AuditRecord",
     "Change",
     "Company",
-    "CredentialChange",
     "Entry",
-    "ErasureRecord",
     "Interface",
-    "IssuedToken",
     "Membership",
     "MembershipChanges",
     "MembershipDraft",

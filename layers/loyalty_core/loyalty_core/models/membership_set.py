@@ -14,11 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from loyalty_core.errors import Duplicate, Problem, TooManyMemberships
 from loyalty_core.models.audit import Entry, entry, membership_entry, user_fields
 from loyalty_core.models.membership import MAX_MEMBERSHIPS_PER_USER, Membership
-from loyalty_core.models.party import CredentialChange, User
+from loyalty_core.models.party import User
+
+if TYPE_CHECKING:  # the admin's alone: no function imports it
+    from loyalty_core.models.credentials import CredentialChange
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ class Change:
     put: tuple[Membership, ...] = ()
     delete: tuple[Membership, ...] = ()
     user: User | None = None
-    credentials: CredentialChange = field(default_factory=CredentialChange)
+    credentials: CredentialChange | None = None
     entries: tuple[Entry, ...] = ()
 
     @property

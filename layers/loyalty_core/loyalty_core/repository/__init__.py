@@ -1,30 +1,33 @@
-"""Storage port: what the services need from a store, and what they hand it to write.
+"""Storage ports: what the services need from a store, and what they hand it to write.
 
-Two adapters follow it: the DynamoDB one (`repository.dynamodb`, the single table of
-`repository.keys`) and the in-memory fake of the unit tests; one contract test holds
-both to it.
+`Repository` is what the functions' services need; `DirectoryStore`, beyond it, what
+the admin's need (`services.directory`, `services.erasure`). Each has its DynamoDB
+adapter (`repository.dynamodb`; `repository.directory`, which no function imports: the
+single table of `repository.keys`), and the in-memory store of the unit tests follows
+both; one contract test holds the stores to them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from loyalty_core.models import (
     AccessToken,
     Application,
     AuditRecord,
     Company,
-    CredentialChange,
-    ErasureRecord,
-    IssuedToken,
     Membership,
     MembershipSet,
     Provider,
     User,
 )
+
+if TYPE_CHECKING:  # the admin's alone: no function imports them
+    from loyalty_core.models.credentials import CredentialChange, IssuedToken
+    from loyalty_core.models.erasure import ErasurePlan, ErasureRecord
 
 Answer = dict[str, Any]  # an HTTP answer as a key keeps it: {"status", "headers", "body"}
 
@@ -99,24 +102,7 @@ class UserWrite:
     delete: Sequence[Membership] = ()
     key: KeyAnswer | None = None
     user: User | None = None
-    credentials: CredentialChange = field(default_factory=CredentialChange)
-
-
-@dataclass(frozen=True)
-class ErasurePlan:
-    """What erasing a user removes, as one read finds it: the user and their profile's
-    revision (the erasure's last step applies only if nobody wrote for them since), how
-    many items of each kind it removes, the profile included (`removing`, the erasure
-    record's kinds), what earlier, interrupted runs removed (`removed`), how many API
-    tokens their login holds, and the arrangers whose assignments name them, as read.
-    A store's plan carries, beside these, what it needs to do the work."""
-
-    user: User
-    revision: int
-    removing: Mapping[str, int]
-    removed: Mapping[str, int]
-    api_tokens: int
-    arrangers: tuple[User, ...]
+    credentials: CredentialChange | None = None
 
 
 class Repository(Protocol):

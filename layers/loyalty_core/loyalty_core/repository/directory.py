@@ -17,16 +17,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from loyalty_core.errors import ConcurrentChange, Conflict
-from loyalty_core.models import (
-    Application,
-    AuditRecord,
-    Company,
-    ErasureRecord,
-    IssuedToken,
-    Provider,
-    User,
-)
-from loyalty_core.repository import DirectoryStore, ErasurePlan
+from loyalty_core.models import Application, AuditRecord, Company, Provider, User
+from loyalty_core.models.credentials import IssuedToken
+from loyalty_core.models.erasure import ErasurePlan, ErasureRecord
+from loyalty_core.repository import DirectoryStore
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
 from loyalty_core.repository.codec import Item, from_item, values
@@ -48,6 +42,25 @@ class _Plan(ErasurePlan):
     credentials: tuple[Unit, ...]
     partition: tuple[Unit, ...]
     arranges_as_read: dict[str, tuple[Any, str]]  # employee id -> (stored value, email)
+
+
+def parse_issued(item: Item) -> IssuedToken:
+    """A Concur token as an index entry names it: the application's (`APP#{app}`,
+    `TOKEN#{hash}`, `items.application_token_item`) or its user's (`USER#...`,
+    `CONCUR#{hash}`, `items.concur_entry_item`)."""
+    fields = from_item(item)
+    pk, sk = item["pk"]["S"], item["sk"]["S"]
+    if pk.startswith(k.application_pk("")):
+        app, company, employee_id = (
+            pk.removeprefix(k.application_pk("")),
+            fields["company"],
+            fields["employee_id"],
+        )
+        token_hash = sk.removeprefix(k.TOKEN_PREFIX)
+    else:
+        app, (company, employee_id) = fields["application_id"], k.user_of(pk)
+        token_hash = sk.removeprefix(k.CONCUR_PREFIX)
+    return IssuedToken(app, fields["token_id"], token_hash, company, employee_id)
 
 
 def _delete(kind: str, key: dict[str, Any]) -> Unit:
@@ -127,7 +140,7 @@ class DynamoDirectory(DynamoRepository):
 
     def application_tokens(self, app_id: str, token_id: str = "") -> list[IssuedToken]:
         items = self._query(k.application_pk(app_id), k.TOKEN_PREFIX + token_id)
-        return [i.parse_application_token(item) for item in items]
+        return [parse_issued(item) for item in items]
 
     def _partition(self, company: str, employee_id: str) -> list[Item]:
         args: dict[str, Any] = {
@@ -187,7 +200,7 @@ class DynamoDirectory(DynamoRepository):
         for item in partition:
             sk = item["sk"]["S"]
             if sk.startswith(k.CONCUR_PREFIX):
-                token = i.parse_concur_entry(item)
+                token = parse_issued(item)
                 credentials.append(
                     _delete("concur_tokens", k.access_token_key(token.token_hash))
                     + _delete(

@@ -91,16 +91,20 @@ def login_update(write: UserWrite) -> Action | None:
     """The update of the user's login that goes with `write`, if it changes the user or
     their API tokens: only while the login exists, and each token it revokes is there."""
     user, credentials = write.user, write.credentials
+    if user is None and credentials is None:  # a membership write
+        return None
+    added = credentials.api_tokens if credentials is not None else ()
+    revoked = credentials.api_tokens_revoked if credentials is not None else ()
     sets: dict[str, Any] = i.user_fields(user) if user is not None else {}
     names = {f"#s{n}": name for n, name in enumerate(sets)}
     assigned = [f"#s{n} = :s{n}" for n in range(len(sets))]
     given: dict[str, Any] = {f":s{n}": value for n, value in enumerate(sets.values())}
-    for n, token in enumerate(credentials.api_tokens):
+    for n, token in enumerate(added):
         names[f"#t{n}"] = token.token_id
         assigned.append(f"tokens.#t{n} = :t{n}")
         given[f":t{n}"] = i.token_entry(token)
     removed, condition = [], ["attribute_exists(pk)"]
-    for n, token_id in enumerate(credentials.api_tokens_revoked):
+    for n, token_id in enumerate(revoked):
         names[f"#r{n}"] = token_id
         removed.append(f"tokens.#r{n}")
         condition.append(f"attribute_exists(tokens.#r{n})")
@@ -130,6 +134,8 @@ def concur_token_actions(write: UserWrite) -> list[tuple[str, Action, bool]]:
     and its user's index entries) and revokes (each still there, with both entries):
     (kind, action, whether its condition is the credential's own)."""
     actions: list[tuple[str, Action, bool]] = []
+    if write.credentials is None:
+        return actions
     new, held = "attribute_not_exists(pk)", "attribute_exists(pk)"
     for token in write.credentials.concur_tokens:
         item = i.access_token_item(token)

@@ -4,16 +4,13 @@ of each is in `keys`; the attribute values' codec in `codec`)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty_core.models import (
     AccessToken,
-    ApiToken,
     Application,
     AuditRecord,
     Company,
-    ErasureRecord,
-    IssuedToken,
     Membership,
     MembershipSet,
     Provider,
@@ -24,6 +21,10 @@ from loyalty_core.repository import Answer, KeyRecord, Login
 from loyalty_core.repository import keys as k
 from loyalty_core.repository.codec import Item, from_item, model_item, to_item
 from loyalty_core.repository.retention import expiring_with, purge_at
+
+if TYPE_CHECKING:  # the admin's alone: no function imports them
+    from loyalty_core.models.credentials import ApiToken
+    from loyalty_core.models.erasure import ErasureRecord
 
 
 def _expiry(value: str | None) -> datetime | None:
@@ -273,7 +274,8 @@ def parse_access_token(item: Item) -> AccessToken:
 
 
 def application_token_item(token: AccessToken) -> Item:
-    """The application's index entry of one of its tokens (to revoke or re-certify it)."""
+    """The application's index entry of one of its tokens (to revoke or re-certify it;
+    read by the admin's adapter alone, `repository.directory.parse_issued`)."""
     fields = {
         "token_id": token.token_id,
         "company": token.company,
@@ -282,30 +284,8 @@ def application_token_item(token: AccessToken) -> Item:
     return to_item(fields, k.application_token_key(token.application.id, token.token_hash))
 
 
-def parse_application_token(item: Item) -> IssuedToken:
-    fields = from_item(item)
-    return IssuedToken(
-        application_id=item["pk"]["S"].removeprefix(k.application_pk("")),
-        token_id=fields["token_id"],
-        token_hash=item["sk"]["S"].removeprefix(k.TOKEN_PREFIX),
-        company=fields["company"],
-        employee_id=fields["employee_id"],
-    )
-
-
 def concur_entry_item(token: AccessToken) -> Item:
-    """The user's index entry of a Concur token acting for them (to erase it with them)."""
+    """The user's index entry of a Concur token acting for them (to erase it with them;
+    read by the admin's adapter alone, `repository.directory.parse_issued`)."""
     fields = {"application_id": token.application.id, "token_id": token.token_id}
     return to_item(fields, k.concur_entry_key(token.company, token.employee_id, token.token_hash))
-
-
-def parse_concur_entry(item: Item) -> IssuedToken:
-    fields = from_item(item)
-    company, employee_id = k.user_of(item["pk"]["S"])
-    return IssuedToken(
-        application_id=fields["application_id"],
-        token_id=fields["token_id"],
-        token_hash=item["sk"]["S"].removeprefix(k.CONCUR_PREFIX),
-        company=company,
-        employee_id=employee_id,
-    )

@@ -19,12 +19,10 @@ from loyalty_core.auth import hash_token, new_token, token_id
 from loyalty_core.errors import ConcurrentChange, Conflict, CredentialConflict, NotFound
 from loyalty_core.models import (
     AccessToken,
-    ApiToken,
     Application,
     AuditRecord,
     Change,
     Company,
-    CredentialChange,
     MembershipSet,
     Origin,
     Provider,
@@ -32,6 +30,7 @@ from loyalty_core.models import (
     User,
 )
 from loyalty_core.models.audit import application_fields, entry, user_fields
+from loyalty_core.models.credentials import ApiToken, CredentialChange
 from loyalty_core.repository import DirectoryStore, Login
 from loyalty_core.services.providers import by_code
 from loyalty_core.services.writes import write

@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections import Counter
 
 from loyalty_core.errors import ConcurrentChange
-from loyalty_core.models import ErasureRecord, Origin
+from loyalty_core.models import Origin
+from loyalty_core.models.erasure import ErasureRecord
 from loyalty_core.repository import DirectoryStore
 from loyalty_core.services.writes import WRITE_ATTEMPTS
 
