@@ -26,6 +26,7 @@ from loyalty_core.models import (
 )
 from loyalty_core.services import directory
 from tests.memory_repository import InMemoryRepository
+from tests.unit.test_writes import another_request_first
 
 ORIGIN = Origin("admin:alice", Interface.ADMIN, "admin-request")
 AIRLINE = Provider(id="aa", name="AAdvantage", vendor_type=VendorType.AIR, vendor_code="AA")
@@ -47,8 +48,8 @@ def user(employee_id: str, role: str = "traveller", company: str = "acme") -> Us
     )
 
 
-@pytest.fixture
-def repo() -> InMemoryRepository:
+def acme() -> InMemoryRepository:
+    """acme (an admin, an arranger, two travellers) and globex, with no user yet."""
     repo = InMemoryRepository()
     repo.add_provider(AIRLINE)
     for company in ("acme", "globex"):
@@ -58,20 +59,13 @@ def repo() -> InMemoryRepository:
     return repo
 
 
+@pytest.fixture
+def repo() -> InMemoryRepository:
+    return acme()
+
+
 def records(repo: InMemoryRepository, employee_id: str) -> list[Any]:
     return [record for _, record, _ in repo.audits[("acme", employee_id)]]
-
-
-def another_write_first(repo: InMemoryRepository, act: Any) -> None:
-    """The next commit meets the user changed by `act`, run between its read and commit."""
-    real = repo.commit
-
-    def raced(write: Any) -> None:
-        repo.commit = real  # type: ignore[method-assign]
-        act()
-        real(write)
-
-    repo.commit = raced  # type: ignore[method-assign]
 
 
 # -- companies and users --------------------------------------------------------------------
@@ -166,7 +160,7 @@ def test_an_assignment_that_changes_nothing_writes_nothing(repo: InMemoryReposit
 def test_two_assignments_at_once_both_hold(repo: InMemoryRepository) -> None:
     """Each decides on a fresh read: the one that lost the race reads again and keeps the
     other's traveller."""
-    another_write_first(repo, lambda: assign(repo, "acme", "ann", "jane"))
+    another_request_first(repo, lambda: assign(repo, "acme", "ann", "jane"))
     _, ann = assign(repo, "acme", "ann", "john")
     assert ann.arranges == {"jane", "john"}
     assert repo.get_user("acme", "ann").arranges == {"jane", "john"}
@@ -211,7 +205,7 @@ def test_a_token_revoked_meanwhile_is_refused_not_recorded_twice(
     repo: InMemoryRepository,
 ) -> None:
     _, tid = directory.issue_token(repo, "john@acme.example", origin=ORIGIN)
-    another_write_first(
+    another_request_first(
         repo, lambda: directory.revoke_token(repo, "john@acme.example", tid, origin=ORIGIN)
     )
     with pytest.raises(Conflict, match="No token"):

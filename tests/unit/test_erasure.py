@@ -10,12 +10,12 @@ import pytest
 
 from loyalty_core.auth import authenticate_application, authenticate_user
 from loyalty_core.errors import ConcurrentChange, NotFound, Unauthenticated
-from loyalty_core.models import Company, MembershipDraft, Principal, Role
+from loyalty_core.models import MembershipDraft, Principal, Role
 from loyalty_core.repository import KeyOwner
 from loyalty_core.services import directory, memberships
 from loyalty_core.services.erasure import erase_user
 from tests.memory_repository import InMemoryRepository
-from tests.unit.test_directory import AIRLINE, ORIGIN, TMC, user
+from tests.unit.test_directory import AIRLINE, ORIGIN, TMC, acme, user
 
 BOSS = Principal(company="acme", employee_id="boss", role=Role.ADMIN)
 
@@ -33,12 +33,7 @@ def draft(account: str) -> MembershipDraft:
 def repo() -> InMemoryRepository:
     """acme's John holds two memberships, an API token, a TMC token acting for him, a key
     he sent; Ann arranges him and Jane; globex has a John of its own."""
-    repo = InMemoryRepository()
-    repo.add_provider(AIRLINE)
-    for company in ("acme", "globex"):
-        directory.create_company(repo, Company(id=company, name=company.title()))
-    for new in (user("boss", "admin"), user("ann", "arranger"), user("john"), user("jane")):
-        directory.create_user(repo, new, origin=ORIGIN)
+    repo = acme()
     directory.create_user(repo, user("john", company="globex"), origin=ORIGIN)
     directory.assign(repo, "acme", "ann", "john", origin=ORIGIN)
     directory.assign(repo, "acme", "ann", "jane", origin=ORIGIN)

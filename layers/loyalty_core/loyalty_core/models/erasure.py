@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from loyalty_core.models.audit import Fields, Interface, Origin
+from loyalty_core.models.audit import AuditRecord, Fields, Interface, Origin
 from loyalty_core.models.party import User
 
 
@@ -58,12 +57,9 @@ class ErasureRecord(BaseModel):
         arrangers_updated: int,
         api_tokens_revoked: int,
     ) -> ErasureRecord:
+        audit = AuditRecord.of(origin, [])  # its id, time and origin
         return cls(
-            id=str(uuid.uuid4()),
-            occurred_at=datetime.now(UTC),
-            actor=origin.actor,
-            interface=origin.interface,
-            request_id=origin.request_id,
+            **audit.model_dump(exclude={"changes"}),
             removed=dict(sorted(removed.items())),
             arrangers_updated=arrangers_updated,
             api_tokens_revoked=api_tokens_revoked,

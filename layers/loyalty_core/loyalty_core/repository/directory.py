@@ -143,42 +143,31 @@ class DynamoDirectory(DynamoRepository):
         return [parse_issued(item) for item in items]
 
     def _partition(self, company: str, employee_id: str) -> list[Item]:
-        args: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": values({":pk": k.user_pk(company, employee_id)}),
-            "ConsistentRead": True,
-        }
-        items: list[Item] = []
-        with translate_errors():
-            while True:
-                page = self.client.query(**args)
-                items.extend(page.get("Items", []))
-                if "LastEvaluatedKey" not in page:
-                    return items
-                args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return self._every_page(
+            {
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": values({":pk": k.user_pk(company, employee_id)}),
+                "ConsistentRead": True,
+            }
+        )
 
     def _arrangers_of(self, company: str, employee_id: str) -> list[Item]:
         """The profiles of the company's other users whose assignments name the user: found
         through the index (which follows writes within a second), read again consistently
         (what the erasure's writes are conditioned on)."""
-        args: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": k.COMPANY_USERS,
-            "KeyConditionExpression": "#p = :p",
-            "FilterExpression": "contains(arranges, :e)",
-            "ExpressionAttributeNames": {"#p": k.COMPANY_USERS_PK},
-            "ExpressionAttributeValues": values({":p": k.company_pk(company), ":e": employee_id}),
-            "ProjectionExpression": "employee_id",
-        }
-        named: list[str] = []
-        with translate_errors():
-            while True:
-                page = self.client.query(**args)
-                named += [from_item(item)["employee_id"] for item in page.get("Items", [])]
-                if "LastEvaluatedKey" not in page:
-                    break
-                args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        naming = self._every_page(
+            {
+                "IndexName": k.COMPANY_USERS,
+                "KeyConditionExpression": "#p = :p",
+                "FilterExpression": "contains(arranges, :e)",
+                "ExpressionAttributeNames": {"#p": k.COMPANY_USERS_PK},
+                "ExpressionAttributeValues": values(
+                    {":p": k.company_pk(company), ":e": employee_id}
+                ),
+                "ProjectionExpression": "employee_id",
+            }
+        )
+        named = [from_item(item)["employee_id"] for item in naming]
         keys = [k.profile_key(company, e) for e in named if e != employee_id]
         found = self._batch_get(keys)
         held = [item for item in found if employee_id in i.parse_user(item).arranges]

@@ -139,12 +139,17 @@ class DynamoRepository:
         sk_condition: str = "begins_with(sk, :sk)",
         more: Item | None = None,
     ) -> list[Item]:
-        args: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": f"pk = :pk AND {sk_condition}",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":sk": {"S": sk}, **(more or {})},
-            "ConsistentRead": True,
-        }
+        return self._every_page(
+            {
+                "KeyConditionExpression": f"pk = :pk AND {sk_condition}",
+                "ExpressionAttributeValues": {":pk": {"S": pk}, ":sk": {"S": sk}, **(more or {})},
+                "ConsistentRead": True,
+            }
+        )
+
+    def _every_page(self, args: dict[str, Any]) -> list[Item]:
+        """Every item a Query of the table (`args`, but its name) finds, page after page."""
+        args = {"TableName": self.table, **args}
         items: list[Item] = []
         with translate_errors():
             while True:

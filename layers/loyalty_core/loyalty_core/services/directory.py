@@ -29,7 +29,7 @@ from loyalty_core.models import (
     Role,
     User,
 )
-from loyalty_core.models.audit import application_fields, entry, user_fields
+from loyalty_core.models.audit import Entry, application_fields, entry, user_fields
 from loyalty_core.models.credentials import ApiToken, CredentialChange
 from loyalty_core.repository import DirectoryStore, Login
 from loyalty_core.services.providers import by_code
@@ -88,6 +88,20 @@ def _change_user(
         raise ConcurrentChange(
             f"User {employee_id!r} kept changing; run the command again"
         ) from None
+
+
+def _change_credentials(
+    repo: DirectoryStore,
+    company: str,
+    employee_id: str,
+    credentials: CredentialChange,
+    recorded: Entry,
+    origin: Origin,
+    refused: str,
+) -> None:
+    """One change of a user's credentials, recorded in their trail by `recorded`."""
+    change = Change(credentials=credentials, entries=(recorded,))
+    _change_user(repo, company, employee_id, lambda _: (change, None), origin, refused)
 
 
 # -- companies and users ----------------------------------------------------------------
@@ -212,9 +226,9 @@ def issue_token(
     issued = ApiToken(token_id(hash_token(token)), hash_token(token), expires_at)
     user = _login(repo, email).user
     recorded = entry("api_token_id", issued.token_id, None, {"expires_at": _when(expires_at)})
-    change = Change(credentials=CredentialChange(api_tokens=(issued,)), entries=(recorded,))
+    added = CredentialChange(api_tokens=(issued,))
     refused = f"No user with email {email!r}"
-    _change_user(repo, user.company, user.employee_id, lambda _: (change, None), origin, refused)
+    _change_credentials(repo, user.company, user.employee_id, added, recorded, origin, refused)
     return token, issued.token_id
 
 
@@ -224,9 +238,9 @@ def revoke_token(repo: DirectoryStore, email: str, tid: str, *, origin: Origin) 
         raise NotFound(f"No token {tid!r} for {email!r}")
     before = {"expires_at": _when(login.token_expiry.get(tid))}
     recorded = entry("api_token_id", tid, before, None)
-    change = Change(credentials=CredentialChange(api_tokens_revoked=(tid,)), entries=(recorded,))
+    revoked = CredentialChange(api_tokens_revoked=(tid,))
     user, refused = login.user, f"No token {tid!r} for {email!r}"
-    _change_user(repo, user.company, user.employee_id, lambda _: (change, None), origin, refused)
+    _change_credentials(repo, user.company, user.employee_id, revoked, recorded, origin, refused)
 
 
 def list_tokens(repo: DirectoryStore, email: str) -> dict[str, datetime | None]:
@@ -292,9 +306,9 @@ def issue_concur_token(
     access = AccessToken(token_id(digest), digest, app, company, employee_id, expires_at)
     after = {"application_id": app_id, "expires_at": _when(expires_at)}
     recorded = entry("concur_token_id", access.token_id, None, after)
-    change = Change(credentials=CredentialChange(concur_tokens=(access,)), entries=(recorded,))
+    issued = CredentialChange(concur_tokens=(access,))
     refused = "This token exists already"
-    _change_user(repo, company, employee_id, lambda _: (change, None), origin, refused)
+    _change_credentials(repo, company, employee_id, issued, recorded, origin, refused)
     return token, access.token_id
 
 
@@ -311,10 +325,9 @@ def revoke_concur_token(repo: DirectoryStore, app_id: str, tid: str, *, origin: 
     }
     recorded = entry("concur_token_id", issued.token_id, before, None)
     revoked = CredentialChange(concur_tokens_revoked=(issued,))
-    change = Change(credentials=revoked, entries=(recorded,))
     refused = f"Token {tid!r} of application {app_id!r} could not be revoked"
-    _change_user(
-        repo, issued.company, issued.employee_id, lambda _: (change, None), origin, refused
+    _change_credentials(
+        repo, issued.company, issued.employee_id, revoked, recorded, origin, refused
     )
 
 
