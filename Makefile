@@ -31,7 +31,7 @@ lock: | $(UV) ## re-resolve requirements.lock and requirements-dev.lock from pyp
 	$(UV) pip compile pyproject.toml --all-extras $(LOCK_ARGS) -o requirements.lock
 	$(UV) pip compile pyproject.toml --all-extras --group dev $(LOCK_ARGS) -o requirements-dev.lock
 
-run: .venv/.synced ## serve the whole API on http://127.0.0.1:3000 (PORT to change; embedded DynamoDB, demo data)
+run: .venv/.synced ## serve the whole API on http://127.0.0.1:3000 (PORT, WORKERS to change; embedded DynamoDB, demo data)
 	$(PY) -m local.server
 
 invoke: .venv/.synced ## run one event through its function, no Docker: make invoke EVENT=events/get_membership.json
