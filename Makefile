@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install lock run invoke test test-unit test-integration test-e2e coverage lint bench events check-template admin clean
+.PHONY: help install lock run invoke test test-unit test-integration test-e2e coverage lint bench bench-store events check-template admin clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ lint: .venv/.synced $(REDOCLY) ## ruff, ruff format, mypy, Redocly's recommended
 
 bench: .venv/.synced ## benchmark: handler overhead, DynamoDB requests per call, cold start as deployed, cost per call
 	$(PY) -m bench
+
+bench-store: .venv/.synced ## benchmark the embedded store: call time as the table grows, make run's memory and write time over 10,000 writes (minutes)
+	$(PY) -m bench.store
 
 events: .venv/.synced ## rewrite events/*.json
 	$(PY) -m local.events

@@ -229,7 +229,7 @@ def examples(base: str) -> str:
 def workers_wanted(environ: Mapping[str, str]) -> int:
     """WORKERS: how many worker processes (containers) serve requests at once."""
     text = environ.get("WORKERS", "").strip() or str(DEFAULT_WORKERS)
-    if not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_WORKERS:
         raise ValueError(f"WORKERS must be a whole number from 1 to {MAX_WORKERS}, not {text!r}")
     return int(text)
 

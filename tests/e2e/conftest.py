@@ -28,6 +28,7 @@ class LocalFront:
     base: str
     printed: str  # what it printed up to "Ready": routes and the curl examples
     output: deque[str] = field(default_factory=lambda: deque(maxlen=500))  # later lines
+    pid: int = 0  # the front's own process (its workers are its children)
 
 
 @contextmanager
@@ -59,7 +60,7 @@ def running_front(**environment: str) -> Iterator[LocalFront]:
                 break
             if process.poll() is not None:
                 pytest.fail("the local front exited: " + "".join(printed))
-        front = LocalFront(f"http://127.0.0.1:{port}", "".join(printed))
+        front = LocalFront(f"http://127.0.0.1:{port}", "".join(printed), pid=process.pid)
         # Keep reading what it prints (a line per request), so a full pipe never blocks it.
         threading.Thread(target=front.output.extend, args=(process.stdout,), daemon=True).start()
         requests.get(f"{front.base}/openapi.json", timeout=10).raise_for_status()

@@ -5,7 +5,11 @@ DynamoDB (tests/faults.py). The races across containers build on the `containers
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -123,3 +127,34 @@ def test_a_rule_the_store_cannot_apply_is_refused(containers: Containers) -> Non
 
     assert refused.status_code == 400 and "answer must be one of" in refused.json()["error"]
     assert unknown.status_code == 400
+
+
+def workers_of(front: int) -> list[int]:
+    """The front's worker processes (its children), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == front:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_worker_that_dies_is_replaced(containers: Containers) -> None:
+    workers = workers_of(containers.front.pid)
+    assert len(workers) == containers.workers
+
+    os.kill(workers[0], signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while not any("starting another" in line for line in list(containers.front.output)):
+        assert time.monotonic() < deadline, "the front did not replace its worker"
+        time.sleep(0.1)
+    with ThreadPoolExecutor(max_workers=containers.workers) as pool:
+        statuses = list(pool.map(memberships, [containers.base] * containers.workers))
+
+    assert statuses == [200] * containers.workers
+    now = workers_of(containers.front.pid)
+    assert len(now) == containers.workers and workers[0] not in now
