@@ -54,8 +54,10 @@ from loyalty_core.models import (
 )
 from loyalty_core.models.audit import application_fields, entry, user_fields
 from loyalty_core.repository import AccessToken, Login
+from loyalty_core.repository import guards as g
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
+from loyalty_core.repository.codec import from_item, values
 from loyalty_core.repository.dynamodb import DynamoRepository
 from loyalty_core.services.providers import by_code
 from loyalty_core.settings import dynamodb_client, get_settings
@@ -125,7 +127,7 @@ class _Erasure:
     api_tokens: int = 0
 
     def __post_init__(self) -> None:
-        fields = i.from_item(self.profile)
+        fields = from_item(self.profile)
         for kind in REMOVED:
             if fields.get(f"erased_{kind}"):
                 self.removed[kind] = int(fields[f"erased_{kind}"])
@@ -184,7 +186,7 @@ class Admin:
             entries, sets, actions = change(i.parse_user(item))
             audit = self.audit(entries)
             days = self.retention_days
-            guard = i.audit_guard(company, employee_id, revision, expiring, audit, days, sets)
+            guard = g.audit_guard(company, employee_id, revision, expiring, audit, days, sets)
             record = i.change_item(audit, company, employee_id, revision + 1, days)
             try:
                 self._transact([{"Update": guard}, *actions, {"Put": {"Item": record}}])
@@ -257,13 +259,12 @@ class Admin:
         return user
 
     def list_users(self, company: str) -> list[dict[str, Any]]:
-        """Every user of a company with how many memberships they hold (a Scan: admin only).
-        A profile written before counts were kept is counted from its memberships."""
+        """Every user of a company with how many memberships they hold (a Scan: admin only)."""
         self._require_company(company)
         args: dict[str, Any] = {
             "TableName": self.table,
             "FilterExpression": "begins_with(pk, :users) AND sk = :profile",
-            "ExpressionAttributeValues": i.values(
+            "ExpressionAttributeValues": values(
                 {":users": k.user_pk(company, ""), ":profile": k.PROFILE}
             ),
             "ConsistentRead": True,
@@ -273,36 +274,16 @@ class Admin:
             page = self.client.scan(**args)
             for item in page.get("Items", []):
                 user = i.parse_user(item)
-                count = i.parse_membership_count(item)
                 users.append(
                     {
                         "employee_id": user.employee_id,
                         "role": user.role.value,
                         "email": user.email,
-                        "memberships": count if count is not None else self._count(user),
+                        "memberships": i.parse_membership_count(item),
                     }
                 )
             if "LastEvaluatedKey" not in page:
                 return sorted(users, key=lambda u: u["employee_id"])
-            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def _count(self, user: User) -> int:
-        """Count a user's memberships in their partition (a profile without a stored count)."""
-        args: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :sk)",
-            "ExpressionAttributeValues": i.values(
-                {":pk": k.user_pk(user.company, user.employee_id), ":sk": k.MEMBERSHIP_PREFIX}
-            ),
-            "Select": "COUNT",
-            "ConsistentRead": True,
-        }
-        counted = 0
-        while True:
-            page = self.client.query(**args)
-            counted += int(page["Count"])
-            if "LastEvaluatedKey" not in page:
-                return counted
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _save_user(self, before: User, user: User) -> None:
@@ -316,7 +297,7 @@ class Admin:
                 "UpdateExpression": "SET #r = :role, arranges = :arranges",
                 "ConditionExpression": "attribute_exists(pk)",
                 "ExpressionAttributeNames": {"#r": "role"},
-                "ExpressionAttributeValues": i.values(
+                "ExpressionAttributeValues": values(
                     {":role": sets["role"], ":arranges": sets["arranges"]}
                 ),
             }
@@ -371,9 +352,7 @@ class Admin:
                 "UpdateExpression": "SET tokens.#id = :token",
                 "ConditionExpression": "attribute_exists(pk)",
                 "ExpressionAttributeNames": {"#id": token_id(digest)},
-                "ExpressionAttributeValues": i.values(
-                    {":token": i.token_entry(digest, expires_at)}
-                ),
+                "ExpressionAttributeValues": values({":token": i.token_entry(digest, expires_at)}),
             }
             after = {"expires_at": expires_at.isoformat() if expires_at else None}
             return [entry("api_token_id", token_id(digest), None, after)], {}, [{"Update": login}]
@@ -469,7 +448,7 @@ class Admin:
         app = before.model_copy(update={"certified": certified})
         fields = application_fields(before), application_fields(app)
         audit = self.audit([entry("application_id", app_id, *fields)])
-        snapshot = i.values({":app": app.model_dump(mode="json")})
+        snapshot = values({":app": app.model_dump(mode="json")})
         tokens = [
             {
                 "Update": {
@@ -540,11 +519,11 @@ class Admin:
         if len(found) != 1:
             raise AdminError(f"No single token {tid!r} for application {app_id!r}")
         digest = i.token_hash_of(found[0])
-        index = i.from_item(found[0])
+        index = from_item(found[0])
         stored = self._get(k.access_token_key(digest))
         before = {
             "application_id": app_id,
-            "expires_at": i.from_item(stored).get("expires_at") if stored else None,
+            "expires_at": from_item(stored).get("expires_at") if stored else None,
         }
 
         def revoke(_: User) -> UserChange:
@@ -580,7 +559,7 @@ class Admin:
         partition = self._all(
             "query",
             KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=i.values({":pk": k.user_pk(company, employee_id)}),
+            ExpressionAttributeValues=values({":pk": k.user_pk(company, employee_id)}),
             ConsistentRead=True,
         )
         profile = next((item for item in partition if item["sk"]["S"] == k.PROFILE), None)
@@ -593,7 +572,7 @@ class Admin:
             FilterExpression="(begins_with(pk, :oauth) OR (begins_with(pk, :app) AND "
             "begins_with(sk, :token))) AND #c = :c AND #e = :e",
             ExpressionAttributeNames={"#c": "company", "#e": "employee_id"},
-            ExpressionAttributeValues=i.values(
+            ExpressionAttributeValues=values(
                 {
                     ":oauth": "OAUTH#",
                     ":app": k.application_pk(""),
@@ -614,7 +593,7 @@ class Admin:
         arrangers = self._all(
             "scan",
             FilterExpression="begins_with(pk, :users) AND sk = :profile AND contains(arranges, :e)",
-            ExpressionAttributeValues=i.values(
+            ExpressionAttributeValues=values(
                 {":users": k.user_pk(company, ""), ":profile": k.PROFILE, ":e": employee_id}
             ),
             ConsistentRead=True,
@@ -623,7 +602,7 @@ class Admin:
             arranger = i.parse_user(item)
             if arranger.employee_id == employee_id:
                 continue
-            kept = i.values({":kept": sorted(arranger.arranges - {employee_id})})
+            kept = values({":kept": sorted(arranger.arranges - {employee_id})})
             for key in (
                 k.profile_key(company, arranger.employee_id),
                 k.login_key(arranger.email),
@@ -692,7 +671,7 @@ class Admin:
                             "UpdateExpression": f"ADD {adds}",
                             "ConditionExpression": "attribute_exists(pk)",
                             "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": i.values(counts),
+                            "ExpressionAttributeValues": values(counts),
                         }
                     }
                 )
@@ -711,9 +690,8 @@ class Admin:
         )
         delete_profile = {
             "Key": profile_key,
-            "ConditionExpression": "revision = :rev OR "
-            "(attribute_not_exists(revision) AND :rev = :zero)",
-            "ExpressionAttributeValues": i.values({":rev": plan.revision, ":zero": 0}),
+            "ConditionExpression": "revision = :rev",
+            "ExpressionAttributeValues": values({":rev": plan.revision}),
         }
         self._transact(
             [
@@ -722,7 +700,7 @@ class Admin:
                 {"Put": {"Item": record}},
             ]
         )
-        return i.from_item(record)
+        return from_item(record)
 
     # -- catalog -------------------------------------------------------------------
 

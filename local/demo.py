@@ -1,4 +1,4 @@
-"""The demo data of the README and the tests (local only: these tokens are public)."""
+"""The demo data of docs/local.md and the tests (local only: these tokens are public)."""
 
 from __future__ import annotations
 
@@ -97,8 +97,9 @@ def demo_origin() -> Any:
 def seed_memberships() -> None:
     """Give John Smith (098765) his membership with its fixed id, and Jane Doe (112233)
     a few, through the same rules as the API."""
-    from loyalty_core.models import MembershipDraft, Principal, Role
-    from loyalty_core.services.memberships import Change, create_membership, new_membership
+    from loyalty_core.models import Change, MembershipDraft, Principal, Role
+    from loyalty_core.services.memberships import create_membership, new_membership
+    from loyalty_core.services.writes import write
     from loyalty_core.settings import get_repository
 
     def draft(provider_id: str, account: str, name: str, expires: str, level: str) -> Any:
@@ -115,9 +116,8 @@ def seed_memberships() -> None:
     john = new_membership(
         draft(provider_id, account, "John Smith", expires, "Silver"), "acme", "098765"
     ).model_copy(update={"id": membership_id})
-    snapshot = repo.get_user_memberships("acme", "098765")
-    audit = Change(put=[john]).audit(snapshot, demo_origin())
-    repo.commit(snapshot, put=[john], audit=audit)  # the one write that chooses its id
+    # The one write that chooses its id.
+    write(repo, "acme", "098765", lambda _: (Change(put=(john,)), john), demo_origin())
 
     admin = Principal(company="acme", employee_id="acme_admin", role=Role.ADMIN)
     for provider_id, account, expires in JANE_MEMBERSHIPS:
@@ -134,19 +134,17 @@ def give_memberships(employee_id: str, count: int, company: str = "acme") -> Non
     """Give a user `count` more Hilton memberships (FILL0000, FILL0001, ...) through the
     repository's own write, 98 a transaction (with the profile's guard and the audit
     record: DynamoDB's 100)."""
-    from loyalty_core.models import MembershipDraft
-    from loyalty_core.services.memberships import Change, new_membership
+    from loyalty_core.models import Change, MembershipDraft, MembershipSet
+    from loyalty_core.services.memberships import new_membership
+    from loyalty_core.services.writes import write
     from loyalty_core.settings import get_repository
 
-    repo = get_repository()
-    start = 0
-    while start < count:
-        snapshot = repo.get_user_memberships(company, employee_id)
-        batch = [
+    def fill(held: MembershipSet, size: int) -> tuple[Change, None]:
+        batch = tuple(
             new_membership(
                 MembershipDraft(
                     provider_id=JANE_MEMBERSHIPS[0][0],
-                    account_number=f"FILL{snapshot.count + n:04d}",
+                    account_number=f"FILL{held.count + n:04d}",
                     membership_name="Fill Member",
                     expires_on="2030-12-31",
                     level="Gold",
@@ -154,11 +152,14 @@ def give_memberships(employee_id: str, count: int, company: str = "acme") -> Non
                 company,
                 employee_id,
             )
-            for n in range(min(98, count - start))
-        ]
-        audit = Change(put=batch).audit(snapshot, demo_origin())
-        repo.commit(snapshot, put=batch, audit=audit)
-        start += len(batch)
+            for n in range(size)
+        )
+        return Change(put=batch), None
+
+    repo = get_repository()
+    for start in range(0, count, 98):
+        size = min(98, count - start)
+        write(repo, company, employee_id, lambda held, n=size: fill(held, n), demo_origin())
 
 
 def seed(admin: Admin) -> None:

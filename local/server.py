@@ -207,7 +207,7 @@ def examples(base: str) -> str:
     )
     return "\n".join(
         [
-            "Try it from this folder (demo credentials, see README):",
+            "Try it from this folder (demo credentials: docs/local.md):",
             f"  curl -s {admin} '{base}/api/loyalty_providers?filter%5Bcategory%5D=hotel'",
             f"  curl -si {admin} -H 'Content-Type: application/json' -X POST {users} -d '{body}'",
             f"  curl -s {admin} {users}",
@@ -362,7 +362,7 @@ def main() -> int:
             f"  DYNAMODB_ENDPOINT_URL={setup['endpoint']} TABLE_NAME={setup['table']} "
             ".venv/bin/python -m local.admin --help"
         )
-    print(f"API reference (Swagger UI, demo credentials in README): {base}/docs")
+    print(f"API reference (Swagger UI, demo credentials in docs/local.md): {base}/docs")
     print(examples(base))
     workers = Workers(listener, count)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -1,26 +1,48 @@
-"""An in-memory store with the same behaviour as the DynamoDB adapter, for unit tests."""
+"""An in-memory store with the same behaviour as the DynamoDB adapter, for unit tests (the
+contract test holds both to the port)."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from loyalty_core.errors import ConcurrentChange
-from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER, AuditRecord, Membership, Provider, User
-from loyalty_core.repository import AccessToken, History, Login, UserMemberships
-from loyalty_core.repository.items import purge_at
+from loyalty_core.errors import ConcurrentChange, RequestInProgress
+from loyalty_core.models import (
+    MAX_MEMBERSHIPS_PER_USER,
+    AuditRecord,
+    Membership,
+    MembershipSet,
+    Provider,
+    User,
+)
+from loyalty_core.models.membership_set import oldest_first
+from loyalty_core.repository import (
+    AccessToken,
+    History,
+    KeyAnswer,
+    KeyOwner,
+    KeyRecord,
+    Login,
+    UserWrite,
+)
+from loyalty_core.repository.retention import purge_at
+
+Keyed = tuple[str, str]
 
 
 class InMemoryRepository:
     def __init__(self) -> None:
         self.logins: dict[str, Login] = {}
         self.access_tokens: dict[str, AccessToken] = {}
-        self.users: dict[tuple[str, str], tuple[User, int]] = {}
-        self.memberships: dict[tuple[str, str], dict[str, Membership]] = {}
+        self.users: dict[Keyed, tuple[User, int]] = {}
+        self.memberships: dict[Keyed, dict[str, Membership]] = {}
         self.catalog: dict[str, Provider] = {}
-        # oldest first, each with its purge_at as written
-        self.audits: dict[tuple[str, str], list[tuple[AuditRecord, int]]] = {}
+        # oldest first: (revision, record, purge_at as written)
+        self.audits: dict[Keyed, list[tuple[int, AuditRecord, int]]] = {}
+        self.keys: dict[tuple[str, str, str], tuple[KeyRecord, int]] = {}  # ..., expires
         self.audit_retention_days = 400
         self._lock = threading.Lock()
 
@@ -35,7 +57,7 @@ class InMemoryRepository:
     def add_provider(self, provider: Provider) -> None:
         self.catalog[provider.id] = provider
 
-    # -- the port ----------------------------------------------------------
+    # -- reads ---------------------------------------------------------------
 
     def get_login(self, email: str) -> Login | None:
         return self.logins.get(email.lower())
@@ -46,17 +68,14 @@ class InMemoryRepository:
     def get_access_token(self, token_hash: str) -> AccessToken | None:
         return self.access_tokens.get(token_hash)
 
-    def get_user_memberships(self, company: str, employee_id: str) -> UserMemberships | None:
+    def get_user_memberships(self, company: str, employee_id: str) -> MembershipSet | None:
         with self._lock:
             found = self.users.get((company, employee_id))
             if found is None:
                 return None
             user, revision = found
-            held = sorted(
-                self.memberships[(company, employee_id)].values(),
-                key=lambda m: (m.created_at, m.id),
-            )
-            return UserMemberships(user=user, revision=revision, memberships=tuple(held))
+            held = oldest_first(list(self.memberships[(company, employee_id)].values()))
+            return MembershipSet(user=user, revision=revision, memberships=held)
 
     def get_membership(
         self, company: str, employee_id: str, membership_id: str
@@ -71,38 +90,86 @@ class InMemoryRepository:
             return None
         kept = [
             record
-            for record, purge in reversed(self.audits.get((company, employee_id), []))
+            for _, record, purge in reversed(self.audits.get((company, employee_id), []))
             if purge > now.timestamp()
         ]
         return History(found[0], len(kept), tuple(kept[start : start + count]))
 
-    def commit(
-        self,
-        snapshot: UserMemberships,
-        put: Sequence[Membership] = (),
-        delete: Sequence[Membership] = (),
-        *,
-        audit: AuditRecord,
-    ) -> None:
-        key = (snapshot.user.company, snapshot.user.employee_id)
-        count = snapshot.count_after(put, delete)
-        with self._lock:
-            user, revision = self.users[key]
-            if revision != snapshot.revision:
-                raise ConcurrentChange("The user's memberships changed during the write")
-            if count > MAX_MEMBERSHIPS_PER_USER and count > snapshot.count:
-                raise ConcurrentChange("The write would pass the membership limit")
-            self.users[key] = (user, revision + 1)
-            held = self.memberships[key]
-            for m in put:
-                held[m.id] = m
-            for m in delete:
-                held.pop(m.id, None)
-            purge = purge_at(audit.occurred_at, self.audit_retention_days)
-            self.audits.setdefault(key, []).append((audit, purge))
+    def committed(self, company: str, employee_id: str, revision: int, audit_id: str) -> bool:
+        return any(
+            number == revision and record.id == audit_id
+            for number, record, _ in self.audits.get((company, employee_id), [])
+        )
 
     def providers(self) -> Sequence[Provider]:
         return tuple(sorted(self.catalog.values(), key=lambda p: p.name))
 
     def get_provider(self, provider_id: str) -> Provider | None:
         return self.catalog.get(provider_id)
+
+    # -- writes ---------------------------------------------------------------
+
+    def commit(self, write: UserWrite) -> None:
+        snapshot = write.snapshot
+        key = (snapshot.user.company, snapshot.user.employee_id)
+        with self._lock:
+            user, revision = self.users[key]
+            if revision != snapshot.revision:
+                raise ConcurrentChange("The user's memberships changed during the write")
+            if write.count > MAX_MEMBERSHIPS_PER_USER and write.count > snapshot.count:
+                raise ConcurrentChange("The write would pass the membership limit")
+            if write.key is not None:
+                self._check_claim(write.key)
+                self._answer(write.key)
+            self.users[key] = (user, revision + 1)
+            held = self.memberships[key]
+            for m in write.put:
+                held[m.id] = m
+            for m in write.delete:
+                held.pop(m.id, None)
+            purge = purge_at(write.audit.occurred_at, self.audit_retention_days)
+            self.audits.setdefault(key, []).append((revision + 1, write.audit, purge))
+
+    # -- Idempotency-Keys -------------------------------------------------------
+
+    def claim_key(
+        self,
+        owner: KeyOwner,
+        key_hash: str,
+        request_hash: str,
+        claim: str,
+        lease_until: float,
+        expires: int,
+        taking_over: str | None = None,
+    ) -> KeyRecord | None:
+        where = (owner.company, owner.employee_id, key_hash)
+        with self._lock:
+            held = self.keys.get(where)
+            free = held is None or held[1] <= time.time()
+            taken_over = held is not None and taking_over == held[0].claim and not held[0].answer
+            if held is not None and not free and not taken_over:
+                return held[0]
+            self.keys[where] = (KeyRecord(request_hash, claim, lease_until), expires)
+            return None
+
+    def _check_claim(self, key: KeyAnswer) -> None:
+        held = self.keys.get((key.owner.company, key.owner.employee_id, key.key_hash))
+        if held is None or held[0].claim != key.claim:
+            raise RequestInProgress("This request's Idempotency-Key was taken over by a retry")
+
+    def _answer(self, key: KeyAnswer) -> None:
+        where = (key.owner.company, key.owner.employee_id, key.key_hash)
+        record, _ = self.keys[where]
+        self.keys[where] = (replace(record, answer=key.answer), key.expires)
+
+    def answer_key(self, key: KeyAnswer) -> None:
+        with self._lock:
+            self._check_claim(key)
+            self._answer(key)
+
+    def release_key(self, owner: KeyOwner, key_hash: str, claim: str) -> None:
+        where = (owner.company, owner.employee_id, key_hash)
+        with self._lock:
+            held = self.keys.get(where)
+            if held is not None and held[0].claim == claim and not held[0].answer:
+                del self.keys[where]

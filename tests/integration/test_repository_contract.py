@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from loyalty_core.errors import ConcurrentChange
+from loyalty_core.errors import ConcurrentChange, RequestInProgress
 from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER, Membership, Provider, User, VendorType
 from loyalty_core.models.audit import Action
-from loyalty_core.services.memberships import Change
-from tests.conftest import ORIGIN
+from loyalty_core.repository import KeyAnswer, KeyOwner, UserWrite
+from tests.conftest import commit
 from tests.memory_repository import InMemoryRepository
 
 JOHN = User(company="acme", employee_id="098765", name="John Smith", email="john@acme.example")
@@ -57,16 +58,30 @@ class _Renamed:
     ) -> Any:
         return self.repo.get_history(company, "c" + employee_id, start, count, now)
 
-    def commit(self, snapshot: Any, put: Any = (), delete: Any = (), *, audit: Any) -> None:
-        fix = [m.model_copy(update={"employee_id": "c" + m.employee_id}) for m in put]
-        gone = [m.model_copy(update={"employee_id": "c" + m.employee_id}) for m in delete]
-        self.repo.commit(snapshot, put=fix, delete=gone, audit=audit)
+    def committed(self, company: str, employee_id: str, revision: int, audit_id: str) -> bool:
+        return bool(self.repo.committed(company, "c" + employee_id, revision, audit_id))
 
+    def commit(self, write: UserWrite) -> None:
+        def renamed(ms: Any) -> list[Membership]:
+            return [m.model_copy(update={"employee_id": "c" + m.employee_id}) for m in ms]
 
-def commit(repo: Any, snapshot: Any, put: Any = (), delete: Any = ()) -> None:
-    """A write with its audit record, as the services send it."""
-    audit = Change(put=list(put), delete=list(delete)).audit(snapshot, ORIGIN)
-    repo.commit(snapshot, put=put, delete=delete, audit=audit)
+        key = write.key and replace(write.key, owner=self._owner(write.key.owner))
+        self.repo.commit(
+            replace(write, put=renamed(write.put), delete=renamed(write.delete), key=key)
+        )
+
+    @staticmethod
+    def _owner(owner: KeyOwner) -> KeyOwner:
+        return KeyOwner(owner.company, "c" + owner.employee_id)
+
+    def claim_key(self, owner: KeyOwner, *args: Any) -> Any:
+        return self.repo.claim_key(self._owner(owner), *args)
+
+    def answer_key(self, key: KeyAnswer) -> None:
+        self.repo.answer_key(replace(key, owner=self._owner(key.owner)))
+
+    def release_key(self, owner: KeyOwner, *args: Any) -> None:
+        self.repo.release_key(self._owner(owner), *args)
 
 
 def membership(n: int, created: datetime) -> Membership:
@@ -188,3 +203,61 @@ def test_a_shorter_retention_later_skips_the_newer_records_it_purges(repo: Any) 
     history = repo.get_history("acme", "098765", 0, 2, later)
     assert history.total == kept
     assert history.records[0].changes[0].action is Action.CREATE  # past the three purged
+
+
+def test_a_commit_is_recognised_by_its_own_record_only(repo: Any) -> None:
+    snapshot = repo.get_user_memberships("acme", "098765")
+    mine = commit(repo, snapshot, put=[membership(1, datetime.now(UTC))])
+    revision = snapshot.revision + 1
+    assert repo.committed("acme", "098765", revision, mine.id)
+    assert not repo.committed("acme", "098765", revision, "another-request")
+    assert not repo.committed("acme", "098765", revision + 1, mine.id)
+
+
+OWNER = KeyOwner("acme", "098765")
+
+
+def claim(repo: Any, token: str, lease: float, over: str | None = None) -> Any:
+    expires = int(datetime.now(UTC).timestamp()) + 3600
+    return repo.claim_key(OWNER, "k1", "body1", token, lease, expires, over)
+
+
+def test_a_key_is_held_by_one_claim_and_answered_by_its_commit(repo: Any) -> None:
+    now = datetime.now(UTC).timestamp()
+    assert claim(repo, "first", now + 10) is None
+    held = claim(repo, "second", now + 10)
+    assert (held.claim, held.request_hash, held.answer) == ("first", "body1", None)
+    answer = {"status": 201, "headers": {"ETag": '"1"'}, "body": "{}"}
+    expires = int(now) + 3600
+    snapshot = repo.get_user_memberships("acme", "098765")
+    late = KeyAnswer(OWNER, "k1", "second", answer, expires)
+    with pytest.raises(RequestInProgress):  # not its claim: nothing of the write lands
+        commit(repo, snapshot, put=[membership(1, datetime.now(UTC))], key=late)
+    assert repo.get_user_memberships("acme", "098765").count == 0
+    mine = KeyAnswer(OWNER, "k1", "first", answer, expires)
+    commit(repo, snapshot, put=[membership(1, datetime.now(UTC))], key=mine)
+    assert claim(repo, "third", now + 10).answer == answer
+
+
+def test_a_key_whose_lease_ran_out_is_taken_over_only_by_naming_its_claim(repo: Any) -> None:
+    now = datetime.now(UTC).timestamp()
+    assert claim(repo, "first", now - 1) is None
+    assert claim(repo, "second", now + 10).claim == "first"  # not named: still held
+    assert claim(repo, "second", now + 10, over="first") is None
+    assert claim(repo, "third", now + 10, over="first").claim == "second"
+    with pytest.raises(RequestInProgress):
+        repo.answer_key(KeyAnswer(OWNER, "k1", "first", {"status": 200}, int(now) + 60))
+    repo.answer_key(KeyAnswer(OWNER, "k1", "second", {"status": 200}, int(now) + 60))
+    assert claim(repo, "fourth", now + 10).answer == {"status": 200}
+
+
+def test_a_released_key_is_free_and_an_answered_one_stays(repo: Any) -> None:
+    now = datetime.now(UTC).timestamp()
+    assert claim(repo, "first", now + 10) is None
+    repo.release_key(OWNER, "k1", "other")  # not its holder: nothing happens
+    assert claim(repo, "second", now + 10).claim == "first"
+    repo.release_key(OWNER, "k1", "first")
+    assert claim(repo, "second", now + 10) is None
+    repo.answer_key(KeyAnswer(OWNER, "k1", "second", {"status": 200}, int(now) + 60))
+    repo.release_key(OWNER, "k1", "second")  # answered: kept
+    assert claim(repo, "third", now + 10).answer == {"status": 200}

@@ -78,10 +78,7 @@ def actions(function: str, table: str = "Table") -> set[str]:
     found: set[str] = set()
     for policy in template.functions()[function].get("Policies", []):
         for statement in policy["Statement"]:
-            assert statement["Resource"] in (
-                {"Fn::GetAtt": "Table.Arn"},
-                {"Fn::GetAtt": "IdempotencyTable.Arn"},
-            )
+            assert statement["Resource"] == {"Fn::GetAtt": "Table.Arn"}
             if statement["Resource"] == {"Fn::GetAtt": f"{table}.Arn"}:
                 found.update(statement["Action"])
     return found
@@ -93,19 +90,17 @@ READS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}
 def test_read_only_routes_get_read_only_access() -> None:
     assert actions("LoyaltyProvidersFunction") <= READS
     assert actions("HotelEnrichmentFunction") <= READS
-    assert actions("HotelEnrichmentFunction", "IdempotencyTable") == set()
 
 
 def test_the_api_reference_reaches_no_table() -> None:
     docs = template.functions()["ApiDocsFunction"]
     assert "Policies" not in docs
-    assert actions("ApiDocsFunction") == actions("ApiDocsFunction", "IdempotencyTable") == set()
+    assert actions("ApiDocsFunction") == set()
 
 
 def test_no_function_may_scan() -> None:
     for name in template.functions():
         assert "dynamodb:Scan" not in actions(name)
-        assert "dynamodb:Scan" not in actions(name, "IdempotencyTable")
 
 
 def test_the_tests_build_the_table_from_the_template(dynamodb: Any) -> None:

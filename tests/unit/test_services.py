@@ -277,19 +277,6 @@ def test_the_profile_name_always_passes_the_membership_name_rule(
     assert MembershipChanges(membership_name=value).membership_name == value
 
 
-def test_a_stored_membership_without_a_name_reads_with_the_profile_name(
-    repo: InMemoryRepository,
-) -> None:
-    created = create(repo, ADMIN, "098765", draft())
-    legacy = created.model_copy(update={"membership_name": None})
-    repo.memberships[("acme", "098765")][created.id] = legacy  # as Concur stored it before
-    assert svc.get_membership(repo, JOHN, "098765", created.id).membership_name == "John Smith"
-    [listed] = svc.list_memberships(repo, JOHN, "098765")
-    assert listed.membership_name == "John Smith"
-    update(repo, JOHN, "098765", created.id, MembershipChanges(level="Gold"))
-    assert repo.memberships[("acme", "098765")][created.id].membership_name == "John Smith"
-
-
 def test_formatted_and_bare_account_numbers_are_the_same_account(
     repo: InMemoryRepository,
 ) -> None:

@@ -28,9 +28,11 @@ class Problem:
 
 
 class DomainError(Exception):
-    """Base of every error the service reports to a caller."""
+    """Base of every error the service reports to a caller. `retry_after_seconds`: when
+    to try again (a Retry-After header), for a refusal that time will lift."""
 
     title = "Error"
+    retry_after_seconds: int | None = None
 
     def __init__(self, detail: str = "", problems: list[Problem] | None = None) -> None:
         super().__init__(detail or self.title)
@@ -117,9 +119,13 @@ class IdempotencyKeyReused(Conflict):
 
 
 class RequestInProgress(Conflict):
-    """A request with the same Idempotency-Key is still running."""
+    """A request with the same Idempotency-Key is still running: retry after it ends."""
 
     title = "Request in progress"
+
+    def __init__(self, detail: str = "", retry_after_seconds: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = max(1, retry_after_seconds)
 
 
 class StorageUnavailable(DomainError):

@@ -9,6 +9,7 @@ from loyalty_core.models.membership import (
     MembershipDraft,
     ProgramUpdate,
 )
+from loyalty_core.models.membership_set import Change, MembershipSet
 from loyalty_core.models.party import (
     Application,
     ApplicationKind,
@@ -25,12 +26,14 @@ __all__ = [
     "Application",
     "ApplicationKind",
     "AuditRecord",
+    "Change",
     "Company",
     "Entry",
     "Interface",
     "Membership",
     "MembershipChanges",
     "MembershipDraft",
+    "MembershipSet",
     "Origin",
     "Principal",
     "ProgramUpdate",

@@ -68,6 +68,7 @@ class Entry(BaseModel):
     action: Action
     before: Fields | None
     after: Fields | None
+    version: int | None = None  # a membership's version after the change (before, on a delete)
 
     @model_validator(mode="after")
     def _one_subject_and_sides(self) -> Entry:
@@ -85,10 +86,13 @@ class Entry(BaseModel):
         return next(s for s in SUBJECTS if getattr(self, s) is not None)
 
     def as_json(self) -> Fields:
-        """`{"membership_id": ..., "action", "before", "after"}` (or the subject it names)."""
+        """`{"membership_id": ..., "action", "version", "before", "after"}` (or the subject
+        it names; `version` for a membership only)."""
+        versioned = {} if self.version is None else {"version": self.version}
         return {
             self.subject: getattr(self, self.subject),
             "action": self.action.value,
+            **versioned,
             "before": self.before,
             "after": self.after,
         }
@@ -101,7 +105,13 @@ def _masked(fields: Mapping[str, Any]) -> Fields:
     }
 
 
-def entry(subject: str, subject_id: str, before: Fields | None, after: Fields | None) -> Entry:
+def entry(
+    subject: str,
+    subject_id: str,
+    before: Fields | None,
+    after: Fields | None,
+    version: int | None = None,
+) -> Entry:
     """The entry for one record, from its fields before and after the request (None: it did
     not exist): a create keeps every field set, a delete every field held, an update the
     fields whose values differ. Compared unmasked, then masked."""
@@ -121,6 +131,7 @@ def entry(subject: str, subject_id: str, before: Fields | None, after: Fields | 
             "action": action,
             "before": None if old is None else _masked(old),
             "after": None if new is None else _masked(new),
+            "version": version,
         }
     )
 
@@ -141,6 +152,7 @@ def membership_entry(before: Membership | None, after: Membership | None) -> Ent
         found.id,
         None if before is None else membership_fields(before),
         None if after is None else membership_fields(after),
+        found.version,
     )
 
 

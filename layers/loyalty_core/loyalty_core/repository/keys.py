@@ -6,6 +6,7 @@
 | erasure record (no personal data) | COMPANY#{company} | ERASURE#{occurred_at}#{id} |
 | user profile (+ write revision) | USER#{company}#{employee_id} | PROFILE |
 | membership | USER#{company}#{employee_id} | MEMBERSHIP#{id} |
+| Idempotency-Key of the user (a caller) | USER#{company}#{employee_id} | IDEMPOTENCY#{sha256} |
 | audit record of a user | USER#{company}#{employee_id} | PROFILE#CHANGE#{10^12 - revision} |
 | login (user + hashed API tokens) | LOGIN#{email} | LOGIN |
 | provider | PROVIDER | PROVIDER#{id} |
@@ -18,10 +19,12 @@ A user's profile and memberships share one partition: listing is one Query,
 and the company is part of every user key, so no read can cross companies.
 
 A user's audit records sort after the profile, newest first (the revision each record
-was written with, counted down from 10^12): the memberships Query reads up to the
-profile (`sk <= PROFILE`) and never an audit record; the history Query reads from the
-profile on (`sk >= PROFILE`), the profile first (the user, and how many records they
-hold), then the newest records, as many as the page needs.
+was written with, counted down from 10^12): the memberships Query reads the memberships
+and the profile (`sk BETWEEN MEMBERSHIP# AND PROFILE`), never an audit record nor a key;
+the history Query reads from the profile on (`sk >= PROFILE`), the profile first (the
+user, and how many records they hold), then the newest records, as many as the page
+needs. The Idempotency-Keys a user sends as a caller live in their partition too, so that
+erasing the user erases them.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ ERASURE_PREFIX = "ERASURE#"
 PROVIDER_PARTITION = "PROVIDER"
 PROVIDER_PREFIX = "PROVIDER#"
 TOKEN_PREFIX = "TOKEN#"  # noqa: S105 - a key prefix, not a secret
+IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
 
 
 def Key(pk: str, sk: str) -> dict[str, dict[str, str]]:
@@ -50,6 +54,11 @@ def profile_key(company: str, employee_id: str) -> dict[str, dict[str, str]]:
 
 def membership_key(company: str, employee_id: str, membership_id: str) -> dict[str, dict[str, str]]:
     return Key(user_pk(company, employee_id), MEMBERSHIP_PREFIX + membership_id)
+
+
+def idempotency_key(company: str, employee_id: str, key_hash: str) -> dict[str, dict[str, str]]:
+    """An Idempotency-Key the user sent (as a caller), by the hash of its scope and value."""
+    return Key(user_pk(company, employee_id), IDEMPOTENCY_PREFIX + key_hash)
 
 
 def change_key(company: str, employee_id: str, revision: int) -> dict[str, dict[str, str]]:
