@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from loyalty_core.auth import authenticate_application, authenticate_user, hash_token
-from loyalty_core.errors import AccessDenied, Conflict, NotFound, Unauthenticated
+from loyalty_core.errors import AccessDenied, Conflict, InvalidInput, NotFound, Unauthenticated
 from loyalty_core.models import (
     Application,
     ApplicationKind,
@@ -192,7 +192,7 @@ def test_a_token_expires_after_its_days(repo: InMemoryRepository) -> None:
     assert directory.token_expiry(90, now) == now + timedelta(days=90)
     assert directory.token_expiry(None, now) is None
     for days in (0, -1):
-        with pytest.raises(ValueError):
+        with pytest.raises(InvalidInput):
             directory.token_expiry(days, now)
     expired = datetime.now(UTC) - timedelta(seconds=1)
     token, tid = directory.issue_token(repo, "john@acme.example", origin=ORIGIN, expires_at=expired)

@@ -50,15 +50,13 @@ def parse_issued(item: Item) -> IssuedToken:
     `CONCUR#{hash}`, `items.concur_entry_item`)."""
     fields = from_item(item)
     pk, sk = item["pk"]["S"], item["sk"]["S"]
-    if pk.startswith(k.application_pk("")):
-        app, company, employee_id = (
-            pk.removeprefix(k.application_pk("")),
-            fields["company"],
-            fields["employee_id"],
-        )
+    if pk.startswith(k.application_pk("")):  # the application's entry
+        app = pk.removeprefix(k.application_pk(""))
+        company, employee_id = fields["company"], fields["employee_id"]
         token_hash = sk.removeprefix(k.TOKEN_PREFIX)
-    else:
-        app, (company, employee_id) = fields["application_id"], k.user_of(pk)
+    else:  # the user's
+        app = fields["application_id"]
+        company, employee_id = k.user_of(pk)
         token_hash = sk.removeprefix(k.CONCUR_PREFIX)
     return IssuedToken(app, fields["token_id"], token_hash, company, employee_id)
 

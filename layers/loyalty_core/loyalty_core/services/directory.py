@@ -16,7 +16,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from loyalty_core.auth import hash_token, new_token, token_id
-from loyalty_core.errors import ConcurrentChange, Conflict, CredentialConflict, NotFound
+from loyalty_core.errors import (
+    ConcurrentChange,
+    Conflict,
+    CredentialConflict,
+    InvalidInput,
+    NotFound,
+)
 from loyalty_core.models import (
     AccessToken,
     Application,
@@ -63,7 +69,7 @@ def token_expiry(days: int | None, now: datetime | None = None) -> datetime | No
     if days is None:
         return None
     if days < MIN_TOKEN_DAYS:
-        raise ValueError(f"a token lasts {MIN_TOKEN_DAYS} day or more")
+        raise InvalidInput(f"A token lasts {MIN_TOKEN_DAYS} day or more, or does not expire")
     return (now or datetime.now(UTC)) + timedelta(days=days)
 
 
