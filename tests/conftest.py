@@ -20,10 +20,21 @@ from local.dynamo import ensure_tables, make_atomic
 from loyalty_core import settings
 from loyalty_core.models import AuditRecord, Change, Interface, Origin
 from loyalty_core.repository import KeyAnswer, UserWrite
+from tests.faults import Faults
 
 TABLE = "loyalty-memberships-test"
 # A write called on the services directly, as one Locomote request of the acme admin.
 ORIGIN = Origin("user:acme_admin", Interface.LOCOMOTE, "test-request")
+
+
+def new_user(company: str, employee_id: str, name: str, email: str, role: str = "traveller") -> Any:
+    """A user created as the admin CLI creates them (on the tables of `dynamodb`)."""
+    from loyalty_core.models import User
+    from loyalty_core.services import directory
+
+    admin = Admin(operator="tests")
+    user = User(company=company, employee_id=employee_id, name=name, email=email, role=role)
+    return directory.create_user(admin.repo, user, origin=admin.origin())
 
 
 def commit(
@@ -234,3 +245,12 @@ def dynamodb_calls(dynamodb: Any) -> Iterator[list[str]]:
     dynamodb.meta.events.register("before-call.dynamodb", record)
     yield calls
     dynamodb.meta.events.unregister("before-call.dynamodb", record)
+
+
+@pytest.fixture
+def store_faults(dynamodb: Any) -> Iterator[Faults]:
+    """Faults of the store on demand (tests/faults.py), for every DynamoDB call of the test."""
+    faults = Faults()
+    uninstall = faults.install()
+    yield faults
+    uninstall()
