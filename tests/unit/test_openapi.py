@@ -166,6 +166,7 @@ UNPATTERNED = {
     "/components/parameters/IfMatch/schema": "ETags are compared, never refused (412)",
     "/components/parameters/FilterCode/schema": "a filter: a code no provider has finds none",
     "/components/schemas/MembershipUpdateResource/properties/id": "the URL's id or 409",
+    "/components/schemas/ProviderIdentifier/properties/id": "a catalog provider's id or 404",
     "/components/schemas/ConcurMembership/properties/VendorCode": "a catalog code or 400",
 }
 
