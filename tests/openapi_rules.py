@@ -62,7 +62,7 @@ RULES: dict[str, str] = {
     "/components/parameters/EnrichEmployeeId/schema": v.IDENTIFIER,
     "/components/parameters/FilterMembership/schema": v.RECORD_ID,
     "/components/parameters/EnrichBookingTravelerRef/schema": v.REFERENCE,
-    "/components/parameters/IdempotencyKey/schema": f"^{idempotency.KEY.pattern}$",
+    "/components/parameters/IdempotencyKey/schema": f"^{idempotency.KEY.pattern}{v.END}",
 }
 
 

@@ -172,31 +172,34 @@ def _but(refused: Ranges) -> str:
 
 
 # -- the rules: anchored patterns, each a whole value's rule, length included ---------------
+# The end of the value: `$`, and not before a last newline, where Python's `$` (in a search,
+# as JSON Schema validators in Python run a pattern) also matches and ECMA-262's does not.
+END = r"$(?!\n)"
 # Account numbers and employee ids share one shape: 1-50 of A-Za-z0-9_.
-IDENTIFIER = "^[A-Za-z0-9_]{1,50}$"
+IDENTIFIER = "^[A-Za-z0-9_]{1,50}" + END
 IDENTIFIER_RULE = "1-50 characters of letters A-Z, digits and _"
 # An account number as sent: an identifier, with spaces and hyphens anywhere (formatting).
-ACCOUNT_NUMBER = "^[ -]*(?:[A-Za-z0-9_][ -]*){1,50}$"
+ACCOUNT_NUMBER = "^[ -]*(?:[A-Za-z0-9_][ -]*){1,50}" + END
 # Server-assigned ids are UUIDs; anything else cannot name a record (nor reach a key).
-RECORD_ID = "^[A-Za-z0-9-]{1,64}$"
+RECORD_ID = "^[A-Za-z0-9-]{1,64}" + END
 # A Universal API reference (a `Key`, such as a BookingTravelerRef).
-REFERENCE = f"^{_but(_ranges(_spec(NOT_PRINTABLE_RANGES, SPACE_RANGES)))}{{1,64}}$"
+REFERENCE = f"^{_but(_ranges(_spec(NOT_PRINTABLE_RANGES, SPACE_RANGES)))}{{1,64}}{END}"
 _PRINTABLE = _but(NOT_PRINTABLE_RANGES)
-PROGRAM = f"^(?! *$){_PRINTABLE}{{1,50}}$"
-SHORT_TEXT = f"^{_PRINTABLE}{{0,50}}$"
-LONG_TEXT = f"^{_PRINTABLE}{{0,500}}$"
+PROGRAM = f"^(?! *$){_PRINTABLE}{{1,50}}{END}"
+SHORT_TEXT = f"^{_PRINTABLE}{{0,50}}{END}"
+LONG_TEXT = f"^{_PRINTABLE}{{0,500}}{END}"
 # What a name on a membership is written with, besides letters and digits.
 NAME_PUNCTUATION = " _.'-"
 MEMBERSHIP_NAME = (
-    f"^(?![{NAME_PUNCTUATION}]*$){_but(_without(NOT_LETTERS, NAME_PUNCTUATION))}{{1,50}}$"
+    f"^(?![{NAME_PUNCTUATION}]*$){_but(_without(NOT_LETTERS, NAME_PUNCTUATION))}{{1,50}}{END}"
 )
 LEVEL_PUNCTUATION = " _-/+&.'"
-LEVEL = f"^{_but(_without(NOT_LETTERS, LEVEL_PUNCTUATION))}{{0,50}}$"
-DATE = "^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-COMPANY_ID = "^[a-z0-9][a-z0-9-]{0,39}$"
-VENDOR_CODE = "^[A-Z0-9$]{2}$"
+LEVEL = f"^{_but(_without(NOT_LETTERS, LEVEL_PUNCTUATION))}{{0,50}}{END}"
+DATE = "^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}" + END
+COMPANY_ID = "^[a-z0-9][a-z0-9-]{0,39}" + END
+VENDOR_CODE = "^[A-Z0-9$]{2}" + END
 # Of a company, a user, an application (no document states it: its class names surrogates).
-NAME = f"^[^{char_class(NOT_TEXT_RANGES)}]{{1,100}}$"
+NAME = f"^[^{char_class(NOT_TEXT_RANGES)}]{{1,100}}{END}"
 # What a membership name may not hold (Python's reading: with the tail and surrogates).
 NOT_NAME_CHARACTER = f"[{char_class(_without(NOT_LETTERS, NAME_PUNCTUATION))}]"
 
