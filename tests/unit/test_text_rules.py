@@ -138,6 +138,13 @@ def matching(pattern: str) -> st.SearchStrategy[str]:
 
 
 @cache
+def drawn(pattern: str) -> st.SearchStrategy[str]:
+    """Any text, values the pattern takes, and those with a newline after them."""
+    taken = matching(pattern)
+    return st.one_of(ANY_TEXT, taken, taken.map(lambda text: text + "\n"))
+
+
+@cache
 def ecma(pattern: str) -> Callable[[Any], bool]:
     """The pattern as an ECMA-262 engine reads it: the one schemathesis validates with."""
     return jsonschema_rs.Draft202012Validator({"pattern": pattern}).is_valid
@@ -150,8 +157,7 @@ def test_python_and_ecma_262_read_each_pattern_alike(name: str, data: st.DataObj
     """Python's reading both as the service runs it (`fullmatch`) and as a JSON Schema
     validator in Python does (`search`), a last newline included."""
     pattern = PATTERNS[name]
-    taken = matching(pattern)
-    value = data.draw(st.one_of(ANY_TEXT, taken, taken.map(lambda text: text + "\n")))
+    value = data.draw(drawn(pattern))
     read = ecma(pattern)(value)
     assert read == bool(re.fullmatch(pattern, value)) == bool(re.search(pattern, value))
 
@@ -169,7 +175,7 @@ def test_the_service_takes_exactly_what_the_pattern_takes(name: str, data: st.Da
     """Whatever the document's pattern takes is stored (in NFC, which still keeps the rule,
     no longer than sent); whatever it refuses is refused."""
     pattern, rule = RULES[name]
-    value = data.draw(st.one_of(matching(pattern), ANY_TEXT))
+    value = data.draw(drawn(pattern))
     adapter: TypeAdapter[str] = TypeAdapter(rule)
     if re.fullmatch(pattern, value):
         stored = adapter.validate_python(value)
