@@ -54,12 +54,13 @@ def unicode_14() -> dict[str, set[int]]:
     return found
 
 
-def expanded_by_nfc() -> set[int]:
-    return {
+@cache
+def expanded_by_nfc() -> frozenset[int]:
+    return frozenset(
         code
         for code in range(sys.maxunicode + 1)
         if not 0xD800 <= code <= 0xDFFF and len(unicodedata.normalize("NFC", chr(code))) > 1
-    }
+    )
 
 
 NONCHARACTERS = {*range(0xFDD0, 0xFDF0)} | {
