@@ -319,8 +319,8 @@ def is_record_id(value: str) -> bool:
 
 
 def is_reference(value: str) -> bool:
-    """A Universal API reference (a `Key`, such as a BookingTravelerRef): 1-64 characters
-    of text, no spaces."""
+    """A Universal API reference (a `Key`, such as a BookingTravelerRef): 1-64 printable
+    characters, no spaces."""
     return bool(compiled(REFERENCE).fullmatch(value))
 
 

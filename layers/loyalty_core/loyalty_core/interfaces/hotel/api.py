@@ -86,7 +86,7 @@ def read_call(app: APIGatewayRestResolver) -> Call:
     if reference is not None and not is_reference(reference):
         raise MalformedRequest(
             "booking_traveler_ref must be a BookingTraveler Key",
-            [Problem("must be 1-64 characters of text, no spaces", (REFERENCE,), "parameter")],
+            [Problem("must be 1-64 printable characters, no spaces", (REFERENCE,), "parameter")],
         )
     document = uapi.read_request(data, reference)
     return Call(
