@@ -147,7 +147,7 @@ CASES = {
         "one_per_supplier_type",
         OPEN,
         (QF, "QF2ND", None),
-        "one card per airline: QF has one",
+        "one card per carrier: QF has one",
         (QF,),
         ("QF",),
     ),

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 from loyalty_core.models import Membership, Provider, VendorType
@@ -215,38 +216,79 @@ def hotel_cards(
 # -- one card per supplier, at most so many: the air and vehicle rules' shape ------------------
 
 
-def _one_per_supplier(
-    plan: Plan,
-    candidates: Sequence[tuple[Membership, str]],
-    existing: Sequence[ExistingCard],
-    taken: set[str],
-    supplier_type: str,
-    rule: str,
-    limit: int,
-    supplier: str,
-) -> None:
-    """Add the candidates' cards in their order: one per supplier code (`taken`: those
-    the place already has), at most `limit` cards at the place, those already there
-    included."""
-    room = limit - len(existing)
-    for m, code in candidates:
-        if code in taken:
+@dataclass(frozen=True)
+class Suppliers:
+    """What a request of a one-card-per-supplier product (air, vehicle) names: `named`, the
+    suppliers whose programs take cards, in the order they go (none: every program, in the
+    traveller's order), `prohibited` those it refuses, and at most `limit` cards at a
+    place. `elsewhere` says why a program of another supplier is left out; `first`, when
+    given, may leave a usable program out before any other rule."""
+
+    product: str
+    supplier_type: str  # Air, Vehicle
+    rule: str  # airline_code, vendor_code
+    word: str  # carrier, vendor: how a detail names a supplier
+    named: tuple[str, ...]
+    prohibited: frozenset[str]
+    limit: int
+    elsewhere: Callable[[Membership, Provider, str], LeftOut]
+    first: Callable[[Membership], LeftOut | None] = lambda m: None
+
+
+def one_per_supplier(
+    held: Sequence[Membership],
+    catalog: Mapping[str, Provider],
+    today: date,
+    place: CardPlace,
+    suppliers: Suppliers,
+) -> Plan:
+    """The cards of a place of an air or vehicle request: usable programs of the suppliers
+    the request names (or of any, if it names none), not prohibited nor already there, in
+    the suppliers' order; one per supplier code (with the cards already there), at most
+    `limit` at the place, those already there included."""
+    plan = Plan()
+    present = _present(place.existing)
+    taken = {
+        c.supplier_code
+        for c in place.existing
+        if c.supplier_type in (None, suppliers.supplier_type)
+    }
+    named = suppliers.named
+    candidates: list[tuple[int, Membership, str]] = []
+    for n, m in enumerate(held):
+        provider = _usable(m, catalog, suppliers.product, today)
+        if isinstance(provider, LeftOut):
+            plan.left_out.append(provider)
+            continue
+        code = provider.vendor_code or ""  # air and car programs always have theirs
+        first = suppliers.first(m)
+        if first is not None:
+            plan.left_out.append(first)
+        elif (code, m.account_number) in present:
+            taken.add(code)
             plan.left_out.append(
-                LeftOut(m.id, "one_per_supplier_type", f"one card per {supplier}: {code} has one")
+                LeftOut(m.id, "already_present", "the request already carries this card")
             )
-        elif room <= 0:
-            plan.left_out.append(
-                LeftOut(m.id, "card_limit", f"at most {limit} loyalty cards per traveller here")
-            )
+        elif code in suppliers.prohibited:
+            detail = f"the request prohibits {suppliers.word} {code}"
+            plan.left_out.append(replace(suppliers.elsewhere(m, provider, code), detail=detail))
+        elif named and code not in named:
+            plan.left_out.append(suppliers.elsewhere(m, provider, code))
         else:
-            plan.add.append(_card(m, code, supplier_type, rule))
+            candidates.append((named.index(code) if named else n, m, code))
+    room = suppliers.limit - len(place.existing)
+    for _, m, code in sorted(candidates, key=lambda c: c[0]):
+        if code in taken:
+            detail = f"one card per {suppliers.word}: {code} has one"
+            plan.left_out.append(LeftOut(m.id, "one_per_supplier_type", detail))
+        elif room <= 0:
+            detail = f"at most {suppliers.limit} loyalty cards per traveller here"
+            plan.left_out.append(LeftOut(m.id, "card_limit", detail))
+        else:
+            plan.add.append(_card(m, code, suppliers.supplier_type, suppliers.rule))
             taken.add(code)
             room -= 1
-
-
-def _taken(existing: Sequence[ExistingCard], supplier_type: str) -> set[str]:
-    """The supplier codes that already have a card of this type (or of no stated type)."""
-    return {c.supplier_code for c in existing if c.supplier_type in (None, supplier_type)}
+    return plan
 
 
 # -- air ----------------------------------------------------------------------------------
@@ -267,50 +309,29 @@ def air_cards(
     in the traveller's order. One card per airline, at most `AIR_CARD_LIMIT`."""
     terms = place.terms
     assert isinstance(terms, AirTerms)
-    plan = Plan()
-    present = _present(place.existing)
-    taken = _taken(place.existing, "Air")
     carriers = terms.carriers
     alliances = {
         p.vendor_code: p.partners_in
         for p in catalog.values()
         if p.vendor_type is VendorType.AIR and p.vendor_code in carriers and p.partners_in
     }
-    candidates: list[tuple[int, Membership, str]] = []
-    for n, m in enumerate(held):
-        provider = _usable(m, catalog, "air", today)
-        if isinstance(provider, LeftOut):
-            plan.left_out.append(provider)
-            continue
-        code = provider.vendor_code or ""  # air and car programs always have theirs
-        partners = sorted(
-            c for c, alliance in alliances.items() if alliance == provider.partners_in
-        )
-        if (code, m.account_number) in present:
-            taken.add(code)
-            plan.left_out.append(
-                LeftOut(m.id, "already_present", "the request already carries this card")
-            )
-        elif code in terms.prohibited:
-            plan.left_out.append(
-                LeftOut(m.id, "other_carrier", f"the request prohibits carrier {code}")
-            )
-        elif carriers and code not in carriers and partners:
+
+    def elsewhere(m: Membership, provider: Provider, code: str) -> LeftOut:
+        partners = sorted(c for c, a in alliances.items() if a == provider.partners_in)
+        if partners:
             detail = (
                 f"{code} is no carrier of this request; a {provider.partners_in} partner of "
                 f"{_listing(partners)}, which it names"
             )
-            plan.left_out.append(LeftOut(m.id, "partner_carrier", detail))
-        elif carriers and code not in carriers:
-            detail = f"{code} is no carrier of this request, which names {_listing(carriers)}"
-            plan.left_out.append(LeftOut(m.id, "other_carrier", detail))
-        else:
-            candidates.append((carriers.index(code) if carriers else n, m, code))
-    ordered = [(m, code) for _, m, code in sorted(candidates, key=lambda c: c[0])]
-    _one_per_supplier(
-        plan, ordered, place.existing, taken, "Air", "airline_code", AIR_CARD_LIMIT, "airline"
-    )
-    return plan
+            return LeftOut(m.id, "partner_carrier", detail)
+        detail = f"{code} is no carrier of this request, which names {_listing(carriers)}"
+        return LeftOut(m.id, "other_carrier", detail)
+
+    suppliers = Suppliers(
+        "air", "Air", "airline_code", "carrier", carriers, terms.prohibited, AIR_CARD_LIMIT,
+        elsewhere,
+    )  # fmt: skip
+    return one_per_supplier(held, catalog, today, place, suppliers)
 
 
 # -- vehicle ------------------------------------------------------------------------------
@@ -330,43 +351,26 @@ def vehicle_cards(
     card per vendor. On a 1P search none (`not_on_provider`)."""
     terms = place.terms
     assert isinstance(terms, VehicleTerms)
-    plan = Plan()
-    present = _present(place.existing)
-    taken = _taken(place.existing, "Vehicle")
-    vendors = (terms.rate_code_vendors or terms.vendors) if terms.rate_code else terms.vendors
-    candidates: list[tuple[int, Membership, str]] = []
-    for n, m in enumerate(held):
-        provider = _usable(m, catalog, "vehicle", today)
-        if isinstance(provider, LeftOut):
-            plan.left_out.append(provider)
-            continue
-        code = provider.vendor_code or ""  # air and car programs always have theirs
+    rated = terms.rate_code and bool(terms.rate_code_vendors)
+    vendors = terms.rate_code_vendors if rated else terms.vendors
+    named = "its RateCode is for" if rated else "it names"
+
+    def elsewhere(m: Membership, provider: Provider, code: str) -> LeftOut:
+        detail = f"{code} is no vendor of this request; {named} {_listing(vendors)}"
+        return LeftOut(m.id, "other_vendor", detail)
+
+    def first(m: Membership) -> LeftOut | None:
         if terms.search and gds == "1P":
             detail = "a 1P (Worldspan) car search takes a supplier's customer id, no traveller card"
-            plan.left_out.append(LeftOut(m.id, "not_on_provider", detail))
-        elif (code, m.account_number) in present:
-            taken.add(code)
-            plan.left_out.append(
-                LeftOut(m.id, "already_present", "the request already carries this card")
-            )
-        elif code in terms.prohibited:
-            plan.left_out.append(
-                LeftOut(m.id, "other_vendor", f"the request prohibits vendor {code}")
-            )
-        elif vendors and code not in vendors:
-            named = (
-                "its RateCode is for" if terms.rate_code and terms.rate_code_vendors else "it names"
-            )
-            detail = f"{code} is no vendor of this request; {named} {_listing(vendors)}"
-            plan.left_out.append(LeftOut(m.id, "other_vendor", detail))
-        else:
-            candidates.append((vendors.index(code) if vendors else n, m, code))
-    ordered = [(m, code) for _, m, code in sorted(candidates, key=lambda c: c[0])]
+            return LeftOut(m.id, "not_on_provider", detail)
+        return None
+
     limit = RATE_CODE_CARDS if terms.rate_code else MAX_PLACE_CARDS
-    _one_per_supplier(
-        plan, ordered, place.existing, taken, "Vehicle", "vendor_code", limit, "vendor"
-    )
-    return plan
+    suppliers = Suppliers(
+        "vehicle", "Vehicle", "vendor_code", "vendor", vendors, terms.prohibited, limit,
+        elsewhere, first,
+    )  # fmt: skip
+    return one_per_supplier(held, catalog, today, place, suppliers)
 
 
 # A product's rule set: one traveller's cards at one place of one of its requests.
