@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from loyalty_core.errors import MalformedRequest
 from loyalty_core.interfaces.uapi import codec
 from loyalty_core.models.cards import AirTerms, CardRequest, HotelTerms, VehicleTerms
 
@@ -349,3 +350,15 @@ def test_a_request_in_a_foreign_namespace_is_no_request() -> None:
     data = b'<LowFareSearchReq xmlns="http://www.travelport.com/schema/air_v52_x"/>'
     with pytest.raises(codec.UnsupportedRequest, match="in another namespace"):
         read(data)
+
+
+def test_a_soap_body_in_another_namespace_is_no_body() -> None:
+    soap = "http://schemas.xmlsoap.org/soap/envelope/"
+    inner = document("LowFareSearchReq", "air").decode()
+    for body, found in [(f"<s:Body>{inner}</s:Body>", True), (f"<x:Body>{inner}</x:Body>", False)]:
+        data = f'<s:Envelope xmlns:s="{soap}" xmlns:x="urn:evil">{body}</s:Envelope>'.encode()
+        if found:
+            assert read(data).kind == "LowFareSearchReq"
+        else:
+            with pytest.raises(MalformedRequest, match="SOAP Body"):
+                read(data)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from loyalty_core.access import reaches_user, require_reach
@@ -186,6 +185,8 @@ def _memberships(
         require_reach(principal, who)
     if len(travellers) <= 1:
         return {who: list_memberships(repo, principal, who) for who in travellers}
+    from concurrent.futures import ThreadPoolExecutor  # only a call of two or more: cold start
+
     with ThreadPoolExecutor(max_workers=len(travellers)) as pool:
         reads = {who: pool.submit(list_memberships, repo, principal, who) for who in travellers}
     return {who: read.result() for who, read in reads.items()}

@@ -298,7 +298,7 @@ def read_request(
     root = parse(data)
     request = root
     if etree.QName(root).namespace == SOAP_ENVELOPE and local_name(root) == "Envelope":
-        bodies = [c for c in root if local_name(c) == "Body"]
+        bodies = [c for c in root if c.tag == f"{{{SOAP_ENVELOPE}}}Body"]
         payload = [c for c in bodies[0] if local_name(c)] if bodies else []
         if len(payload) != 1:
             raise MalformedRequest("The SOAP Body must hold exactly one request")
