@@ -183,9 +183,28 @@ def _too_large(size: int, limit: int) -> AnswerTooLarge:
 
 def render(app: APIGatewayRestResolver, call: Call, result: Enrichment) -> Response[Any]:
     """Write the cards into the places they name; answer the document as XML, or as JSON
-    with the report, within the answer's bound."""
+    with the report, within the answer's bound (else 422, and nothing counted)."""
     call.document.write(result.placed())
     document = call.document.serialize().decode("utf-8")
+    headers = app.current_event.headers
+    # XML unless JSON is preferred; as the request's own XML type unless the other is.
+    sent, _ = media_type(header(headers, "Content-Type"))
+    answers = (sent, *(t for t in MEDIA_TYPES if t != sent), JSON)
+    answer = negotiate(header(headers, "Accept"), answers)
+    limit = answer_limit(call.size)
+    if answer == JSON:
+        frame = {"data": {"document": document}}
+        room = limit - _size(frame)
+        if room < _size(report(Enrichment(result.provider, result.kind, result.product))):
+            raise _too_large(_size(frame), limit)
+        # UTF-8 rather than \uXXXX escapes: the answer's bound is in bytes
+        body = json.dumps(
+            {"data": {"document": document, **report(result, room)}}, ensure_ascii=False
+        )
+    elif len(document.encode()) > limit:
+        raise _too_large(len(document.encode()), limit)
+    else:
+        body = document
     record(
         "RequestsEnriched",
         request=result.kind,
@@ -200,20 +219,4 @@ def render(app: APIGatewayRestResolver, call: Call, result: Enrichment) -> Respo
         "Loyalty-Cards-Added": str(len(result.added)),
         "Loyalty-Cards-Left-Out": str(len(result.left_out)),
     }
-    headers = app.current_event.headers
-    # XML unless JSON is preferred; as the request's own XML type unless the other is.
-    sent, _ = media_type(header(headers, "Content-Type"))
-    answers = (sent, *(t for t in MEDIA_TYPES if t != sent), JSON)
-    answer = negotiate(header(headers, "Accept"), answers)
-    limit = answer_limit(call.size)
-    if answer == JSON:
-        frame = {"data": {"document": document}}
-        room = limit - _size(frame)
-        if room < _size(report(Enrichment(result.provider, result.kind, result.product))):
-            raise _too_large(_size(frame), limit)
-        body = {"data": {"document": document, **report(result, room)}}
-        # UTF-8 rather than \\uXXXX escapes: the answer's bound is in bytes
-        return Response(200, JSON, json.dumps(body, ensure_ascii=False), counts)
-    if len(document.encode()) > limit:
-        raise _too_large(len(document.encode()), limit)
-    return Response(200, answer, document, counts)
+    return Response(200, answer, body, counts)
