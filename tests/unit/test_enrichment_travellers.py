@@ -64,7 +64,7 @@ def repo() -> Repository:
     repo.add_provider(HERTZ)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     for n in range(1, 13):
-        repo.add_user(user(n))
+        repo.seed_user(user(n))
         for provider in (QANTAS, HERTZ):
             held = Membership(
                 id=f"{provider.id}{n}",
