@@ -37,9 +37,9 @@ pytestmark = pytest.mark.e2e
 SPEC = ROOT / "openapi.json"
 ADMIN = {"X-USER-USERNAME": "admin@acme.example", "X-USER-TOKEN": "acme-admin-token"}
 CONCUR_TMC = {"Authorization": "OAuth concur-tmc-token"}
-HOTEL_ENRICH = "/api/hotel/loyalty_cards/enrich"
+ENRICH = ("/api/hotel/loyalty_cards/enrich", "/api/loyalty_cards/enrich")
 CONCUR_UPDATE = "/api/travelprofile/v1.0/loyalty"
-XML_ROUTES = (HOTEL_ENRICH, CONCUR_UPDATE)
+XML_ROUTES = (*ENRICH, CONCUR_UPDATE)
 
 # Refusals of rules the document states in words, between fields or against stored data,
 # which no schema-valid generator can keep: each answer names the rule it applies.
@@ -59,13 +59,15 @@ CONCUR_CROSS_FIELD = (
     "is already held under another program of this vendor",
     "would pass the membership limit",
 )
-# The hotel call, by what the error says: the provider of the query and of the document
-# together, and an employee_id for a request that names no traveller by email.
-HOTEL_CROSS_FIELD = (
+# The enrichment calls, by what the error says: the provider of the query and of the
+# document together, an employee_id for a request that names no traveller by email, and
+# no more employee ids than the request has passengers.
+ENRICH_CROSS_FIELD = (
     "disagrees with the document",
     "The document names two GDS providers",
     "No provider:",
     "employee_id is required",
+    "employee ids; this",
 )
 # Concur's ErrorDescription lists its problems one Membership each.
 CONCUR_PROBLEM = re.compile(r"(?:^|; )Membership \d+ \(UniqueID ")
@@ -95,8 +97,8 @@ def _names_a_cross_field_rule(response: Any, case: Any) -> bool:
         return False
     if case.operation.path == CONCUR_UPDATE:
         return all(any(rule in problem for rule in CONCUR_CROSS_FIELD) for problem in refused)
-    if case.operation.path == HOTEL_ENRICH:
-        return all(any(rule in problem for rule in HOTEL_CROSS_FIELD) for problem in refused)
+    if case.operation.path in ENRICH:
+        return all(any(rule in problem for rule in ENRICH_CROSS_FIELD) for problem in refused)
     return all(problem.split(":")[0] in CROSS_FIELD_CODES for problem in refused)
 
 
@@ -106,13 +108,14 @@ def schema_valid_data_is_accepted(ctx: Any, response: Any, case: Any) -> bool | 
 
     Not judged: an XML body drawn as a JSON scalar (the XML schemas carry no JSON `type`, so
     that their examples, the documents as sent, are valid against them; a scalar, sent as the
-    root's text, is no document they describe), and the hotel route's generated bodies (its
-    schema names a Universal API document's elements, whose rules are Travelport's XSDs, and
-    the generator names the root after the schema, `HotelRequestDocument`, which no request
-    kind is). The hotel route's documented examples, sent as they are, are judged."""
+    root's text, is no document they describe), and the enrichment routes' generated bodies
+    (their schemas name a Universal API document's elements, whose rules are Travelport's
+    XSDs, and the generator names the root after the schema, `HotelRequestDocument` or
+    `UapiRequestDocument`, which no request kind is). Their documented examples, sent as
+    they are, are judged."""
     if case.operation.path in XML_ROUTES and not isinstance(case.body, dict | bytes):
         return None
-    if case.operation.path == HOTEL_ENRICH and isinstance(case.body, dict):
+    if case.operation.path in ENRICH and isinstance(case.body, dict):
         return None
     if _names_a_cross_field_rule(response, case):
         return None
