@@ -297,12 +297,8 @@ def test_a_batch_is_one_write_with_one_audit_record_and_answers_what_it_wrote(
 def test_a_new_program_needs_an_account_number_and_the_batch_writes_nothing(
     repo: InMemoryRepository,
 ) -> None:
-    problems = refused(
-        repo, sent("FF", account_number="A1"), sent("GG", position=2, level="Gold")
-    )
-    assert problems == [
-        Problem("is required to add a new membership", (2, "GG", "account_number"))
-    ]
+    problems = refused(repo, sent("FF", account_number="A1"), sent("GG", position=2, level="Gold"))
+    assert problems == [Problem("is required to add a new membership", (2, "GG", "account_number"))]
 
 
 def test_a_program_sent_twice_in_a_batch_is_refused(repo: InMemoryRepository) -> None:

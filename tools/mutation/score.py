@@ -119,17 +119,21 @@ def main() -> int:
     for s in scores:
         total.status.update(s.status)
         total.equivalent += s.equivalent
-    print(f"{'all':{width}}  {sum(total.status.values()):7}  {total.detected:6}  "
-          f"{total.status['survived']:8}  {total.status['no tests']:8}  {total.equivalent:10}  "
-          f"{total.percent:5.1f}%")
+    print(
+        f"{'all':{width}}  {sum(total.status.values()):7}  {total.detected:6}  "
+        f"{total.status['survived']:8}  {total.status['no tests']:8}  {total.equivalent:10}  "
+        f"{total.percent:5.1f}%"
+    )
 
     failing = [s for s in scores if s.percent < threshold]
     for s in failing:
-        print(f"\n{s.module}: {s.percent:.1f}%, under {threshold:g}%; surviving (`mutmut show NAME`):")
+        print(f"\n{s.module}: {s.percent:.1f}%, under {threshold:g}%; surviving:")
         for name in s.surviving[:SURVIVING_SHOWN]:
             print(f"  {name}")
         if len(s.surviving) > SURVIVING_SHOWN:
             print(f"  ... and {len(s.surviving) - SURVIVING_SHOWN} more (`mutmut results`)")
+    if failing:
+        print("\n(`mutmut show NAME` shows a mutant's change; `mutmut results` lists them all)")
     for problem in problems:
         print(f"mutation: {problem}", file=sys.stderr)
     return 1 if failing or problems else 0
