@@ -67,7 +67,9 @@ def test_a_changed_number_with_the_same_last_four_is_still_a_change() -> None:
 
 
 def test_an_entry_names_one_subject_and_the_sides_its_action_has() -> None:
-    with pytest.raises(ValueError, match="^an entry needs the record before or after the request$"):
+    with pytest.raises(
+        ValueError, match=r"^an entry needs the record before or after the request$"
+    ):
         entry("membership_id", "m1", None, None)
     for bad in (
         {"action": "create", "before": None, "after": {}},  # no subject

@@ -156,26 +156,31 @@ def test_a_take_over_holds_the_key_as_a_first_claim_does(repo: InMemoryRepositor
 def test_of_two_repeats_after_the_lease_only_one_takes_the_key_over(
     repo: InMemoryRepository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(StorageUnavailable):
-        once(repo, 100, run=died)
+    """Another repeat takes the key over between this one's read and its take-over: this
+    one waits for the other's lease (at least a second)."""
     real = repo.claim_key
+    other_lease: list[float] = []
 
     def another_repeat_first(*args: Any) -> Any:
-        if len(args) == 7:  # a take-over: another repeat, started at 120.5, got there first
+        if len(args) == 7:  # a take-over: another repeat got there first
             owner, key_hash, request_hash, _, _, expires, claim = args
-            real(owner, key_hash, request_hash, "other", T + 130.5, expires, claim)
+            real(owner, key_hash, request_hash, "other", T + other_lease[0], expires, claim)
         return real(*args)
 
     monkeypatch.setattr(repo, "claim_key", another_repeat_first)
-    with pytest.raises(RequestInProgress) as caught:
-        once(repo, 121)
-    assert (
-        caught.value.detail == "A request with this Idempotency-Key is in progress; retry shortly"
-    )
-    assert caught.value.retry_after_seconds == 10
-    with pytest.raises(RequestInProgress) as caught:
-        once(repo, 130.2)
-    assert caught.value.retry_after_seconds == 1  # never less than a second
+    for key, died_at, other, repeat_at, wait in (
+        ("k1", 100, 130.5, 121, 10),
+        ("k2", 130, 141.3, 141, 1),
+    ):
+        with pytest.raises(StorageUnavailable):
+            once(repo, died_at, run=died, key=key)
+        other_lease[:] = [other]
+        with pytest.raises(RequestInProgress) as caught:
+            once(repo, repeat_at, key=key)
+        assert caught.value.detail == (
+            "A request with this Idempotency-Key is in progress; retry shortly"
+        )
+        assert caught.value.retry_after_seconds == wait
     assert held(repo) == []
 
 
