@@ -257,6 +257,12 @@ def test_employee_ids_are_matched_to_search_passengers_up_to_nine() -> None:
             "one employee id for each of its 3 SearchPassenger(s), in order",
         ),
         (
+            ",".join(["u1"] * 9),
+            tuple(passenger(n) for n in range(1, 9)),
+            "employee_id names 9 employee ids; this HotelCreateReservationReq takes one "
+            "employee id for each of its 8 SearchPassenger(s), in order",
+        ),
+        (
             "u1,u2",
             (booking("BookingTraveler 1"),),
             "employee_id names 2 employee ids; this HotelCreateReservationReq takes one "
@@ -353,7 +359,7 @@ def test_an_air_request_reads_each_travellers_cards_by_the_air_rules(
         terms=AirTerms(carriers=("QF",)),
     )
     result = run(repo, request(place, kind="AirCreateReservationReq", product="air"))
-    assert result.added == []
+    assert (result.product, result.added) == ("air", [])
     assert reasons(result) == [
         ("BookingTraveler 1", "expired", "u1", "qf-1", ""),
         ("BookingTraveler 1", "hotel_program", "u1", "stash-1", ""),
