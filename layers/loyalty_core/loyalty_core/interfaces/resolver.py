@@ -71,7 +71,8 @@ def make_app(
         path = app.current_event.path
         for rule, methods in _ALLOWED.get(app, []):
             if rule.match(path):
-                return domain_error(MethodNotAllowed(methods))
+                refused: Response[Any] = domain_error(MethodNotAllowed(methods))
+                return refused
         return render_error(NotFound("No such route"))
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
