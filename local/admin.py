@@ -926,6 +926,18 @@ def _erase_user(admin: Admin, a: argparse.Namespace) -> Outcome:
     )
 
 
+@command("index-trail")
+def _index_trail(admin: Admin, a: argparse.Namespace) -> Outcome:
+    from loyalty_core.repository.dynamodb import DynamoRepository
+    from loyalty_core.services.history import backfill_index
+
+    done = backfill_index(DynamoRepository(admin.client, admin.table), a.company)
+    return Outcome(
+        {"users": done.users, "entries_written": done.entries},
+        f"{done.users} user(s) read; {done.entries} trail index entries written",
+    )
+
+
 @command("load-catalog")
 def _load_catalog(admin: Admin, a: argparse.Namespace) -> Outcome:
     loaded = admin.load_catalog(a.file)
@@ -1029,6 +1041,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("company")
     p.add_argument("employee_id")
+
+    p = add(
+        "index-trail",
+        "index existing audit records by membership, for filter[membership] (idempotent)",
+    )
+    p.add_argument("company", nargs="?", help="one company's users (default: every user)")
 
     p = add("load-catalog", "load the provider catalog (idempotent)")
     p.add_argument("--file", type=Path, default=CATALOG)

@@ -171,6 +171,7 @@ EVERY_COMMAND = [
     ("erase-user", ["initech", "000123"], {"erased": True}),
     ("load-catalog", [], None),
     ("create-table", [], {"created": False}),
+    ("index-trail", ["acme"], {"entries_written": 0}),
 ]
 
 
