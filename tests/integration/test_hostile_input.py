@@ -504,3 +504,121 @@ def test_a_concur_element_in_a_foreign_namespace_is_not_concurs(
         assert response.status == 400
         assert "{urn:evil}" in outcome(response)[1]
     assert unchanged(before)
+
+
+# -- 9. the audit trail's cursors: read, never trusted (issue 26) -----------------------------
+
+CHANGES = "/api/users/{}/loyalty_membership_changes"
+PROFILE_ERRORS = "https://jsonapi.org/profiles/ethanresnick/cursor-pagination/"
+
+
+def _cursor(api: Api, employee_id: str, **query: str) -> str:
+    page = api("GET", CHANGES.format(employee_id), query=query).json
+    cursor: str = page["data"][0]["meta"]["page"]["cursor"]
+    return cursor
+
+
+def _partitions_read(dynamodb: Any) -> tuple[list[str], Any]:
+    """The partitions the work's Queries and BatchGetItems read (not authentication's)."""
+    read: list[str] = []
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "Query":
+            read.append(params["ExpressionAttributeValues"][":pk"]["S"])
+        elif model.name == "BatchGetItem":
+            read.extend(k["pk"]["S"] for r in params["RequestItems"].values() for k in r["Keys"])
+
+    dynamodb.meta.events.register("before-parameter-build.dynamodb", record)
+    return read, record
+
+
+def test_a_cursor_of_another_trail_is_400_and_reads_no_other_partition(
+    api: Api, dynamodb: Any
+) -> None:
+    api.create(account_number="MINE1")
+    api.create("112233", account_number="JANE1")
+    johns, janes = _cursor(api, "098765"), _cursor(api, "112233")
+    read, record = _partitions_read(dynamodb)
+    try:
+        for whose, cursor in [("098765", janes), ("112233", johns)]:
+            for name in ("page[after]", "page[before]"):
+                response = api("GET", CHANGES.format(whose), query={name: cursor})
+                assert response.status == 400, (whose, name)
+                [error] = response.errors
+                assert error["source"] == {"parameter": name}
+        filtered = {"page[after]": johns, "filter[membership]": HILTON}
+        assert api("GET", CHANGES.format("098765"), query=filtered).status == 400
+        theirs = api(
+            "GET", CHANGES.format("098765"), as_user="globex", query={"page[after]": johns}
+        )
+        assert theirs.status == 400  # globex's 098765 is another trail
+    finally:
+        dynamodb.meta.events.unregister("before-parameter-build.dynamodb", record)
+    assert read == []  # refused before any read of the work
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "",
+        "x",
+        "AQAAAAAAKj1-dBZq2wc3",  # the documentation's example: no trail's
+        "A" * 20,
+        "=" * 20,
+        "AQAAAAAAKj1-dBZq2wc3" * 2500,
+        "\u202e" * 20,
+        "../../PROFILE",
+        "AQAAAAAAKj1+dBZq2wc3",  # standard base64, not base64url
+    ],
+)
+def test_a_made_up_cursor_is_400_bounded_and_not_echoed(
+    api: Api, before: list[str], cursor: str
+) -> None:
+    for name in ("page[after]", "page[before]"):
+        response = api("GET", CHANGES.format("098765"), query={name: cursor})
+        assert response.status == 400
+        assert response.errors[0]["source"] == {"parameter": name}
+        assert len(response.body) < 1024
+        assert cursor[:64] not in response.body.decode() or len(cursor) < 2
+    assert unchanged(before)
+
+
+def test_an_altered_cursor_is_400(api: Api) -> None:
+    import base64
+
+    api.create(account_number="ALTER1")
+    cursor = _cursor(api, "098765")
+    raw = base64.urlsafe_b64decode(cursor)
+    for at in (1, 6, 7, 14):  # the revision's bytes and the digest's
+        altered = bytearray(raw)
+        altered[at] ^= 0x40
+        forged = base64.urlsafe_b64encode(bytes(altered)).decode()
+        response = api("GET", CHANGES.format("098765"), query={"page[after]": forged})
+        assert response.status == 400, at
+
+
+def test_the_cursor_profiles_refusals_carry_its_type_links(api: Api) -> None:
+    path = CHANGES.format("098765")
+    api.create(account_number="PROF1")
+    cursor = _cursor(api, "098765")
+    both = api("GET", path, query={"page[after]": cursor, "page[before]": cursor})
+    assert both.status == 400
+    [error] = both.errors
+    assert error["links"] == {"type": PROFILE_ERRORS + "range-pagination-not-supported"}
+    large = api("GET", path, query={"page[size]": "101"})
+    [error] = large.errors
+    assert (error["source"], error["meta"]) == (
+        {"parameter": "page[size]"},
+        {"page": {"maxSize": 100}},
+    )
+    assert error["links"] == {"type": PROFILE_ERRORS + "max-size-exceeded"}
+    sort = api("GET", path, query={"sort": "-occurred_at"})
+    [error] = sort.errors
+    assert (error["source"], error["links"]) == (
+        {"parameter": "sort"},
+        {"type": PROFILE_ERRORS + "unsupported-sort"},
+    )
+    numbered = api("GET", path, query={"page[after]": cursor, "page[number]": "2"})
+    assert numbered.errors[0]["source"] == {"parameter": "page[number]"}
+    not_a_size = api("GET", path, query={"page[size]": "0"}).errors[0]
+    assert "links" not in not_a_size  # a plain invalid value: the profile names no type
