@@ -23,8 +23,8 @@ def _grow(employee_id: str, records: int) -> str:
     """A new user of acme whose trail holds `records` records: their creation, a
     membership's (both through their own writes), then that membership's level toggled,
     each record with its index entry and counted on the profile, as the unit of work's
-    commits leave them, written in batches (the embedded DynamoDB copies its table for
-    every transaction: 1,500 of them would take minutes). Returns the membership's id."""
+    commits leave them, written in batches (the bench's moto copies its tables for every
+    transaction: 1,500 of them would take minutes). Returns the membership's id."""
     from local.admin import Admin
     from local.demo import demo_origin
     from loyalty_core.models import AuditRecord, Change, MembershipChanges, MembershipDraft
