@@ -58,8 +58,8 @@ def write(repo: InMemoryRepository, user: User, *touched: Membership) -> AuditRe
 @pytest.fixture
 def repo() -> InMemoryRepository:
     memory = InMemoryRepository()
-    memory.add_user(JOHN)
-    memory.add_user(JANE)
+    memory.seed_user(JOHN)
+    memory.seed_user(JANE)
     return memory
 
 
@@ -170,21 +170,14 @@ class _Store:
     def __init__(self) -> None:
         self.indexed: list[tuple[str, str]] = []
 
-    def users(self, company: str | None = None) -> list[tuple[str, str]]:
-        every = [("acme", "098765"), ("acme", "112233"), ("globex", "098765")]
-        return [u for u in every if company in (None, u[0])]
-
     def index_trail(self, company: str, employee_id: str) -> int:
         self.indexed.append((company, employee_id))
         return 2
 
 
-def test_the_backfill_indexes_each_user_of_one_company_or_all() -> None:
+def test_the_backfill_indexes_each_user_it_is_given() -> None:
     store = _Store()
-    done = backfill_index(store, "acme")
-    assert (done.users, done.entries, store.indexed) == (
-        2,
-        4,
-        [("acme", "098765"), ("acme", "112233")],
-    )
-    assert backfill_index(_Store()).users == 3
+    users = [("acme", "098765"), ("acme", "112233")]
+    done = backfill_index(store, users)
+    assert (done.users, done.entries, store.indexed) == (2, 4, users)
+    assert backfill_index(_Store(), []) == type(done)(0, 0)

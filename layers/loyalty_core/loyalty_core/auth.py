@@ -1,6 +1,6 @@
 """Credentials: random tokens, stored only as SHA-256 hashes, compared in constant time.
 
-Two kinds of caller: a company's user (the JSON:API and hotel interfaces'
+Two kinds of caller: a company's user (the JSON:API and Universal API interfaces'
 `X-USER-USERNAME` + `X-USER-TOKEN`), and a Concur partner application acting for
 one user (`Authorization: OAuth {token}`). What each caller may then touch is
 `loyalty_core.access`.
@@ -15,8 +15,8 @@ import secrets
 from datetime import UTC, datetime
 
 from loyalty_core.errors import AccessDenied, Unauthenticated
-from loyalty_core.models import ApplicationKind, Principal
-from loyalty_core.repository import AccessToken, Repository
+from loyalty_core.models import AccessToken, ApplicationKind, Principal
+from loyalty_core.repository import Repository
 from loyalty_core.validators import is_text
 
 _NO_MATCH = "0" * 64

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 
 from loyalty_core.errors import (
     ConcurrentChange,
+    CredentialConflict,
     RequestInProgress,
     StorageUnavailable,
     WriteOutcomeUnknown,
 )
-from loyalty_core.models import Membership, MembershipSet, Provider
+from loyalty_core.models import AccessToken, Membership, MembershipSet, Provider
 from loyalty_core.repository import (
-    AccessToken,
     KeyAnswer,
     KeyOwner,
     KeyRecord,
@@ -50,6 +50,9 @@ _CONCURRENT_REASONS = {"ConditionalCheckFailed", "TransactionConflict"}
 
 
 KEY_TAKEN_OVER = "This request's Idempotency-Key was taken over by a retry; retry shortly"
+CREDENTIALS_CHANGED = (
+    "The user's login or tokens are not as the change expects; nothing was written"
+)
 
 
 def _status(err: ClientError) -> int:
@@ -57,14 +60,18 @@ def _status(err: ClientError) -> int:
 
 
 @contextmanager
-def translate_errors(write: bool = False, key_at: int | None = None) -> Iterator[None]:
+def translate_errors(
+    write: bool = False, key_at: int | None = None, credentials: Sequence[int] = ()
+) -> Iterator[None]:
     """Turn boto errors into domain errors, once, at the adapter's edge.
 
     A write that was sent and then went unanswered (a read timeout, a dropped connection)
     or answered a server error (any 5xx, with or without an error code) may have been
     applied: WriteOutcomeUnknown, which the services settle by reading. A read that fails
     so is StorageUnavailable (503). `key_at`: the position, in a transaction, of the
-    action that needs this request's claim on its Idempotency-Key."""
+    action that needs this request's claim on its Idempotency-Key; `credentials`: those of
+    the actions whose conditions are a credential's (CredentialConflict when one fails and
+    the profile's guard, first, held)."""
     try:
         yield
     except ClientError as err:
@@ -72,9 +79,14 @@ def translate_errors(write: bool = False, key_at: int | None = None) -> Iterator
         if code == "TransactionCanceledException":
             found = err.response.get("CancellationReasons", [])
             reasons = {r.get("Code") for r in found}
-            key = found[key_at] if key_at is not None and len(found) > key_at else {}
-            if key.get("Code") == "ConditionalCheckFailed":
+
+            def failed(at: int) -> bool:
+                return len(found) > at and found[at].get("Code") == "ConditionalCheckFailed"
+
+            if key_at is not None and failed(key_at):
                 raise RequestInProgress(KEY_TAKEN_OVER) from err
+            if not failed(0) and any(failed(at) for at in credentials):
+                raise CredentialConflict(CREDENTIALS_CHANGED) from err
             if reasons & _CONCURRENT_REASONS and not reasons & _TRANSIENT_REASONS:
                 raise ConcurrentChange("The user's memberships changed during the write") from err
             raise StorageUnavailable("The write was cancelled; nothing was written") from err
@@ -139,12 +151,17 @@ class DynamoRepository:
         sk_condition: str = "begins_with(sk, :sk)",
         more: Item | None = None,
     ) -> list[Item]:
-        args: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": f"pk = :pk AND {sk_condition}",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":sk": {"S": sk}, **(more or {})},
-            "ConsistentRead": True,
-        }
+        return self._every_page(
+            {
+                "KeyConditionExpression": f"pk = :pk AND {sk_condition}",
+                "ExpressionAttributeValues": {":pk": {"S": pk}, ":sk": {"S": sk}, **(more or {})},
+                "ConsistentRead": True,
+            }
+        )
+
+    def _every_page(self, args: dict[str, Any]) -> list[Item]:
+        """Every item a Query of the table (`args`, but its name) finds, page after page."""
+        args = {"TableName": self.table, **args}
         items: list[Item] = []
         with translate_errors():
             while True:
@@ -250,14 +267,14 @@ class DynamoRepository:
         pk: str,
         between: tuple[str, str],
         forward: bool,
-        wanted: int | None,
+        wanted: int,
         now: datetime,
         first: int = 0,
     ) -> tuple[Item | None, list[Item]]:
-        """Up to `wanted` items kept at `now` whose keys are `between` (None: all of them),
-        in the order read, and the profile if the range holds it: one Query of `wanted`
-        items (and the `first` one, the profile, when the range starts there); more only
-        past items expired but not yet removed."""
+        """Up to `wanted` items kept at `now` whose keys are `between`, in the order read,
+        and the profile if the range holds it: one Query of `wanted` items (and the `first`
+        one, the profile, when the range starts there); more only past items expired but
+        not yet removed."""
         args: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
@@ -266,9 +283,8 @@ class DynamoRepository:
             ),
             "ScanIndexForward": forward,
             "ConsistentRead": True,
+            "Limit": wanted + first,
         }
-        if wanted is not None:
-            args["Limit"] = wanted + first
         profile: Item | None = None
         items: list[Item] = []
         with translate_errors():
@@ -279,12 +295,11 @@ class DynamoRepository:
                         profile = item
                     elif not is_purged(item, now):
                         items.append(item)
-                enough = wanted is not None and len(items) >= wanted
-                if enough or (profile and not forward) or "LastEvaluatedKey" not in page:
+                done = len(items) >= wanted or (profile is not None and not forward)
+                if done or "LastEvaluatedKey" not in page:
                     return profile, items
                 args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-                if wanted is not None:
-                    args["Limit"] = wanted - len(items)
+                args["Limit"] = wanted - len(items)
 
     def _indexed_trail(
         self,
@@ -327,7 +342,7 @@ class DynamoRepository:
         # profile: whether there is such a user.
         revisions = dict.fromkeys(revision for revision, _ in named)  # each once
         keys = [k.change_key(company, employee_id, revision) for revision in revisions]
-        found = self._batch_get(keys or [k.profile_key(company, employee_id)])
+        found = self._by_sort_key(keys or [k.profile_key(company, employee_id)])
         if not keys and not found:
             return None
         records = []
@@ -337,7 +352,7 @@ class DynamoRepository:
                 records.append(Revised(revision, i.parse_change(item)))
         return TrailPage(tuple(records), None, newer, older, edge)
 
-    def _batch_get(self, keys: list[dict[str, dict[str, str]]]) -> dict[str, Item]:
+    def _by_sort_key(self, keys: list[dict[str, dict[str, str]]]) -> dict[str, Item]:
         """The items of these keys of one partition that exist, by sort key: one
         BatchGetItem (another only for keys DynamoDB left unprocessed)."""
         found: dict[str, Item] = {}
@@ -404,6 +419,15 @@ class DynamoRepository:
         for m in write.delete:
             key = k.membership_key(m.company, m.employee_id, m.id)
             actions.append({"Delete": {"TableName": self.table, "Key": key}})
+        credentials: list[int] = []  # the actions whose conditions are a credential's
+        login = g.login_update(write)
+        if login is not None:
+            credentials.append(len(actions))
+            actions.append({"Update": {"TableName": self.table, **login}})
+        for kind, action, own in g.concur_token_actions(write):
+            if own:
+                credentials.append(len(actions))
+            actions.append({kind: {"TableName": self.table, **action}})
         user, revision = write.snapshot.user, write.snapshot.revision + 1
         record = i.change_item(write.audit, user.company, user.employee_id, revision, days)
         actions.append({"Put": {"TableName": self.table, "Item": record}})
@@ -418,7 +442,7 @@ class DynamoRepository:
             actions.append({"Update": {"TableName": self.table, **g.key_answer(write.key)}})
         # A token of this call makes the SDK's own retries of it idempotent on DynamoDB; the
         # services recognise a landing by its audit record (`committed`), whatever the store.
-        with translate_errors(write=True, key_at=key_at):
+        with translate_errors(write=True, key_at=key_at, credentials=credentials):
             self.client.transact_write_items(
                 TransactItems=actions, ClientRequestToken=str(uuid.uuid4())
             )
@@ -435,40 +459,38 @@ class DynamoRepository:
                         or {}
                     )
 
-    # -- the trail index of records written before it (admin tooling only) --------------
+    # -- the trail index of records written before it (admin tooling) --------------------
 
-    def users(self, company: str | None = None) -> list[tuple[str, str]]:
-        """Every user's (company, employee id), of one company or all: a Scan of the
-        profiles (admin tooling; no handler reads this way)."""
-        prefix = k.user_pk(company, "") if company else k.USER_PREFIX
-        args: dict[str, Any] = {
-            "TableName": self.table,
-            "FilterExpression": "begins_with(pk, :users) AND sk = :profile",
-            "ExpressionAttributeValues": values({":users": prefix, ":profile": k.PROFILE}),
-            "ProjectionExpression": "company, employee_id",
-        }
-        found: list[tuple[str, str]] = []
-        with translate_errors():
-            while True:
-                page = self.client.scan(**args)
-                found += [
-                    (item["company"]["S"], item["employee_id"]["S"]) for item in page["Items"]
-                ]
-                if "LastEvaluatedKey" not in page:
-                    return sorted(found)
-                args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    @staticmethod
+    def users_among(items: Iterable[Item], company: str | None = None) -> list[tuple[str, str]]:
+        """The users (company, employee id) whose profiles are among `items` (the admin's
+        walk of the table), of one company or of all, in order."""
+        return sorted(
+            k.user_of(item["pk"]["S"])
+            for item in items
+            if item["pk"]["S"].startswith(k.USER_PREFIX) and item["sk"]["S"] == k.PROFILE
+            if company is None or k.user_of(item["pk"]["S"])[0] == company
+        )
 
     def index_trail(self, company: str, employee_id: str) -> int:
         """Write the trail index entries the user's audit records lack (a record written
-        before the index has none): every record and entry of the user read, the missing
-        entries written, expiring with their records; how many it wrote."""
+        before the index has none): the user's records and entries read (two Queries of
+        their partition), the missing entries written, expiring with their records; how
+        many it wrote."""
         pk = k.user_pk(company, employee_id)
-        now = datetime.fromtimestamp(0, UTC)  # every item, expired or not
-        _, records = self._range(pk, (k.CHANGE_PREFIX, k.CHANGE_PREFIX + k.END), True, None, now)
-        _, entries = self._range(pk, (k.TRAIL_PREFIX, k.TRAIL_PREFIX + k.END), True, None, now)
-        held = {entry["sk"]["S"] for entry in entries}
+
+        def every(prefix: str) -> list[Item]:
+            return self._every_page(
+                {
+                    "KeyConditionExpression": "pk = :pk AND begins_with(sk, :sk)",
+                    "ExpressionAttributeValues": values({":pk": pk, ":sk": prefix}),
+                    "ConsistentRead": True,
+                }
+            )
+
+        held = {entry["sk"]["S"] for entry in every(k.TRAIL_PREFIX)}
         missing: list[Item] = []
-        for item in records:
+        for item in every(k.CHANGE_PREFIX):
             revision = i.parse_revised(item)[0]
             purge = int(from_item(item)["purge_at"])
             for entry in i.trail_items(i.parse_change(item), company, employee_id, revision, purge):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -147,10 +148,6 @@ def _changes(trail: Trail, page: TrailPage) -> Changes:
 
 
 class TrailIndexStore(Protocol):
-    def users(self, company: str | None = None) -> list[tuple[str, str]]:
-        """Every user's (company, employee id), of one company or of all."""
-        ...
-
     def index_trail(self, company: str, employee_id: str) -> int:
         """Write the index entries the user's records lack; how many it wrote."""
         ...
@@ -162,9 +159,9 @@ class Backfill:
     entries: int
 
 
-def backfill_index(store: TrailIndexStore, company: str | None = None) -> Backfill:
-    """Index every kept audit record by the memberships it touches, for each user (of one
-    company, or all): `filter[membership]` reads only the index, and records written
-    before it have no entries. Idempotent: a second run writes none."""
-    users = store.users(company)
-    return Backfill(len(users), sum(store.index_trail(c, e) for c, e in users))
+def backfill_index(store: TrailIndexStore, users: Iterable[tuple[str, str]]) -> Backfill:
+    """Index the kept audit records of these users (company, employee id) by the
+    memberships they touch: `filter[membership]` reads only the index, and records written
+    before it have none. Idempotent: a second run writes none."""
+    done = [store.index_trail(company, employee_id) for company, employee_id in users]
+    return Backfill(len(done), sum(done))
