@@ -27,6 +27,7 @@ from loyalty_core.interfaces.locomote.resources import CHANGES, MEMBERSHIPS, PRO
 from loyalty_core.interfaces.uapi import codec
 from loyalty_core.models import MEMBERSHIP_ATTRIBUTES
 from tests import travelport
+from tests.openapi_rules import LENGTHS, RULES, resolve
 
 SPEC = template.ROOT / "openapi.json"
 EXAMPLES = template.ROOT / "examples"
@@ -173,6 +174,75 @@ def test_view_parameters_take_what_the_codec_serves(
     schema = spec["components"]["parameters"][parameter]["schema"]
     assert schema["pattern"] == pattern
     assert re.fullmatch(pattern, schema["example"])
+
+
+@pytest.mark.parametrize("pointer", RULES)
+def test_each_pattern_is_the_services_own_rule(spec: dict[str, Any], pointer: str) -> None:
+    """The document states each rule as the very pattern the service checks, so that a
+    client generated from it refuses what the service refuses (`python -m
+    tests.openapi_rules` writes them in after a rule changes)."""
+    schema = resolve(spec, pointer)
+    assert schema["pattern"] == RULES[pointer]
+    assert not set(LENGTHS) & set(schema), "the pattern states the length"
+
+
+# Strings a client sends whose rule is not a pattern, an enum or a format, and why.
+UNPATTERNED = {
+    "/components/parameters/IfMatch/schema": "ETags are compared, never refused (412)",
+    "/components/parameters/FilterCode/schema": "a filter: a code no provider has finds none",
+    "/components/schemas/MembershipUpdateResource/properties/id": "the URL's id or 409",
+    "/components/schemas/ProviderIdentifier/properties/id": "a catalog provider's id or 404",
+    "/components/schemas/ConcurMembership/properties/VendorCode": "a catalog code or 400",
+}
+
+
+def sent_strings(
+    spec: dict[str, Any], node: dict[str, Any], at: str, seen: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(pointer, schema) of every string schema within `node`, references followed."""
+    if "$ref" in node:
+        target = node["$ref"].removeprefix("#")
+        if target not in seen:
+            yield from sent_strings(spec, resolve(spec, target), target, seen | {target})
+        return
+    if node.get("type") == "string":
+        yield at, node
+    for name, member in (node.get("properties") or {}).items():
+        yield from sent_strings(spec, member, f"{at}/properties/{name}", seen)
+    if isinstance(node.get("items"), dict):
+        yield from sent_strings(spec, node["items"], f"{at}/items", seen)
+    for combinator in ("allOf", "anyOf", "oneOf"):
+        for index, member in enumerate(node.get(combinator) or []):
+            yield from sent_strings(spec, member, f"{at}/{combinator}/{index}", seen)
+
+
+def test_every_string_a_client_sends_states_its_rule(spec: dict[str, Any]) -> None:
+    """Every parameter and every string of a JSON or Concur body carries its rule: a
+    pattern, an enum or a format (the enrichment routes' bodies are Universal API
+    documents, whose rules are Travelport's XSDs)."""
+    found: dict[str, dict[str, Any]] = {}
+    for (path, _), operation in operations(spec).items():
+        shared = spec["paths"][path].get("parameters", [])
+        for parameter in [*shared, *operation.get("parameters", [])]:
+            target = parameter["$ref"].removeprefix("#") if "$ref" in parameter else None
+            schema = resolve(spec, target)["schema"] if target else parameter["schema"]
+            where = f"{target}/schema" if target else f"{path} {parameter['name']}"
+            found.update(sent_strings(spec, schema, where))
+        if path in (HOTEL_ROUTE, ENRICH_ROUTE):
+            continue
+        for media in operation.get("requestBody", {}).get("content", {}).values():
+            found.update(sent_strings(spec, media["schema"], "body"))
+    assert {
+        "/components/parameters/EmployeeId/schema",
+        "/components/schemas/MembershipCreateAttributes/properties/program",
+        "/components/schemas/ConcurMembership/properties/UniqueID",
+    } <= set(found)
+    unstated = {
+        where
+        for where, schema in found.items()
+        if not {"pattern", "enum", "format"} & set(schema) and where not in UNPATTERNED
+    }
+    assert not unstated
 
 
 def test_relationships_document_their_related_links(spec: dict[str, Any]) -> None:

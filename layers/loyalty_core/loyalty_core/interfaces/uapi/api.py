@@ -101,7 +101,7 @@ def read_call(app: APIGatewayRestResolver, products: Sequence[str] = EVERY_PRODU
     if reference is not None and not is_reference(reference):
         raise MalformedRequest(
             "booking_traveler_ref must be a BookingTraveler Key",
-            [Problem("must be 1-64 characters of text, no spaces", (REFERENCE,), "parameter")],
+            [Problem("must be 1-64 printable characters, no spaces", (REFERENCE,), "parameter")],
         )
     document = codec.read_request(data, reference, products)
     return Call(
