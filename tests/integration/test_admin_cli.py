@@ -172,6 +172,7 @@ EVERY_COMMAND = [
     ("load-catalog", [], None),
     ("create-table", [], {"created": False}),
     ("backfill-indexes", [], {"backfilled": {"profiles": 0, "concur_tokens": 0}}),
+    ("index-trail", ["acme"], {"entries_written": 0}),
 ]
 
 
