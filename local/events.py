@@ -60,6 +60,46 @@ HOTEL = "/api/hotel/loyalty_cards/enrich"
 HOTEL_SEARCH = (EXAMPLES / "hotel_search_request.xml").read_text("utf-8")
 HOTEL_RESERVATION = (EXAMPLES / "hotel_reservation_request.xml").read_text("utf-8")
 
+QANTAS = "9c5b9246-2cce-11e8-87f9-0662bed6e7db"
+ATOMIC = {"Content-Type": ['application/vnd.api+json; ext="https://jsonapi.org/ext/atomic"']}
+# One atomic request on John Smith's memberships: a Qantas membership added (named by its
+# lid), then given a level; his demo membership's level changed, expecting its version 1.
+SEED_OPERATIONS = {
+    "atomic:operations": [
+        {
+            "op": "add",
+            "href": "/api/users/098765/loyalty_memberships",
+            "data": {
+                "type": "loyalty_memberships",
+                "lid": "qantas",
+                "attributes": {
+                    "account_number": "1234567890",
+                    "membership_name": "John Smith",
+                    "expires_on": "2031-01-01",
+                },
+                "relationships": {
+                    "loyalty_provider": {"data": {"id": QANTAS, "type": "loyalty_providers"}}
+                },
+            },
+        },
+        {
+            "op": "update",
+            "ref": {"type": "loyalty_memberships", "lid": "qantas"},
+            "data": {"type": "loyalty_memberships", "attributes": {"level": "Gold"}},
+        },
+        {
+            "op": "update",
+            "href": f"/api/users/098765/loyalty_memberships/{SEED_MEMBERSHIP_ID}",
+            "meta": {"version": 1},
+            "data": {
+                "type": "loyalty_memberships",
+                "id": SEED_MEMBERSHIP_ID,
+                "attributes": {"level": "Platinum"},
+            },
+        },
+    ]
+}
+
 MEMBERSHIPS = "/api/users/{employee_id}/loyalty_memberships"
 MEMBERSHIP = MEMBERSHIPS + "/{membership_id}"
 CHANGES = "/api/users/{employee_id}/loyalty_membership_changes"
@@ -106,6 +146,14 @@ DEFINITIONS: dict[str, tuple[Any, ...]] = {
     "update_membership": ("PATCH", MEMBERSHIP, ONE, {}, SEED_UPDATE),
     "delete_membership": ("DELETE", MEMBERSHIP, ONE, {}, None),
     "list_membership_changes": ("GET", CHANGES, USER, {"page[size]": ["10"]}, None),
+    "apply_operations": (
+        "POST",
+        "/api/operations",
+        {},
+        {},
+        SEED_OPERATIONS,
+        {**ADMIN, **ATOMIC},
+    ),
     "list_providers": ("GET", "/api/loyalty_providers", {}, {"filter[category]": ["hotel"]}, None),
     "get_provider": (
         "GET",

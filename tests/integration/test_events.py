@@ -43,6 +43,7 @@ EXPECTED = {
     "update_membership": 200,
     "delete_membership": 204,
     "list_membership_changes": 200,
+    "apply_operations": 200,
     "list_providers": 200,
     "concur_supplier_update": 200,
     "concur_tmc_update": 200,

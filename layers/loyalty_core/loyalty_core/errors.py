@@ -114,6 +114,13 @@ class TooManyMemberships(DomainError):
     title = "Too many memberships"
 
 
+class TooManyOperations(InvalidInput):
+    """A request carries more operations than one request may (an atomic operations
+    request); nothing was read or written."""
+
+    title = "Too many operations"
+
+
 class IdempotencyKeyReused(Conflict):
     title = "Idempotency-Key reused"
 

@@ -23,20 +23,31 @@ ACCEPTED_BODY_TYPES = {MEDIA_TYPE: {"profile"}, "application/json": {"charset"}}
 LOCOMOTE_REQUIRED = ("account_number", "membership_name", "expires_on")
 
 # Where a domain field lives in a membership document.
-_POINTERS = {
-    "provider_id": "/data/relationships/loyalty_provider/data/id",
+_PLACES: dict[str, tuple[str, ...]] = {
+    "provider_id": ("data", "relationships", "loyalty_provider", "data", "id"),
 }
+# The member of an atomic operations request that holds its operations.
+OPERATIONS = "atomic:operations"
+
+
+def located(location: Sequence[str | int]) -> tuple[str | int, ...]:
+    """Where a problem's location is in a request document: a bare attribute name is in
+    the resource's attributes, a domain field where `_PLACES` says; a location that starts
+    with a number is in that operation (from 0) of an atomic operations request."""
+    if location and isinstance(location[0], int):
+        return (OPERATIONS, location[0], *located(location[1:]))
+    if len(location) == 1 and isinstance(location[0], str):
+        name = location[0]
+        if name in _PLACES:
+            return _PLACES[name]
+        if name in MEMBERSHIP_ATTRIBUTES:
+            return ("data", "attributes", name)
+    return tuple(location)
 
 
 def pointer(location: Sequence[str | int]) -> str:
-    """A JSON pointer for a problem's location; bare attribute names live in attributes."""
-    if len(location) == 1 and isinstance(location[0], str):
-        name = location[0]
-        if name in _POINTERS:
-            return _POINTERS[name]
-        if name in MEMBERSHIP_ATTRIBUTES:
-            return f"/data/attributes/{name}"
-    return json_pointer(location)
+    """A JSON pointer for a problem's location (`located`)."""
+    return json_pointer(located(location))
 
 
 class _Identifier(BaseModel):
@@ -93,6 +104,30 @@ def _constant(name: str) -> Any:
 
 def read_resource(body: bytes) -> _Resource:
     """The primary resource of a request document, or 400 with a clear reason."""
+    raw = read_json(body)
+    try:
+        return _Document.model_validate(raw).data
+    except ValidationError as err:
+        raise e.MalformedRequest(
+            "The body is not a JSON:API document with a resource object in data",
+            problems_from(err),
+        ) from None
+
+
+def resource_object(raw: Any, where: tuple[str | int, ...]) -> _Resource:
+    """A resource object found at `where` in a request document, or 400 naming what is
+    wrong with it there."""
+    try:
+        return _Resource.model_validate(raw)
+    except ValidationError as err:
+        raise e.MalformedRequest(
+            "An operation's data is not a JSON:API resource object", problems_from(err, where)
+        ) from None
+
+
+def read_json(body: bytes) -> Any:
+    """A request body as JSON, or 400 with a clear reason: each key once per object (the
+    validated value is the one stored), numbers past any field's range kept out of range."""
     text = utf8(body)
     try:
         raw = json.loads(
@@ -106,13 +141,7 @@ def read_resource(body: bytes) -> _Resource:
         raise e.MalformedRequest(f"The body is not valid JSON: {err}") from None
     except RecursionError:
         raise e.MalformedRequest("The body is nested too deeply") from None
-    try:
-        return _Document.model_validate(raw).data
-    except ValidationError as err:
-        raise e.MalformedRequest(
-            "The body is not a JSON:API document with a resource object in data",
-            problems_from(err),
-        ) from None
+    return raw
 
 
 def _check_resource(resource: _Resource, path_id: str | None) -> None:
@@ -197,8 +226,17 @@ def membership_changes(
     """A POST's document (`membership_id` None) or a PATCH's: the attributes sent and the
     provider named. A POST must carry Locomote's mandatory fields and a provider. Every
     broken field is reported at once (422)."""
-    creating = membership_id is None
     _check_resource(resource, membership_id)
+    return membership_fields(resource, employee_id, creating=membership_id is None)
+
+
+def membership_fields(
+    resource: _Resource, employee_id: str, creating: bool
+) -> tuple[MembershipChanges, str | None]:
+    """A membership resource's fields, whoever names the resource (a URL, or an atomic
+    operation): the attributes sent and the provider named; a new membership must carry
+    Locomote's mandatory fields and a provider. Every broken field is reported at once
+    (422)."""
     _check_user(resource, employee_id)
     problems: list[e.Problem] = []
     provider_id = _provider_id(resource, creating, problems)
@@ -210,7 +248,11 @@ def membership_changes(
 
 def membership_draft(resource: _Resource, employee_id: str) -> MembershipDraft:
     """A POST's document as a new membership's draft."""
-    changes, provider_id = membership_changes(resource, employee_id, None)
+    return draft_of(*membership_changes(resource, employee_id, None))
+
+
+def draft_of(changes: MembershipChanges, provider_id: str | None) -> MembershipDraft:
+    """A new membership's fields (checked by `membership_fields`) as its draft."""
     return MembershipDraft.model_validate(
         {**changes.model_dump(exclude_unset=True), "provider_id": provider_id}
     )

@@ -20,3 +20,8 @@ def provider_path(provider_id: str | None = None) -> str:
 
 def changes_path(employee_id: str) -> str:
     return f"/api/users/{employee_id}/{CHANGES}"
+
+
+def operations_path() -> str:
+    """Where atomic operations requests are sent (the JSON:API Atomic Operations extension)."""
+    return "/api/operations"
