@@ -1033,6 +1033,10 @@ def _parser() -> argparse.ArgumentParser:
     p = add("load-catalog", "load the provider catalog (idempotent)")
     p.add_argument("--file", type=Path, default=CATALOG)
     add("create-table", "create the table as template.yaml defines it (local)")
+    from local import bulk_commands  # company import and export: their own command group
+
+    bulk_commands.arguments(add)
+    COMMANDS.update(bulk_commands.commands(Outcome))
     return parser
 
 
@@ -1054,7 +1058,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: DynamoDB ({admin.table}): {err}", file=sys.stderr)
         return 2
     json_out = args.json or args.json_first
-    print(json.dumps(outcome.data, indent=2) if json_out else outcome.text)
+    if json_out or outcome.text:  # (an export to stdout prints the file alone)
+        print(json.dumps(outcome.data, indent=2) if json_out else outcome.text)
     return 0
 
 

@@ -22,6 +22,9 @@ from loyalty_core.models import (
 )
 
 Answer = dict[str, Any]  # an HTTP answer as a key keeps it: {"status", "headers", "body"}
+# The most memberships one commit may put or delete: DynamoDB's 100 actions a transaction,
+# less the profile's guard, the audit record and an Idempotency-Key's answer.
+MEMBERSHIPS_PER_COMMIT = 97
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,127 @@
+"""A company's memberships as a file (SPEC 14): one membership a row, as an import reads
+it and an export writes it, and what an import does with each row.
+
+A row names its user by employee id and its provider by catalog id, or by code (with its
+category where a code names programs of two categories); the membership it means is the
+user's membership of that provider with that account number, else the one in the row's
+program, else a new one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from loyalty_core.models.membership import MembershipChanges
+
+
+class ImportMode(StrEnum):
+    MERGE = "merge"  # add and update what the file names
+    REPLACE = "replace"  # and delete each named user's memberships the file does not name
+
+
+class Reason(StrEnum):
+    """Why a row was refused: each row of the report names one."""
+
+    MALFORMED = "malformed_row"  # not a row at all: a JSON line that is no object, cells astray
+    INVALID = "invalid_field"  # a field breaks its rule (the text rule included)
+    FORMULA = "formula"  # a CSV cell a spreadsheet would run as a formula
+    UNKNOWN_PROVIDER = "unknown_provider"
+    AMBIGUOUS_PROVIDER = "ambiguous_provider"
+    DUPLICATE_IN_FILE = "duplicate_in_file"  # an earlier row names the same membership
+    TOO_MANY_IN_FILE = "too_many_in_file"  # past the 100 memberships of a user in the file
+    UNKNOWN_USER = "unknown_user"  # an import never creates users
+    DUPLICATE = "duplicate"  # the user holds another membership with that provider and number
+    TOO_MANY_MEMBERSHIPS = "too_many_memberships"  # past the 100 memberships the user may hold
+    TOO_MANY_CHANGES = "too_many_changes"  # more than one transaction can hold for one user
+    BUSY = "busy"  # another run is applying this user's rows now: run again
+    NOT_APPLIED = "not_applied"  # another row of the same user was refused: none is applied
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """A row as the file holds it: where it starts (line number, from 1: the header of a
+    CSV is line 1) and its cells as written (a JSON line's text)."""
+
+    line: int
+    original: tuple[str, ...] | str
+
+
+@dataclass(frozen=True)
+class MembershipRow:
+    """A row read and checked against the field rules: the user, the provider as named, and
+    the fields it sets (`changes.model_fields_set`; a JSON line's null clears a field)."""
+
+    source: FileRow
+    employee_id: str
+    changes: MembershipChanges
+    provider_id: str | None = None
+    provider_code: str | None = None
+    provider_category: str | None = None
+
+    @property
+    def line(self) -> int:
+        return self.source.line
+
+    @property
+    def account_number(self) -> str:
+        return str(self.changes.account_number)
+
+    def values(self) -> dict[str, Any]:
+        """What the row asks (its provider resolved), for comparing two runs' rows."""
+        return {
+            "employee_id": self.employee_id,
+            "provider_id": self.provider_id,
+            **self.changes.model_dump(mode="json", exclude_unset=True),
+        }
+
+
+@dataclass(frozen=True)
+class RowRefusal:
+    """A row the import did not apply, and why; `field` names the column at fault."""
+
+    source: FileRow
+    reason: Reason
+    detail: str
+    field: str | None = None
+    employee_id: str | None = None  # the row's user, when it names one that can be
+
+    @property
+    def line(self) -> int:
+        return self.source.line
+
+
+@dataclass
+class ImportTotals:
+    """What an import did (or, in a dry run, would do): rows and users read and refused,
+    memberships created, updated, deleted and left unchanged, users applied, and users an
+    earlier run had applied with the same rows (`users_done_before`: nothing written)."""
+
+    rows: int = 0
+    rows_refused: int = 0
+    users: int = 0
+    users_refused: int = 0
+    users_applied: int = 0
+    users_done_before: int = 0
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "rows_refused": self.rows_refused,
+            "users": self.users,
+            "users_refused": self.users_refused,
+            "users_applied": self.users_applied,
+            "users_done_before": self.users_done_before,
+            "created": self.created,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "reasons": dict(sorted(self.reasons.items())),
+        }
