@@ -20,6 +20,7 @@ from local.dynamo import ensure_tables, make_atomic
 from loyalty_core import settings
 from loyalty_core.models import AuditRecord, Change, Interface, Origin
 from loyalty_core.repository import KeyAnswer, UserWrite
+from tests.faults import Faults
 
 TABLE = "loyalty-memberships-test"
 # A write called on the services directly, as one Locomote request of the acme admin.
@@ -234,3 +235,12 @@ def dynamodb_calls(dynamodb: Any) -> Iterator[list[str]]:
     dynamodb.meta.events.register("before-call.dynamodb", record)
     yield calls
     dynamodb.meta.events.unregister("before-call.dynamodb", record)
+
+
+@pytest.fixture
+def store_faults(dynamodb: Any) -> Iterator[Faults]:
+    """Faults of the store on demand (tests/faults.py), for every DynamoDB call of the test."""
+    faults = Faults()
+    uninstall = faults.install()
+    yield faults
+    uninstall()

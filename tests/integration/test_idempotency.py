@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -216,3 +217,28 @@ def test_a_bad_key_is_named_once_in_the_concur_answer(api: Api) -> None:
     description = response.body.decode()
     assert description.count("Idempotency-Key") == 2  # the header refused, then its rule
     assert "Idempotency-Key must be 1-255 printable ASCII characters" in description
+
+
+def test_an_erased_callers_keys_go_with_them(
+    api: Api, dynamodb: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Keys belong to the caller's own record: a new holder of an erased person's employee
+    id sends the same key and body, and runs (their own membership is created)."""
+    from local.admin import main
+
+    own = "/api/users/098765/loyalty_memberships"
+    headers = {"Idempotency-Key": "mine"}
+    first = api("POST", own, as_user="john", headers=headers, body=membership_document())
+    assert first.status == 201
+    assert key_items(dynamodb, "098765")
+    assert main(["erase-user", "acme", "098765", "--by", "test"]) == 0
+    assert key_items(dynamodb, "098765") == []
+    new = ["create-user", "acme", "098765", "--name", "Joan Smyth", "--email", "joan@acme.example"]
+    assert main([*new, "--by", "test"]) == 0
+    capsys.readouterr()
+    assert main(["issue-token", "joan@acme.example", "--by", "test", "--json"]) == 0
+    token = json.loads(capsys.readouterr().out)["token"]
+    joan = {"X-USER-USERNAME": "joan@acme.example", "X-USER-TOKEN": token, **headers}
+    again = api("POST", own, as_user=None, headers=joan, body=membership_document())
+    assert again.status == 201
+    assert again.json["data"]["id"] != first.json["data"]["id"]
