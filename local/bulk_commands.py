@@ -181,8 +181,9 @@ def import_memberships(admin: Any, a: argparse.Namespace, outcome: Callable[...,
         )
     prefix: Path = a.report or path.with_name(path.name + ".report")
     report_csv, report_json = Path(f"{prefix}.csv"), Path(f"{prefix}.json")
+    listed = [files.refusal_json(r, rows.columns) for r in refused]
     with report_csv.open("w", encoding="utf-8", newline="") as out:
-        files.write_report_csv(out, refused, rows.columns)
+        files.write_report_csv(out, listed, rows.columns)
     document = {
         "company": a.company,
         "file": str(path),
@@ -190,7 +191,7 @@ def import_memberships(admin: Any, a: argparse.Namespace, outcome: Callable[...,
         "dry_run": a.dry_run,
         "request_id": origin.request_id,
         "totals": totals.as_json(),
-        "refused": [files.refusal_json(r, rows.columns) for r in refused],
+        "refused": listed,
     }
     report_json.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
     text = _summary(totals, a.dry_run)

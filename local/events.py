@@ -100,6 +100,23 @@ SEED_OPERATIONS = {
     ]
 }
 
+# The company jobs' events: a new import and a new export (201), and a job of another id
+# than any the demo data holds (404: `make invoke` starts from no job).
+IMPORTS = "/api/loyalty_membership_imports"
+EXPORTS = "/api/loyalty_membership_exports"
+SOME_JOB = "9d1c1a04-5b1e-4c55-9c0e-0b5f1f0c2a11"
+START_IMPORT = {
+    "data": {"type": "loyalty_membership_imports", "attributes": {"format": "csv", "mode": "merge"}}
+}
+APPLY_IMPORT = {
+    "data": {
+        "type": "loyalty_membership_imports",
+        "id": SOME_JOB,
+        "attributes": {"status": "applying"},
+    }
+}
+START_EXPORT = {"data": {"type": "loyalty_membership_exports", "attributes": {"format": "csv"}}}
+
 MEMBERSHIPS = "/api/users/{employee_id}/loyalty_memberships"
 MEMBERSHIP = MEMBERSHIPS + "/{membership_id}"
 CHANGES = "/api/users/{employee_id}/loyalty_membership_changes"
@@ -154,6 +171,11 @@ DEFINITIONS: dict[str, tuple[Any, ...]] = {
         SEED_OPERATIONS,
         {**ADMIN, **ATOMIC},
     ),
+    "start_import": ("POST", IMPORTS, {}, {}, START_IMPORT),
+    "get_import": ("GET", IMPORTS + "/{import_id}", {"import_id": SOME_JOB}, {}, None),
+    "apply_import": ("PATCH", IMPORTS + "/{import_id}", {"import_id": SOME_JOB}, {}, APPLY_IMPORT),
+    "start_export": ("POST", EXPORTS, {}, {}, START_EXPORT),
+    "get_export": ("GET", EXPORTS + "/{export_id}", {"export_id": SOME_JOB}, {}, None),
     "list_providers": ("GET", "/api/loyalty_providers", {}, {"filter[category]": ["hotel"]}, None),
     "get_provider": (
         "GET",

@@ -191,7 +191,23 @@ def prepare(environ: dict[str, str] | None = None) -> dict[str, Any]:
             seed(admin)
             seed_memberships()
             seeded = True
-    return {"endpoint": endpoint, "table": table, "seeded": seeded, "server": moto_server}
+    jobs: dict[str, str] = {}
+    if moto_server is not None:  # its S3 and SQS too: the company import and export jobs'
+        from local import jobs as bulk
+
+        os.environ.setdefault("AWS_ENDPOINT_URL_S3", str(endpoint))
+        os.environ.setdefault("AWS_ENDPOINT_URL_SQS", str(endpoint))
+        settings.reset()
+        jobs = bulk.prepare(*bulk.clients())
+        os.environ.update(jobs)
+        settings.reset()
+    return {
+        "endpoint": endpoint,
+        "table": table,
+        "seeded": seeded,
+        "server": moto_server,
+        "jobs": jobs,
+    }
 
 
 def examples(base: str) -> str:
@@ -366,6 +382,14 @@ def main() -> int:
     print(examples(base))
     workers = Workers(listener, count)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    pump = None
+    if setup["jobs"]:
+        from local import jobs
+
+        pump = jobs.start(setup["jobs"])
+        print(
+            f"Company import and export jobs: bucket {setup['jobs']['BULK_BUCKET']} (docs/bulk.md)"
+        )
     try:
         workers.start()
         print(
@@ -381,6 +405,8 @@ def main() -> int:
         return 1
     finally:
         workers.stop()
+        if pump is not None:
+            pump.terminate()
         listener.close()
         if setup["server"] is not None:
             setup["server"].stop()

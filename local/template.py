@@ -113,6 +113,8 @@ def environment(table_name: str) -> dict[str, str]:
     for key, value in merged.items():
         if isinstance(value, dict) and "Ref" in value:
             ref = value["Ref"]
+            if ref not in parameters and ref not in tables:
+                continue  # another resource (the jobs' bucket and queue: local/jobs.py's)
             value = parameters[ref]["Default"] if ref in parameters else tables[ref]
         resolved[key] = str(value)
     return resolved

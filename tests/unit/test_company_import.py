@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -58,8 +59,16 @@ def checked(repo: InMemoryRepository, text: str, kind: str = "csv") -> imports.C
     return imports.check(files.Rows(io.BytesIO(text.encode()), kind), repo.providers())
 
 
-def run(repo: InMemoryRepository, text: str, mode: ImportMode = ImportMode.MERGE, **kw: Any) -> Any:
-    return imports.run(repo, "acme", checked(repo, text), mode, ORIGIN, **kw)
+def run(
+    repo: InMemoryRepository,
+    text: str,
+    mode: ImportMode = ImportMode.MERGE,
+    origin: Origin | None = None,
+    **kw: Any,
+) -> Any:
+    """One run of an import (each run its own request id, as each CLI run has)."""
+    origin = origin or Origin("admin:ops", Interface.IMPORT, f"import-{uuid.uuid4()}")
+    return imports.run(repo, "acme", checked(repo, text), mode, origin, **kw)
 
 
 def held(repo: InMemoryRepository, employee_id: str) -> dict[str, Any]:
@@ -87,7 +96,7 @@ FILE = f"""{HEADER}
 
 
 def test_a_file_applies_user_by_user_with_one_audit_record_each(repo: InMemoryRepository) -> None:
-    totals, refused = run(repo, FILE)
+    totals, refused = run(repo, FILE, origin=ORIGIN)
     assert refused == []
     assert (totals.rows, totals.users, totals.users_applied, totals.created) == (4, 3, 3, 4)
     assert set(held(repo, "0001")) == {"0011", "0012"}
@@ -113,7 +122,7 @@ def test_a_second_run_of_the_same_rows_writes_nothing(repo: InMemoryRepository) 
     run(repo, FILE)
     writes = {e: audits(repo, e) for e in ("0001", "0002", "0003")}
     keys = dict(repo.keys)
-    totals, refused = run(repo, FILE)
+    totals, refused = run(repo, FILE, origin=ORIGIN)
     assert refused == []
     assert (totals.users_done_before, totals.users_applied, totals.created) == (3, 0, 0)
     assert {e: audits(repo, e) for e in writes} == writes

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from loyalty_core.models.membership import MembershipChanges
 
@@ -111,6 +114,11 @@ class ImportTotals:
     unchanged: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
 
+    @classmethod
+    def from_json(cls, found: dict[str, Any]) -> ImportTotals:
+        counts = {k: int(v) for k, v in found.items() if k != "reasons"}
+        return cls(**counts, reasons=Counter(found.get("reasons") or {}))
+
     def as_json(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
@@ -125,3 +133,54 @@ class ImportTotals:
             "unchanged": self.unchanged,
             "reasons": dict(sorted(self.reasons.items())),
         }
+
+
+# -- jobs: an import or an export run deployed, one step at a time -------------------------
+
+
+class JobKind(StrEnum):
+    IMPORT = "import"
+    EXPORT = "export"
+
+
+class JobStatus(StrEnum):
+    """An import: awaiting_upload (its upload form issued), validating (the file checked
+    whole and each user decided on, writing nothing: the dry run), validated (the dry run's
+    counts and report ready; nothing written), applying, completed; failed (the file
+    refused whole, nothing written). An export: queued, exporting, completed, failed."""
+
+    AWAITING_UPLOAD = "awaiting_upload"
+    VALIDATING = "validating"
+    VALIDATED = "validated"
+    APPLYING = "applying"
+    QUEUED = "queued"
+    EXPORTING = "exporting"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class Job(BaseModel):
+    """A job as its state file keeps it: who started it for which company, how far it is
+    (`cursor`: users done in the current phase, or an export's last employee id), its
+    totals so far and, once done, its report or file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    kind: JobKind
+    company: str
+    created_by: str  # the actor, as the audit trail names it
+    created_at: datetime
+    updated_at: datetime
+    status: JobStatus
+    format: str
+    mode: ImportMode | None = None
+    cursor: int = 0
+    after: str | None = None  # an export's last employee id done
+    parts: int = 0  # part files written so far (the refused rows, an export's rows)
+    users_total: int | None = None
+    totals: dict[str, Any] = {}
+    deletions: int | None = None  # a validated replace import's count, to be confirmed
+    source_tag: str | None = None  # the upload validated (its ETag): the one applied
+    error: str | None = None
+    expires_at: datetime  # the job and its files are deleted then (7 days)

@@ -11,9 +11,10 @@ user, each user's rows all or nothing.
    user's memberships the rows do not name. A user that does not exist is refused: an
    import never creates users.
 3. Done marks: a user's rows are applied under an Idempotency-Key of the user's own record
-   (`services.idempotency`) made of those rows, whose answer (what was done) commits in the
-   same transaction. A run that stops anywhere resumes by running again, and a second run
-   of the same rows writes nothing: it finds the answer (`users_done_before`). A dry run
+   (`services.idempotency`) made of those rows, whose answer (what was done, and by which
+   run: its request id) commits in the same transaction. A run that stops anywhere resumes
+   by running again, and a second run of the same rows writes nothing: it finds the answer
+   (`users_done_before`; a run that finds its own answer counts the user as applied). A dry run
    decides each user on their memberships as read and writes nothing.
 """
 
@@ -365,7 +366,7 @@ def import_user(
                 DONE_SCOPE,
                 body,
                 run,
-                UserOutcome.answer,
+                lambda done: {**done.answer(), "by": origin.request_id},
                 lease_seconds,
                 now=clock.now,
                 remembered=DONE_REMEMBERED,
@@ -380,13 +381,13 @@ def import_user(
         return UserOutcome(employee_id, refused=refusal_of(err, employee_id, rows))
     if outcome is not None:
         return outcome
-    return UserOutcome(
+    return UserOutcome(  # done before: by another run, or this one's (a step done again)
         employee_id,
         created=int(answer["created"]),
         updated=int(answer["updated"]),
         deleted=int(answer["deleted"]),
         unchanged=int(answer["unchanged"]),
-        done_before=True,
+        done_before=answer.get("by") != origin.request_id,
     )
 
 

@@ -271,13 +271,17 @@ class Rows:
 # -- writing ----------------------------------------------------------------------------------
 
 
-def write_rows(out: IO[str], kind: str, rows: Iterable[Mapping[str, Any]]) -> int:
-    """Rows (column -> value) as a company file: a CSV header then one record each (every
-    cell text, formula-like cells escaped), or one JSON object a line; how many rows."""
+def write_rows(
+    out: IO[str], kind: str, rows: Iterable[Mapping[str, Any]], header: bool = True
+) -> int:
+    """Rows (column -> value) as a company file: a CSV header (unless `header` is False: a
+    part of a file) then one record each (every cell text, formula-like cells escaped), or
+    one JSON object a line; how many rows."""
     count = 0
     if kind == "csv":
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(COLUMNS)
+        if header:
+            writer.writerow(COLUMNS)
         for row in rows:
             writer.writerow([_cell(row.get(name)) for name in COLUMNS])
             count += 1
@@ -296,38 +300,18 @@ def _cell(value: Any) -> str:
 REPORT_COLUMNS = ("line", "reason", "field", "detail")
 
 
-def write_report_csv(
-    out: IO[str], refused: Iterable[RowRefusal], columns: Iterable[str] = ()
-) -> None:
-    """The refused rows as CSV: line, reason, field, detail, then the row's cells as written
-    (a JSON line in one `text` column), every cell escaped."""
-    shown = list(columns) or ["text"]
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*REPORT_COLUMNS, *shown])
-    for refusal in refused:
-        original = refusal.source.original
-        cells = [original] if isinstance(original, str) else list(original)
-        writer.writerow(
-            [
-                refusal.line,
-                refusal.reason.value,
-                refusal.field or "",
-                escape(refusal.detail),
-                *(escape(cell) for cell in cells),
-            ]
-        )
-
-
 def refusal_json(refusal: RowRefusal, columns: Iterable[str] = ()) -> dict[str, Any]:
-    """A refused row in the JSON report: its cells by column (a JSON line's text as `text`)."""
+    """A refused row as the reports give it: line, reason, field, detail, and its cells as
+    written, by column (a JSON line's text as `text`; cells astray of the header as
+    `cells`)."""
     original = refusal.source.original
     names = list(columns)
     if isinstance(original, str):
         cells: dict[str, Any] = {"text": original}
+    elif names and len(original) == len(names):
+        cells = dict(zip(names, original, strict=True))
     else:
-        cells = dict(zip(names, original, strict=False)) if names else {"cells": list(original)}
-        if names and len(original) != len(names):
-            cells = {"cells": list(original)}
+        cells = {"cells": list(original)}
     return {
         "line": refusal.line,
         "reason": refusal.reason.value,
@@ -335,3 +319,27 @@ def refusal_json(refusal: RowRefusal, columns: Iterable[str] = ()) -> dict[str, 
         "detail": refusal.detail,
         **cells,
     }
+
+
+def write_report_csv(
+    out: IO[str], refused: Iterable[Mapping[str, Any]], columns: Iterable[str]
+) -> None:
+    """Refused rows (`refusal_json`'s) as CSV: line, reason, field, detail, then the row's
+    cells as written under the file's columns (a JSON line in a `text` column; a CSV row
+    whose cells went astray of the header in `cells`, joined by commas), every text cell
+    escaped."""
+    shown = list(columns) or ["text"]
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([*REPORT_COLUMNS, *shown, "cells"])
+    for row in refused:
+        astray = row.get("cells")
+        writer.writerow(
+            [
+                row["line"],
+                row["reason"],
+                row.get("field") or "",
+                escape(str(row["detail"])),
+                *(escape(str(row.get(name) or "")) for name in shown),
+                escape(",".join(astray)) if astray else "",
+            ]
+        )

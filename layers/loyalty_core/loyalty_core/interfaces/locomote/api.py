@@ -45,6 +45,7 @@ __all__ = [
     "caller",
     "changes_page",
     "created",
+    "document_body",
     "error_response",
     "if_match",
     "make_app",
@@ -120,8 +121,13 @@ def view(app: APIGatewayRestResolver, accepts: Parameters) -> View:
 
 def read_resource(event: Mapping[str, Any]) -> Any:
     """A proxy event's primary resource: 415, 413 or 400 when it cannot be read."""
+    return documents.read_resource(document_body(event))
+
+
+def document_body(event: Mapping[str, Any]) -> bytes:
+    """A proxy event's JSON:API request body: 415 or 413 when it cannot be read."""
     require_media_type(header(event.get("headers"), "Content-Type"), documents.ACCEPTED_BODY_TYPES)
-    return documents.read_resource(read_body(event, MAX_BODY_BYTES))
+    return read_body(event, MAX_BODY_BYTES)
 
 
 def membership_draft(app: APIGatewayRestResolver, employee_id: str) -> MembershipDraft:
