@@ -10,18 +10,20 @@
    what the frameworks alone cost, and the first and second call after that import
    (`bench/cold_start.py`);
 4. what one call costs: DynamoDB units per route with 1, 10 and 100 memberships a user,
-   and an estimated price per million calls (`bench/cost.py`, `bench/prices.json`).
+   and an estimated price per million calls (`bench/cost.py`, `bench/prices.json`);
+5. a company import's rate on the embedded store at 500 and 5,000 users of 3 memberships
+   (`bench/bulk.py`): flat if its time grows linearly with the file.
 
 The routes and events every section calls are `bench/calls.py`.
 
-    python -m bench [--iterations 300] [--cold-runs 9] [--cost-runs 30]
+    python -m bench [--iterations 300] [--cold-runs 9] [--cost-runs 30] [--bulk-users 500,5000]
 """
 
 from __future__ import annotations
 
 import argparse
 
-from bench import cost
+from bench import bulk, cost
 from bench.calls import call, environment, membership_cases
 from bench.cold_start import print_cold_start
 from bench.requests_per_call import print_requests_per_call
@@ -34,6 +36,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=300)
     parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--cost-runs", type=int, default=30)
+    parser.add_argument("--bulk-users", default="500,5000", help="company sizes to import")
     args = parser.parse_args()
     client, stub = environment()
     print_overhead(stub, args.iterations)
@@ -47,6 +50,8 @@ def main() -> None:
 
     for line in cost.section(client, stub_from, membership_cases, call, args.cost_runs):
         print(line)
+
+    bulk.print_section([int(n) for n in args.bulk_users.split(",")])
 
 
 if __name__ == "__main__":

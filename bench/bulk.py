@@ -42,10 +42,8 @@ def _batches(items: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 
 
 def fresh_store(users: int) -> Any:
-    """A new in-process store with the catalog and a company of `users` users (written in
-    batches: the setup is not what is measured); returns the repository."""
-    from moto.dynamodb.models import dynamodb_backends
-
+    """A new table of the in-process store, holding the catalog and a company of `users`
+    users (written in batches: the setup is not what is measured); returns its repository."""
     from local.admin import Admin
     from local.dynamo import ensure_tables
     from loyalty_core import settings
@@ -54,11 +52,11 @@ def fresh_store(users: int) -> Any:
     from loyalty_core.repository import items as i
     from loyalty_core.repository.dynamodb import DynamoRepository
 
-    dynamodb_backends.reset()
+    table = f"bulk-bench-{users}"
     settings.reset()
     client = settings.dynamodb_client()
-    ensure_tables(client, "bench")
-    admin = Admin(client, "bench", operator="bench")
+    ensure_tables(client, table)
+    admin = Admin(client, table, operator="bench")
     admin.load_catalog()
     admin.create_company(COMPANY, "Bench")
     origin = Origin("admin:bench", Interface.ADMIN, "bench-setup")
@@ -76,8 +74,8 @@ def fresh_store(users: int) -> Any:
         ]
     for batch in _batches(put):
         requests = [{"PutRequest": {"Item": item}} for item in batch]
-        client.batch_write_item(RequestItems={"bench": requests})
-    return DynamoRepository(client, "bench")
+        client.batch_write_item(RequestItems={table: requests})
+    return DynamoRepository(client, table)
 
 
 def timed_import(repo: Any, data: bytes) -> tuple[float, Any]:

@@ -124,18 +124,19 @@ class _Bar:
 
 def _summary(totals: ImportTotals, dry_run: bool) -> str:
     t = totals
-    verb = "would be" if dry_run else ""
-    lines = [
-        f"{t.rows} rows, {t.rows_refused} refused; {t.users} users, {t.users_refused} refused",
-        f"memberships {verb} created {t.created}, updated {t.updated}, deleted {t.deleted}, "
-        f"unchanged {t.unchanged}".replace("  ", " "),
-    ]
-    if t.users_done_before:
+    lines = [f"{t.rows} rows, {t.rows_refused} refused; {t.users} users, {t.users_refused} refused"]
+    if dry_run:
         lines.append(
-            f"{t.users_done_before} users were applied by an earlier run (not written again)"
+            f"dry run: would create {t.created}, update {t.updated}, delete {t.deleted} "
+            f"memberships, leave {t.unchanged} unchanged; nothing was written"
         )
-    if not dry_run:
-        lines.append(f"{t.users_applied} users applied")
+    else:
+        lines.append(
+            f"created {t.created}, updated {t.updated}, deleted {t.deleted} memberships, "
+            f"{t.unchanged} unchanged; {t.users_applied} users applied"
+        )
+    if t.users_done_before:
+        lines.append(f"{t.users_done_before} users applied by an earlier run: not written again")
     return "\n".join(lines)
 
 
