@@ -14,6 +14,9 @@ table, or any) and what the store does with them:
 
 `fail_next` matches the next `times` calls of its kind (each attempt of the SDK's retries is
 a call), `fail_for` every call for `seconds`, `stall_next` is `fail_next` with "stall".
+`after=OPERATION` holds a rule back until a call of that operation has been served: with
+`fail_for(3, after="TransactWriteItems")`, the store fails everything for 3 s from the
+first write on (a store lost between a commit and its answer).
 `gate(operation, count)` holds calls of a kind until `count` of them wait together, then
 lets them all through (or each after `timeout`): the worst interleaving of a race, on
 demand. `calls()` is what the store saw (operation, tables, when it started and ended, the
@@ -67,7 +70,9 @@ class Rule:
     times: int | None = 1  # calls left to match; None: every call until `lasting` ends
     lasting: float | None = None  # seconds from when the rule is set
     count: int = 0  # "gate": calls to hold together
+    after: str | None = None  # an operation: the rule applies once a call of it was served
     until: float | None = field(default=None, repr=False)
+    armed: bool = field(default=False, repr=False)
     waiting: int = field(default=0, repr=False)
     opened: bool = field(default=False, repr=False)
 
@@ -85,7 +90,17 @@ class Rule:
         return f"{self.answer}{' after applying' if self.applied else ''}"
 
     def spec(self) -> dict[str, Any]:
-        fields = ("answer", "operation", "table", "applied", "delay", "times", "lasting", "count")
+        fields = (
+            "answer",
+            "operation",
+            "table",
+            "applied",
+            "delay",
+            "times",
+            "lasting",
+            "count",
+            "after",
+        )
         return {name: value for name, value in asdict(self).items() if name in fields}
 
 
@@ -123,8 +138,9 @@ class FaultControls:
         times: int = 1,
         table: str | None = None,
         delay: float = 0.0,
+        after: str | None = None,
     ) -> None:
-        self.add(Rule(answer, operation, table, applied, delay, times=times))
+        self.add(Rule(answer, operation, table, applied, delay, times=times, after=after))
 
     def fail_for(
         self,
@@ -135,8 +151,10 @@ class FaultControls:
         applied: bool = False,
         table: str | None = None,
         delay: float = 0.0,
+        after: str | None = None,
     ) -> None:
-        self.add(Rule(answer, operation, table, applied, delay, times=None, lasting=seconds))
+        rule = Rule(answer, operation, table, applied, delay, None, seconds, after=after)
+        self.add(rule)
 
     def stall_next(
         self,
@@ -169,7 +187,8 @@ class Faults(FaultControls):
 
     def add(self, rule: Rule) -> None:
         with self._changed:
-            if rule.lasting is not None:
+            rule.armed = rule.after is None
+            if rule.lasting is not None and rule.armed:
                 rule.until = time.monotonic() + rule.lasting
             self._rules.append(rule)
 
@@ -194,18 +213,29 @@ class Faults(FaultControls):
         with self._changed:
             now = time.monotonic()
             self._rules = [r for r in self._rules if r.until is None or r.until > now]
-            for rule in self._rules:
-                if rule.operation not in (None, call.operation):
-                    continue
-                if rule.table is not None and rule.table not in call.tables:
-                    continue
-                if rule.times is not None:
-                    rule.times -= 1
-                    if rule.times == 0:
-                        self._rules.remove(rule)
-                call.fault = rule.describe()
-                return rule
-            return None
+            found = self._first_armed(call)
+            for rule in self._rules:  # armed from the next call on
+                if not rule.armed and rule.after == call.operation:
+                    rule.armed = True
+                    if rule.lasting is not None:
+                        rule.until = now + rule.lasting
+            return found
+
+    def _first_armed(self, call: Call) -> Rule | None:
+        """The first armed rule that matches `call` (counted), or None (the caller holds
+        the rules' lock)."""
+        for rule in self._rules:
+            if not rule.armed or rule.operation not in (None, call.operation):
+                continue
+            if rule.table is not None and rule.table not in call.tables:
+                continue
+            if rule.times is not None:
+                rule.times -= 1
+                if rule.times == 0:
+                    self._rules.remove(rule)
+            call.fault = rule.describe()
+            return rule
+        return None
 
     def _through_gate(self, rule: Rule, call: Call) -> None:
         with self._changed:

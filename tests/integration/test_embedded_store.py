@@ -462,3 +462,86 @@ def test_no_item_outlives_the_table_that_held_it(client: Any) -> None:
 
     assert Item.instances_tracked == []  # type: ignore[attr-defined]
     assert Table.instances_tracked == []  # type: ignore[attr-defined]
+
+
+def test_item_answers_are_the_json_motos_serializer_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The item operations' answers, written straight as JSON, are the very answers moto's
+    shape-walking serializer writes (binary values, extra keys and errors included)."""
+    import json
+
+    import boto3
+    from moto.dynamodb.responses import DynamoHandler
+
+    compared: list[str] = []
+    fast = DynamoHandler.serialized
+
+    def both(self: Any, action_result: Any) -> Any:
+        status, headers, body = fast(self, action_result)
+        _, moto_headers, moto_body = DynamoHandler.moto_serialized(self, action_result)  # type: ignore[attr-defined]
+        assert json.loads(body) == json.loads(moto_body), self._get_action()
+        assert headers["Content-Type"] == moto_headers["Content-Type"]
+        compared.append(self._get_action())
+        return status, headers, body
+
+    monkeypatch.setattr(DynamoHandler, "serialized", both)
+    key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+    item = {
+        **key,
+        "n": {"N": "1.50"},
+        "b": {"BOOL": True},
+        "bin": {"B": b"\x00\xff"},
+        "l": {"L": [{"S": "x"}, {"NULL": True}, {"M": {"q": {"N": "3"}}}]},
+        "ss": {"SS": ["a", "b"]},
+    }
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        schema = [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ]
+        attributes = [{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")]
+        client.create_table(
+            TableName="t",
+            KeySchema=schema,
+            AttributeDefinitions=attributes,
+            BillingMode="PAY_PER_REQUEST",
+        )
+        client.put_item(TableName="t", Item=item, ReturnConsumedCapacity="TOTAL")
+        assert client.get_item(TableName="t", Key=key)["Item"]["bin"] == {"B": b"\x00\xff"}
+        client.query(
+            TableName="t",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "a"}},
+            Limit=1,
+        )
+        client.update_item(
+            TableName="t",
+            Key=key,
+            UpdateExpression="SET z = :z",
+            ExpressionAttributeValues={":z": {"S": "q"}},
+            ReturnValues="ALL_NEW",
+        )
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "t", "Item": {"pk": {"S": "b"}, "sk": {"S": "1"}}}}
+            ]
+        )
+        client.batch_get_item(RequestItems={"t": {"Keys": [key]}})
+        client.batch_write_item(
+            RequestItems={"t": [{"PutRequest": {"Item": {"pk": {"S": "c"}, "sk": {"S": "1"}}}}]}
+        )
+        client.delete_item(TableName="t", Key=key, ReturnValues="ALL_OLD")  # moto adds a key
+        client.scan(TableName="t")
+        with pytest.raises(client.exceptions.ConditionalCheckFailedException):
+            client.put_item(TableName="t", Item=key, ConditionExpression="attribute_exists(x)")
+    assert {
+        "PutItem",
+        "GetItem",
+        "Query",
+        "UpdateItem",
+        "TransactWriteItems",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "DeleteItem",
+        "Scan",
+    } <= set(compared)

@@ -184,3 +184,15 @@ def test_clear_removes_the_faults_and_opens_the_gates(client: Any, store_faults:
 def test_a_rule_that_cannot_be_is_refused(rule: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         Rule(**rule)
+
+
+def test_a_rule_after_an_operation_applies_from_the_next_call_on(
+    client: Any, store_faults: Faults
+) -> None:
+    store_faults.fail_for(5, after="PutItem")
+
+    assert not stored(client)  # not armed yet: served
+    client.put_item(TableName=TABLE, Item=ITEM)  # arms it, and is served itself
+    with pytest.raises(ClientError):
+        stored(client)
+    assert [call.fault for call in store_faults.calls()] == [None, None, "500"]
