@@ -17,6 +17,7 @@ import argparse
 import io
 import os
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -84,7 +85,7 @@ def timed_import(repo: Any, data: bytes) -> tuple[float, Any]:
     from loyalty_core.models.bulk import ImportMode
     from loyalty_core.services import imports
 
-    origin = Origin("admin:bench", Interface.IMPORT, "bench-import")
+    origin = Origin("admin:bench", Interface.IMPORT, f"bench-import-{uuid.uuid4()}")  # a run
     started = time.perf_counter()
     checked = imports.check(files.Rows(io.BytesIO(data), "csv"), repo.providers())
     totals, _ = imports.run(repo, COMPANY, checked, ImportMode.MERGE, origin)
@@ -95,19 +96,11 @@ def section(sizes: list[int]) -> list[str]:
     """The table's lines."""
     from moto import mock_aws
 
+    from bench.calls import use_bench_environment
     from local.dynamo import make_faithful
 
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "TABLE_NAME": "bench",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-            "AUDIT_RETENTION_DAYS": template.environment("bench")["AUDIT_RETENTION_DAYS"],
-        }
-    )
-    os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
+    use_bench_environment()
+    os.environ["AUDIT_RETENTION_DAYS"] = template.environment("bench")["AUDIT_RETENTION_DAYS"]
     make_faithful()
     lines = [
         f"{'users':>7} {'rows':>7} {'import s':>9} {'users/s':>8} {'rows/s':>8} "

@@ -28,6 +28,7 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from loyalty_core.errors import MalformedRequest, Problem, clip, quote, quote_all
+from loyalty_core.interfaces import strict_json
 from loyalty_core.models import MEMBERSHIP_ATTRIBUTES, MembershipChanges
 from loyalty_core.models.bulk import FileRow, MembershipRow, Reason, RowRefusal
 from loyalty_core.validators import is_employee_id, problems_from
@@ -198,19 +199,6 @@ def _csv_rows(text: IO[str], rows: Rows) -> Iterator[MembershipRow | RowRefusal]
         yield _row(source, values)
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise _DuplicateKey(key)
-        found[key] = value
-    return found
-
-
 def _jsonl_rows(text: IO[str]) -> Iterator[MembershipRow | RowRefusal]:
     for number, line in enumerate(text, start=1):
         source = FileRow(number, line.rstrip("\r\n"))
@@ -220,9 +208,9 @@ def _jsonl_rows(text: IO[str]) -> Iterator[MembershipRow | RowRefusal]:
             yield _refusal(source, Reason.MALFORMED, f"the line is over {MAX_ROW_BYTES} bytes")
             continue
         try:
-            values = json.loads(line, object_pairs_hook=_object)
-        except _DuplicateKey as err:
-            yield _refusal(source, Reason.MALFORMED, f"the line names {quote(err)} twice")
+            values = strict_json.loads(line)
+        except strict_json.DuplicateKey as err:
+            yield _refusal(source, Reason.MALFORMED, f"the line names {quote(err.key)} twice")
             continue
         except (ValueError, RecursionError):
             yield _refusal(source, Reason.MALFORMED, "the line is not JSON")

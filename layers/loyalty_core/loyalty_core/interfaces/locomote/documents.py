@@ -3,13 +3,13 @@ reported at once, and where each domain field lives in the document (for error p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from loyalty_core import errors as e
+from loyalty_core.interfaces import strict_json
 from loyalty_core.interfaces.http import utf8
 from loyalty_core.interfaces.jsonapi import MEDIA_TYPE, json_pointer
 from loyalty_core.interfaces.locomote.resources import MEMBERSHIPS, PROVIDERS, USERS
@@ -76,32 +76,6 @@ class _Document(BaseModel):
     data: _Resource
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose keys are each sent once: the value validated is the one stored."""
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise _DuplicateKey(key)
-        found[key] = value
-    return found
-
-
-def _integer(digits: str) -> int | float:
-    """A JSON integer; one too long for any field (past 2^64) is read as infinity, which no
-    numeric field accepts (422, never Python's own limit of 4300 digits)."""
-    if len(digits.lstrip("-")) > 20:
-        return float("-inf") if digits.startswith("-") else float("inf")
-    return int(digits)
-
-
-def _constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def read_resource(body: bytes) -> _Resource:
     """The primary resource of a request document, or 400 with a clear reason."""
     raw = read_json(body)
@@ -130,12 +104,10 @@ def read_json(body: bytes) -> Any:
     validated value is the one stored), numbers past any field's range kept out of range."""
     text = utf8(body)
     try:
-        raw = json.loads(
-            text, object_pairs_hook=_object, parse_int=_integer, parse_constant=_constant
-        )
-    except _DuplicateKey as err:
+        raw = strict_json.loads(text)
+    except strict_json.DuplicateKey as err:
         raise e.MalformedRequest(
-            f"The body sends the key {e.quote(err.args[0])} twice in one object; send it once"
+            f"The body sends the key {e.quote(err.key)} twice in one object; send it once"
         ) from None
     except ValueError as err:  # json.JSONDecodeError, NaN or Infinity
         raise e.MalformedRequest(f"The body is not valid JSON: {err}") from None
@@ -144,19 +116,19 @@ def read_json(body: bytes) -> Any:
     return raw
 
 
-def _check_resource(resource: _Resource, path_id: str | None) -> None:
-    if resource.type != MEMBERSHIPS:
-        raise e.Conflict(
-            f"type must be {MEMBERSHIPS!r}", [e.Problem("must be " + MEMBERSHIPS, ("data", "type"))]
-        )
+def check_resource(resource: _Resource, path_id: str | None, kind: str = MEMBERSHIPS) -> None:
+    """A request's resource is of `kind` (409), carries no id when it is new (403: the server
+    assigns ids), and, on a URL naming one (`path_id`), carries that one (400, 409)."""
+    if resource.type != kind:
+        raise e.Conflict(f"type must be {kind!r}", [e.Problem("must be " + kind, ("data", "type"))])
     if path_id is None and resource.id is not None:
         raise e.ClientIdRefused(
-            "The server assigns membership ids",
+            "The server assigns ids",
             [e.Problem("must not be sent: the server assigns ids", ("data", "id"))],
         )
     if path_id is not None and resource.id is None:
         raise e.MalformedRequest(
-            "An update must carry the membership's id",
+            "An update must carry the resource's id",
             [e.Problem("is required on an update", ("data", "id"))],
         )
     if path_id is not None and resource.id != path_id:
@@ -226,7 +198,7 @@ def membership_changes(
     """A POST's document (`membership_id` None) or a PATCH's: the attributes sent and the
     provider named. A POST must carry Locomote's mandatory fields and a provider. Every
     broken field is reported at once (422)."""
-    _check_resource(resource, membership_id)
+    check_resource(resource, membership_id)
     return membership_fields(resource, employee_id, creating=membership_id is None)
 
 

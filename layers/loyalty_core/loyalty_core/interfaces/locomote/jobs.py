@@ -46,21 +46,10 @@ class _ExportAttributes(BaseModel):
 
 
 def _resource(body: bytes, kind: str, job_id: str | None) -> dict[str, Any]:
-    """A request's resource of `kind`: its attributes (409 for another type or id, 403 for
-    an id on a create)."""
+    """A request's resource of `kind` (409 for another type or id, 403 for an id on a
+    create): its attributes."""
     resource = documents.read_resource(body)
-    if resource.type != kind:
-        raise e.Conflict(f"type must be {kind!r}", [e.Problem(f"must be {kind}", ("data", "type"))])
-    if job_id is None and resource.id is not None:
-        raise e.ClientIdRefused(
-            "The server assigns job ids",
-            [e.Problem("must not be sent: the server assigns ids", ("data", "id"))],
-        )
-    if job_id is not None and resource.id != job_id:
-        raise e.Conflict(
-            "The body's id does not match the URL",
-            [e.Problem(f"must equal the id in the URL, {e.quote(job_id)}", ("data", "id"))],
-        )
+    documents.check_resource(resource, job_id, kind)
     if resource.relationships:
         raise e.InvalidInput(
             "A job has no relationships",
