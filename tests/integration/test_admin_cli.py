@@ -171,6 +171,9 @@ EVERY_COMMAND = [
     ("erase-user", ["initech", "000123"], {"erased": True}),
     ("load-catalog", [], None),
     ("create-table", [], {"created": False}),
+    # The company import and export (tests/integration/test_company_import_cli.py): refusals.
+    ("import-memberships", ["no-such-file.csv", "--company", "acme"], None),
+    ("export-memberships", ["--company", "acme"], None),  # --json needs --output
 ]
 
 

@@ -270,3 +270,23 @@ def test_every_write_stays_one_transaction_with_its_audit_record(warm: Api, dyna
         ["Update", "Put", "Put"],
         ["Update", "Delete", "Put"],
     ]
+
+
+def test_fifty_atomic_operations_are_auth_one_read_one_transaction(
+    warm: Api, dynamodb_calls: list[str]
+) -> None:
+    operations = [
+        {
+            "op": "add",
+            "href": PATH,
+            "data": membership_document(QANTAS, account_number=f"OP{n}")["data"],
+        }
+        for n in range(50)
+    ]
+    dynamodb_calls.clear()
+    sent = {"atomic:operations": operations}
+    answer = warm(
+        "POST", "/api/operations", body=sent, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status == 200
+    assert dynamodb_calls == ["GetItem", "Query", "TransactWriteItems"]
