@@ -36,6 +36,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from local import bulk_commands
 from local.dynamo import use_local_credentials
 from loyalty_core.auth import hash_token, new_token, token_id
 from loyalty_core.models import (
@@ -943,6 +944,10 @@ def _create_table(admin: Admin, a: argparse.Namespace) -> Outcome:
     )
 
 
+# The company import and export: a command group of their own.
+COMMANDS.update(bulk_commands.commands(Outcome))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m local.admin",
@@ -1033,10 +1038,7 @@ def _parser() -> argparse.ArgumentParser:
     p = add("load-catalog", "load the provider catalog (idempotent)")
     p.add_argument("--file", type=Path, default=CATALOG)
     add("create-table", "create the table as template.yaml defines it (local)")
-    from local import bulk_commands  # company import and export: their own command group
-
     bulk_commands.arguments(add)
-    COMMANDS.update(bulk_commands.commands(Outcome))
     return parser
 
 
