@@ -267,3 +267,34 @@ def test_the_worker_ignores_what_is_not_a_step(bulk: Bulk) -> None:
         "detail": {"bucket": {"name": "b"}, "object": {"key": "imports/acme/j1/source"}},
     }
     assert list(worker.steps(uploaded)) == [jobs.Step("acme", "j1", worker.UPLOADED)]
+
+
+def test_a_file_uploaded_again_after_its_dry_run_is_not_applied(bulk: Bulk) -> None:
+    started = bulk.start()
+    bulk.upload(started, FILE.encode())
+    bulk.drain()
+    job_id = started.json["data"]["id"]
+    before = store_contents()
+    bulk.upload(started, FILE.replace("Gold", "Silver").encode())  # the form, used again
+    bulk.drain()
+    assert bulk.status(job_id).json["data"]["attributes"]["status"] == "validated"
+    assert bulk.apply(job_id).status == 200
+    bulk.drain()
+    found = bulk.status(job_id).json["data"]["attributes"]
+    assert found["status"] == "failed" and "uploaded again" in found["error"]
+    assert store_contents() == before
+
+
+def test_a_step_that_can_never_succeed_fails_its_job(
+    bulk: Bulk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id = bulk.validated()
+    bulk.apply(job_id)
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(imports, "import_user", broken)
+    bulk.drain()
+    found = bulk.status(job_id).json["data"]["attributes"]
+    assert found["status"] == "failed" and "unexpected error" in found["error"]

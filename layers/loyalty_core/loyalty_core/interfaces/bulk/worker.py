@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
-from loyalty_core.errors import MalformedRequest
+from loyalty_core.errors import MalformedRequest, StorageUnavailable
 from loyalty_core.interfaces.bulk import files as codec
 from loyalty_core.models import Interface, Origin
 from loyalty_core.models.bulk import ImportMode, ImportTotals, Job, JobStatus, RowRefusal
@@ -113,10 +113,21 @@ def run_step(files: BulkFiles, repo: Any, step: Step, remaining_ms: RemainingMs)
     if job.status not in expected.get(step.phase, ()):
         logger.info("Step already done", job=job.id, phase=step.phase, status=job.status.value)
         return
-    if step.phase == EXPORT:
-        _export_step(files, repo, job, remaining_ms)
-    else:
-        _import_step(files, repo, job, step.phase, remaining_ms)
+    try:
+        if step.phase == EXPORT:
+            _export_step(files, repo, job, remaining_ms)
+        else:
+            _import_step(files, repo, job, step.phase, remaining_ms)
+    except StorageUnavailable:
+        raise  # the store or the bucket is busy: the step is delivered again, and resumes
+    except Exception:  # a step that can never succeed ends its job rather than loop
+        logger.exception("Job step failed", job=job.id, phase=step.phase)
+        fail(
+            files,
+            job,
+            "The job stopped on an unexpected error (logged); what it applied stays "
+            "applied: run the same file again to finish it",
+        )
 
 
 def _import_step(
