@@ -4,7 +4,7 @@ For each size (500 and 5,000 users by default), a fresh in-process store (moto m
 as `make run` and the tests use it) holds a company of that many users; a CSV of 3
 memberships a user is imported through the admin CLI's path (`services.imports`: the file
 checked whole, then one unit of work per user with its done mark), then imported again
-(every user found done: nothing written). Printed: users and rows a second for each run,
+(every user found as the file says: nothing written). Printed: users and rows a second for each run,
 and each size's rate against the smallest's: flat (the time grows linearly with the file)
 when the ratio stays near 1.
 
@@ -45,21 +45,22 @@ def _batches(items: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 def fresh_store(users: int) -> Any:
     """A new table of the in-process store, holding the catalog and a company of `users`
     users (written in batches: the setup is not what is measured); returns its repository."""
-    from local.admin import Admin
+    from local.admin import Admin, read_catalog
     from local.dynamo import ensure_tables
     from loyalty_core import settings
-    from loyalty_core.models import AuditRecord, Interface, Origin, User
+    from loyalty_core.models import AuditRecord, Company, Interface, Origin, User
     from loyalty_core.models.audit import entry, user_fields
     from loyalty_core.repository import items as i
     from loyalty_core.repository.dynamodb import DynamoRepository
+    from loyalty_core.services.directory import create_company, load_catalog
 
     table = f"bulk-bench-{users}"
     settings.reset()
     client = settings.dynamodb_client()
     ensure_tables(client, table)
-    admin = Admin(client, table, operator="bench")
-    admin.load_catalog()
-    admin.create_company(COMPANY, "Bench")
+    repo = Admin(client, table, operator="bench").repo
+    load_catalog(repo, read_catalog())
+    create_company(repo, Company(id=COMPANY, name="Bench"))
     origin = Origin("admin:bench", Interface.ADMIN, "bench-setup")
     put: list[dict[str, Any]] = []
     for n in range(users):
@@ -119,7 +120,8 @@ def section(sizes: list[int]) -> list[str]:
                 f"{users:>7} {users * PER_USER:>7} {seconds:>9.1f} {rate:>8.0f} "
                 f"{users * PER_USER / seconds:>8.0f} {rate / first_rate:>8.2f}   "
                 f"{again:>8.1f} {users / again:>8.0f}   "
-                f"{totals.created} created, then {repeat.users_done_before} users found done"
+                f"{totals.created} created, then {repeat.users_unchanged} users "
+                "found as the file says"
             )
     return lines
 

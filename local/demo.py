@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from local.admin import Admin
+from local.admin import Admin, read_catalog
 from local.events import HILTON, SEED_MEMBERSHIP_ID
-from loyalty_core.models import Provider, VendorType
+from loyalty_core.models import Application, Company, Provider, User, VendorType
+from loyalty_core.services import directory
 
 # The car program that the Concur TMC seed example names; not in the real catalog.
 DEMO_PROVIDERS = [
@@ -163,17 +164,29 @@ def give_memberships(employee_id: str, count: int, company: str = "acme") -> Non
 
 
 def seed(admin: Admin) -> None:
-    """Load the catalog and the demo companies, users, applications and tokens (the audit
-    trail names the operator `demo-data`)."""
+    """Load the catalog and the demo companies, users, applications and tokens, through the
+    directory's services (the audit trail names the operator `demo-data`)."""
     admin = Admin(admin.client, admin.table, operator=DEMO_OPERATOR)
-    admin.load_catalog(extra=DEMO_PROVIDERS)
+    repo = admin.repo
+    directory.load_catalog(repo, [*read_catalog(), *DEMO_PROVIDERS])
     for company, name in COMPANIES:
-        admin.create_company(company, name)
+        directory.create_company(repo, Company(id=company, name=name))
     for company, employee_id, name, email, role, token in USERS:
-        admin.create_user(company, employee_id, name, email, role)
-        admin.issue_token(email, token=token)
+        user = User(company=company, employee_id=employee_id, name=name, email=email, role=role)
+        directory.create_user(repo, user, origin=admin.origin())
+        directory.issue_token(repo, email, origin=admin.origin(), token=token)
     for company, arranger, traveller in ASSIGNMENTS:
-        admin.assign(company, arranger, traveller)
+        directory.assign(repo, company, arranger, traveller, origin=admin.origin())
     for app_id, name, kind, vtype, vcode, certified, token in APPLICATIONS:
-        admin.create_application(app_id, name, kind, vtype, vcode, certified)
-        admin.issue_concur_token(app_id, "acme", "098765", token=token)
+        app = Application(
+            id=app_id,
+            name=name,
+            kind=kind,
+            vendor_type=vtype,
+            vendor_code=vcode,
+            certified=certified,
+        )
+        directory.create_application(repo, app, origin=admin.origin())
+        directory.issue_concur_token(
+            repo, app_id, "acme", "098765", origin=admin.origin(), token=token
+        )

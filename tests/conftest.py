@@ -27,6 +27,16 @@ TABLE = "loyalty-memberships-test"
 ORIGIN = Origin("user:acme_admin", Interface.LOCOMOTE, "test-request")
 
 
+def new_user(company: str, employee_id: str, name: str, email: str, role: str = "traveller") -> Any:
+    """A user created as the admin CLI creates them (on the tables of `dynamodb`)."""
+    from loyalty_core.models import User
+    from loyalty_core.services import directory
+
+    admin = Admin(operator="tests")
+    user = User(company=company, employee_id=employee_id, name=name, email=email, role=role)
+    return directory.create_user(admin.repo, user, origin=admin.origin())
+
+
 def commit(
     repo: Any, snapshot: Any, put: Any = (), delete: Any = (), key: KeyAnswer | None = None
 ) -> AuditRecord:

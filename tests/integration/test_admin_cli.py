@@ -107,7 +107,7 @@ def test_assign_never_makes_a_traveller_an_arranger_unasked(
     code, out, err = run(capsys, "assign", "acme", "112233", "098765")
     assert code == 1 and out == ""
     assert "is a traveller" in err and "--make-arranger" in err
-    assert Admin().get_user("acme", "112233").role is Role.TRAVELLER  # nothing written
+    assert Admin().repo.get_user("acme", "112233").role is Role.TRAVELLER  # nothing written
 
     code, out, _ = run(capsys, "assign", "acme", "112233", "098765", "--make-arranger")
     assert code == 0
@@ -115,7 +115,7 @@ def test_assign_never_makes_a_traveller_an_arranger_unasked(
         "acme/112233: role traveller -> arranger",
         "acme/112233: arranges ['098765'] (+098765)",
     ]
-    jane = Admin().get_user("acme", "112233")
+    jane = Admin().repo.get_user("acme", "112233")
     assert (jane.role, jane.arranges) == (Role.ARRANGER, frozenset({"098765"}))
 
 
@@ -171,6 +171,7 @@ EVERY_COMMAND = [
     ("erase-user", ["initech", "000123"], {"erased": True}),
     ("load-catalog", [], None),
     ("create-table", [], {"created": False}),
+    ("backfill-indexes", [], {"backfilled": {"profiles": 0, "concur_tokens": 0}}),
     # The company import and export (tests/integration/test_company_import_cli.py): refusals.
     ("import-memberships", ["no-such-file.csv", "--company", "acme"], None),
     ("export-memberships", ["--company", "acme"], None),  # --json needs --output

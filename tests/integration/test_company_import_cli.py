@@ -87,11 +87,11 @@ def test_an_import_applies_reports_and_a_rerun_writes_nothing(api: Api, company_
     before = store_contents()
     again = imported(company_file)
     assert store_contents() == before
-    assert again["totals"]["users_done_before"] == 1
+    assert again["totals"]["users_unchanged"] == 1
     # Fixed, the file applies the rest; what was applied is not written twice.
     company_file.write_text(FILE.replace("=cmd|' /C calc'!A0", "Gold"), "utf-8")
     fixed = imported(company_file)
-    assert (fixed["totals"]["users_applied"], fixed["totals"]["users_done_before"]) == (1, 1)
+    assert (fixed["totals"]["users_applied"], fixed["totals"]["users_unchanged"]) == (1, 1)
     assert set(accounts(api, "112233")) == {"00AA1", "77"}
     assert len(api("GET", "/api/users/098765/loyalty_membership_changes").json["data"]) == (
         trail + 1
@@ -146,3 +146,72 @@ def test_a_file_refused_whole_writes_nothing(
 def test_an_unknown_company_is_refused(api: Api, company_file: Path) -> None:
     code, _, err = cli("import-memberships", str(company_file), "--company", "nowhere")
     assert code == 1 and "nowhere" in err
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+def exported(tmp_path: Path, kind: str, company: str = "acme") -> Path:
+    path = tmp_path / f"{company}.{kind}"
+    code, _, err = cli(
+        "export-memberships", "--company", company, "--format", kind, "--output", str(path)
+    )
+    assert code == 0, err
+    return path
+
+
+def awkward(api: Api) -> None:
+    """Memberships whose cells a spreadsheet would run, or that start with an apostrophe,
+    or hold commas and quotes, or have no expiry (as Concur's)."""
+    api.create(
+        "112233",
+        account_number="0000777",
+        membership_name="-Jane 'Doe'",
+        level="+Plus",
+        program='=SUM(A1), "quoted"',
+        status_benefits="'lounge', wifi",
+    )
+    api.create("112233", provider="9c5b9246-2cce-11e8-87f9-0662bed6e7db", account_number="QF1")
+    john = api(
+        "POST",
+        "/api/travelprofile/v1.0/loyalty",
+        as_user=None,
+        headers={"Authorization": "OAuth concur-supplier-token", "Content-Type": "application/xml"},
+        body=(Path(__file__).parents[2] / "examples" / "concur_supplier_update.xml").read_text(),
+    )
+    assert john.status == 200
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_an_export_imports_back_changing_nothing(api: Api, tmp_path: Path, kind: str) -> None:
+    seed_memberships()
+    awkward(api)
+    path = exported(tmp_path, kind)
+    text = path.read_text("utf-8")
+    if kind == "csv":
+        assert "'-Jane 'Doe'" in text and "'+Plus" in text and "'=SUM(A1)" in text
+        assert ",0000777," in text  # whole, leading zeros kept
+    before = store_contents()
+    result = imported(path, "--mode", "replace")
+    assert store_contents() == before  # nothing written: not even a done mark
+    assert result["totals"]["rows_refused"] == 0
+    assert result["totals"]["unchanged"] == result["totals"]["rows"] >= 4
+
+
+def test_an_export_holds_its_company_only_user_by_user(api: Api, tmp_path: Path) -> None:
+    seed_memberships()
+    api.create("098765", as_user="globex", account_number="GLOBEX1")
+    rows = list(csv.DictReader(exported(tmp_path, "csv").open(encoding="utf-8")))
+    assert "GLOBEX1" not in {r["account_number"] for r in rows}
+    assert [r["employee_id"] for r in rows] == sorted(r["employee_id"] for r in rows)
+    assert rows[0]["provider_category"] in ("airline", "hotel", "car")
+    globex = list(csv.DictReader(exported(tmp_path, "csv", "globex").open(encoding="utf-8")))
+    assert [r["account_number"] for r in globex] == ["GLOBEX1"]
+
+
+def test_an_export_to_stdout_prints_the_file_alone(api: Api) -> None:
+    seed_memberships()
+    code, out, err = cli("export-memberships", "--company", "acme", "--format", "jsonl")
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert {line["employee_id"] for line in lines} == {"098765", "112233"}

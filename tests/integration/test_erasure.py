@@ -13,6 +13,7 @@ from local.admin import Admin, main
 from local.demo import give_memberships
 from local.events import CONCUR_SUPPLIER_UPDATE
 from loyalty_core.repository import items as i
+from loyalty_core.services.erasure import erase_user
 from tests.conftest import ORIGIN, TABLE, Api, commit
 from tests.integration.test_concur import concur, outcome
 from tests.integration.test_concurrency_and_faults import client_error
@@ -227,4 +228,4 @@ def test_erasing_nobody_is_not_an_error(dynamodb: Any, capsys: pytest.CaptureFix
     assert main(["erase-user", "acme", "nobody"]) == 0
     assert "nothing to erase" in capsys.readouterr().out
     assert table(dynamodb) == before
-    assert Admin().erase_user("globex", "112233") is None
+    assert erase_user(Admin().repo, "globex", "112233", origin=ORIGIN) is None

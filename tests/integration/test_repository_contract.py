@@ -9,11 +9,27 @@ from typing import Any
 
 import pytest
 
-from loyalty_core.errors import ConcurrentChange, RequestInProgress
-from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER, Membership, Provider, User, VendorType
-from loyalty_core.models.audit import Action
+from loyalty_core.auth import hash_token, token_id
+from loyalty_core.errors import ConcurrentChange, Conflict, CredentialConflict, RequestInProgress
+from loyalty_core.models import (
+    MAX_MEMBERSHIPS_PER_USER,
+    AccessToken,
+    Application,
+    ApplicationKind,
+    AuditRecord,
+    Change,
+    Company,
+    Membership,
+    Provider,
+    Role,
+    User,
+    VendorType,
+)
+from loyalty_core.models.audit import Action, entry
+from loyalty_core.models.credentials import ApiToken, CredentialChange, IssuedToken
+from loyalty_core.models.erasure import ErasureRecord
 from loyalty_core.repository import KeyAnswer, KeyOwner, UserWrite
-from tests.conftest import commit
+from tests.conftest import ORIGIN, commit
 from tests.memory_repository import InMemoryRepository
 
 JOHN = User(company="acme", employee_id="098765", name="John Smith", email="john@acme.example")
@@ -24,17 +40,17 @@ HILTON = Provider(id="hh", name="Hilton Honors", vendor_type=VendorType.HOTEL, v
 def repo(request: pytest.FixtureRequest) -> Iterator[Any]:
     if request.param == "memory":
         memory = InMemoryRepository()
-        memory.add_user(JOHN)
+        memory.seed_user(JOHN)
         memory.add_provider(HILTON)
         yield memory
         return
     from local.admin import Admin
     from loyalty_core.settings import get_repository
+    from tests.conftest import new_user
 
     request.getfixturevalue("dynamodb")  # moto, the template's table, demo data
-    admin = Admin()
-    admin.create_user("acme", "c098765", JOHN.name, "contract@acme.example")
-    admin.load_catalog(extra=[HILTON])
+    new_user("acme", "c098765", JOHN.name, "contract@acme.example")
+    Admin(operator="tests").repo.put_providers([HILTON])
     yield _Renamed(get_repository())
 
 
@@ -151,13 +167,12 @@ def test_providers(repo: Any) -> None:
 
 
 def test_logins_are_found_however_many_are_asked(dynamodb: Any) -> None:
-    from local.admin import Admin
     from loyalty_core.settings import get_repository
+    from tests.conftest import new_user
 
-    admin = Admin()
     emails = [f"guest{n}@acme.example" for n in range(130)]
     for n, email in enumerate(emails):
-        admin.create_user("acme", f"guest{n}", f"Guest {n}", email)
+        new_user("acme", f"guest{n}", f"Guest {n}", email)
     found = get_repository().get_logins([*emails, "nobody@acme.example"])
     assert set(found) == set(emails)
 
@@ -261,3 +276,256 @@ def test_a_released_key_is_free_and_an_answered_one_stays(repo: Any) -> None:
     repo.answer_key(KeyAnswer(OWNER, "k1", "second", {"status": 200}, int(now) + 60))
     repo.release_key(OWNER, "k1", "second")  # answered: kept
     assert claim(repo, "third", now + 10).answer == {"status": 200}
+
+
+# -- the directory port (DirectoryStore): each store on a company of its own ------------------
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def store(request: pytest.FixtureRequest) -> Iterator[Any]:
+    if request.param == "memory":
+        yield InMemoryRepository()
+        return
+    from local.admin import Admin
+
+    request.getfixturevalue("dynamodb")  # moto, the template's table, demo data
+    yield Admin(operator="tests").repo
+
+
+def person(employee_id: str, company: str = "initech", **fields: Any) -> User:
+    email = f"{employee_id}@{company}.example"
+    values = {"name": "A Person", "email": email, **fields}
+    return User(company=company, employee_id=employee_id, **values)
+
+
+def add(store: Any, *users: User) -> None:
+    for user in users:
+        created = entry("user_id", user.employee_id, None, {"name": user.name})
+        store.add_user(user, AuditRecord.of(ORIGIN, [created]))
+
+
+def change(store: Any, user: User, done: Change) -> None:
+    """Commit `done` for `user`, as the unit of work sends it."""
+    snapshot = store.get_user_memberships(user.company, user.employee_id)
+    audit = AuditRecord.of(ORIGIN, snapshot.entries(done))
+    store.commit(
+        UserWrite(
+            snapshot,
+            audit,
+            snapshot.count_after(done),
+            done.put,
+            done.delete,
+            user=done.user,
+            credentials=done.credentials,
+        )
+    )
+
+
+TMC = Application(id="contract-tmc", name="TMC", kind=ApplicationKind.TMC)
+
+
+def concur_token(secret: str, user: User, app: Application = TMC) -> AccessToken:
+    digest = hash_token(secret)
+    return AccessToken(token_id(digest), digest, app, user.company, user.employee_id)
+
+
+def test_companies_and_users_are_added_once(store: Any) -> None:
+    store.add_company(Company(id="initech", name="Initech"))
+    assert store.get_company("initech") == Company(id="initech", name="Initech")
+    assert store.get_company("nowhere") is None
+    with pytest.raises(Conflict):
+        store.add_company(Company(id="initech", name="Again"))
+    add(store, person("peter"))
+    assert store.get_user("initech", "peter") == person("peter")
+    assert store.get_login("peter@initech.example").user == person("peter")
+    assert store.get_user_memberships("initech", "peter").revision == 1
+    assert store.get_history("initech", "peter", 0, 10, datetime.now(UTC)).total == 1
+    for taken in (
+        person("peter", name="Other"),
+        person("x").model_copy(update={"email": "peter@initech.example"}),
+    ):
+        with pytest.raises(Conflict):
+            add(store, taken)
+    assert store.get_user("initech", "x") is None
+
+
+def test_a_companys_users_come_a_bounded_page_at_a_time(store: Any) -> None:
+    add(store, *(person(e) for e in ("e", "b", "d", "a", "c")), person("z", company="globex"))
+    pages, after = [], None
+    while True:
+        users, after = store.company_users("initech", after, 2)
+        pages.append([u.employee_id for u in users])
+        if after is None:
+            break
+    assert pages == [["a", "b"], ["c", "d"], ["e"]]
+    whole, none_left = store.company_users("initech", None, 5)
+    assert len(whole) == 5 and none_left is None and whole[0] == person("a")
+    assert store.company_users("nowhere", None, 5) == ([], None)
+    with pytest.raises(ValueError):
+        store.company_users("initech", None, 0)
+    change(
+        store,
+        person("b"),
+        Change(
+            put=(
+                membership(1, datetime.now(UTC)).model_copy(
+                    update={"company": "initech", "employee_id": "b"}
+                ),
+            )
+        ),
+    )
+    assert store.membership_counts("initech", ["a", "b", "nobody"]) == {"a": 0, "b": 1}
+
+
+def test_a_change_of_a_user_rewrites_their_profile_and_login(store: Any) -> None:
+    add(store, person("ann"))
+    arranger = person("ann", role=Role.ARRANGER, arranges=frozenset({"peter"}))
+    change(store, person("ann"), Change(user=arranger))
+    assert store.get_user("initech", "ann") == arranger
+    assert store.get_login("ann@initech.example").user == arranger
+    assert store.company_users("initech", None, 5)[0] == [arranger]
+    assert store.get_user_memberships("initech", "ann").revision == 2
+
+
+def test_api_tokens_are_added_and_revoked_in_the_login(store: Any) -> None:
+    add(store, person("peter"))
+    later = datetime(2031, 1, 1, tzinfo=UTC)
+    issued = (ApiToken("t1", hash_token("one")), ApiToken("t2", hash_token("two"), later))
+    change(store, person("peter"), Change(credentials=CredentialChange(api_tokens=issued)))
+    login = store.get_login("peter@initech.example")
+    assert login.token_hashes == {"t1": hash_token("one"), "t2": hash_token("two")}
+    assert login.token_expiry == {"t1": None, "t2": later}
+    change(store, person("peter"), Change(credentials=CredentialChange(api_tokens_revoked=("t1",))))
+    assert set(store.get_login("peter@initech.example").token_hashes) == {"t2"}
+    revision = store.get_user_memberships("initech", "peter").revision
+    with pytest.raises(CredentialConflict):  # gone already: refused, nothing written
+        change(
+            store, person("peter"), Change(credentials=CredentialChange(api_tokens_revoked=("t1",)))
+        )
+    assert store.get_user_memberships("initech", "peter").revision == revision
+
+
+def test_concur_tokens_are_issued_and_revoked_with_their_index_entries(store: Any) -> None:
+    add(store, person("peter"))
+    store.add_application(
+        TMC, AuditRecord.of(ORIGIN, [entry("application_id", TMC.id, None, {"kind": "tmc"})])
+    )
+    token = concur_token("secret", person("peter"))
+    change(store, person("peter"), Change(credentials=CredentialChange(concur_tokens=(token,))))
+    assert store.get_access_token(token.token_hash) == token
+    [issued] = store.application_tokens(TMC.id)
+    assert issued == IssuedToken(TMC.id, token.token_id, token.token_hash, "initech", "peter")
+    assert store.application_tokens(TMC.id, token.token_id[:5]) == [issued]
+    assert store.application_tokens(TMC.id, "zzz") == []
+    with pytest.raises(CredentialConflict):
+        change(store, person("peter"), Change(credentials=CredentialChange(concur_tokens=(token,))))
+    change(
+        store,
+        person("peter"),
+        Change(credentials=CredentialChange(concur_tokens_revoked=(issued,))),
+    )
+    assert store.get_access_token(token.token_hash) is None
+    assert store.application_tokens(TMC.id) == []
+    with pytest.raises(CredentialConflict):
+        change(
+            store,
+            person("peter"),
+            Change(credentials=CredentialChange(concur_tokens_revoked=(issued,))),
+        )
+    assert "concur_tokens" not in store.erasure_plan("initech", "peter").removing
+
+
+def test_an_application_is_added_once_and_its_update_reaches_its_tokens(store: Any) -> None:
+    supplier = Application(
+        id="contract-air",
+        name="Air",
+        kind=ApplicationKind.SUPPLIER,
+        vendor_type="air",
+        vendor_code="AA",
+    )
+    record = AuditRecord.of(
+        ORIGIN, [entry("application_id", supplier.id, None, {"kind": "supplier"})]
+    )
+    store.add_application(supplier, record)
+    assert store.get_application(supplier.id) == supplier and store.get_application("no") is None
+    with pytest.raises(Conflict):
+        store.add_application(supplier, record)
+    add(store, person("peter"), person("paul"))
+    tokens = [concur_token(u, person(u), supplier) for u in ("peter", "paul")]
+    for token in tokens:
+        change(
+            store,
+            person(token.employee_id),
+            Change(credentials=CredentialChange(concur_tokens=(token,))),
+        )
+    certified = supplier.model_copy(update={"certified": True})
+    assert store.update_application(certified, record) == 2
+    assert store.get_application(supplier.id) == certified
+    for token in tokens:
+        assert store.get_access_token(token.token_hash).application == certified
+
+
+def test_the_catalog_is_added_to_and_replaced(store: Any) -> None:
+    renamed = HILTON.model_copy(update={"name": "Hilton"})
+    store.put_providers([HILTON])
+    store.put_providers([renamed])
+    assert store.get_provider("hh") == renamed
+
+
+def test_an_erasure_plan_counts_what_goes_and_erase_removes_it(store: Any) -> None:
+    peter = person("peter")
+    ann = person("ann", role=Role.ARRANGER)
+    add(store, peter, ann, person("peter", company="globex"))
+    change(store, ann, Change(user=ann.model_copy(update={"arranges": frozenset({"peter", "x"})})))
+    store.add_application(
+        TMC, AuditRecord.of(ORIGIN, [entry("application_id", TMC.id, None, {"kind": "tmc"})])
+    )
+    held = membership(1, datetime.now(UTC)).model_copy(
+        update={"company": "initech", "employee_id": "peter"}
+    )
+    credentials = CredentialChange(
+        api_tokens=(ApiToken("t1", hash_token("api")),),
+        concur_tokens=(concur_token("concur", peter),),
+    )
+    change(store, peter, Change(put=(held,), credentials=credentials))
+    store.claim_key(KeyOwner("initech", "peter"), "k1", "body", "c1", 0.0, 0)
+    plan = store.erasure_plan("initech", "peter")
+    assert store.erasure_plan("initech", "nobody") is None
+    assert plan.removing == {
+        "changes": 2,
+        "concur_index": 1,
+        "concur_tokens": 1,
+        "concur_user_index": 1,
+        "logins": 1,
+        "memberships": 1,
+        "other": 1,
+        "profiles": 1,
+    }
+    assert (plan.user, plan.revision, plan.removed, plan.api_tokens) == (peter, 2, {}, 1)
+    [arranger] = plan.arrangers
+    assert arranger.employee_id == "ann" and arranger.arranges == {"peter", "x"}
+    kept = arranger.model_copy(update={"arranges": frozenset({"x"})})
+    record = ErasureRecord.of(ORIGIN, plan.removing, 1, 1)
+    store.erase(plan, [kept], record)
+    assert store.get_user("initech", "peter") is None
+    assert store.get_login("peter@initech.example") is None
+    assert store.get_access_token(hash_token("concur")) is None
+    assert store.application_tokens(TMC.id) == []
+    assert store.get_user("initech", "ann") == kept
+    assert store.get_login("ann@initech.example").user == kept
+    assert store.get_user_memberships("initech", "ann").revision == 2  # no write of Ann's
+    assert store.get_user("globex", "peter") is not None
+    assert store.erasure_plan("initech", "peter") is None
+
+
+def test_an_erasure_planned_before_a_write_is_refused(store: Any) -> None:
+    add(store, person("peter"))
+    plan = store.erasure_plan("initech", "peter")
+    held = membership(1, datetime.now(UTC)).model_copy(
+        update={"company": "initech", "employee_id": "peter"}
+    )
+    change(store, person("peter"), Change(put=(held,)))
+    with pytest.raises(ConcurrentChange):
+        store.erase(plan, [], ErasureRecord.of(ORIGIN, plan.removing, 0, 0))
+    assert store.get_user("initech", "peter") is not None
+    assert store.erasure_plan("initech", "peter").removing["memberships"] == 1

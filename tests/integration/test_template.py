@@ -89,6 +89,9 @@ def actions(function: str, table: str = "Table") -> set[str]:
         if not any(a.startswith("dynamodb:") for a in statement["Action"]):
             continue
         assert all(a.startswith("dynamodb:") for a in statement["Action"])
+        if statement["Resource"] == {"Fn::Sub": "${Table.Arn}/index/company_users"}:
+            assert statement["Action"] == ["dynamodb:Query"]  # an index is only read
+            continue
         assert statement["Resource"] == {"Fn::GetAtt": "Table.Arn"}
         if statement["Resource"] == {"Fn::GetAtt": f"{table}.Arn"}:
             found.update(statement["Action"])
@@ -163,6 +166,12 @@ def test_the_jobs_functions_get_what_they_need_and_no_more() -> None:
         "imports": {"s3:GetObject"},
     }
     assert "dynamodb:Scan" not in actions("MembershipJobWorkerFunction")
+    index_reads = [
+        s["Action"]
+        for s in statements("MembershipJobWorkerFunction")
+        if "Fn::Sub" in s["Resource"] and s["Resource"]["Fn::Sub"].startswith("${Table.Arn}/index/")
+    ]
+    assert index_reads == [["dynamodb:Query"]]  # a company's users, for an export
     for function in ("MembershipJobsFunction", "MembershipJobWorkerFunction"):
         sqs = [s for s in statements(function) if any(a.startswith("sqs:") for a in s["Action"])]
         assert [(s["Action"], s["Resource"]) for s in sqs] == [

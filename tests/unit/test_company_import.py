@@ -47,7 +47,7 @@ def repo() -> InMemoryRepository:
     for provider in (HILTON, MARRIOTT, ALAMO, QANTAS):
         repo.add_provider(provider)
     for n in range(1, 4):
-        repo.add_user(
+        repo.seed_user(
             User(
                 company="acme", employee_id=f"000{n}", name=f"User {n}", email=f"u{n}@acme.example"
             )
@@ -124,7 +124,7 @@ def test_a_second_run_of_the_same_rows_writes_nothing(repo: InMemoryRepository) 
     keys = dict(repo.keys)
     totals, refused = run(repo, FILE, origin=ORIGIN)
     assert refused == []
-    assert (totals.users_done_before, totals.users_applied, totals.created) == (3, 0, 0)
+    assert (totals.users_unchanged, totals.users_applied, totals.created) == (3, 0, 0)
     assert {e: audits(repo, e) for e in writes} == writes
     assert dict(repo.keys) == keys
 
@@ -151,7 +151,7 @@ def test_a_run_that_stops_resumes_where_it_stopped(
     clock = imports.Clock(now=lambda: moments[-1], sleep=lambda s: moments.append(moments[-1] + s))
     totals, _ = run(repo, FILE, clock=clock)
     assert moments[-1] - moments[0] <= imports.LEASE_SECONDS
-    assert (totals.users_done_before, totals.users_applied) == (1, 2)
+    assert (totals.users_unchanged, totals.users_applied) == (1, 2)
     assert [audits(repo, e) for e in ("0001", "0002", "0003")] == [1, 1, 1]
 
 
@@ -161,7 +161,20 @@ def test_a_fixed_file_applies_only_the_users_that_changed(repo: InMemoryReposito
     assert [(r.line, r.reason) for r in refused] == [(4, Reason.INVALID)]
     assert held(repo, "0002") == {}
     totals, refused = run(repo, FILE)
-    assert (totals.users_done_before, totals.users_applied, totals.created) == (2, 1, 1)
+    assert (totals.users_unchanged, totals.users_applied, totals.created) == (2, 1, 1)
+
+
+def test_rows_an_earlier_run_applied_are_not_applied_again_after_a_change(
+    repo: InMemoryRepository,
+) -> None:
+    run(repo, FILE)
+    found = repo.get_user_memberships("acme", "0002")
+    assert found is not None
+    (alamo,) = found.memberships
+    write(repo, "acme", "0002", lambda _: (Change(delete=(alamo,)), None), ORIGIN)  # since
+    totals, _ = run(repo, FILE)
+    assert (totals.users_done_before, totals.users_unchanged, totals.users_applied) == (1, 2, 0)
+    assert held(repo, "0002") == {}  # the traveller's own change stands
 
 
 def test_an_unknown_user_is_refused_and_not_created(repo: InMemoryRepository) -> None:

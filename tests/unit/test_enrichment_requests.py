@@ -234,7 +234,7 @@ def repo() -> CountingRepository:
     repo.add_provider(QANTAS)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     for n in range(1, 13):
-        repo.add_user(user(n))
+        repo.seed_user(user(n))
         held = Membership(
             id=f"m{n}",
             company="acme",

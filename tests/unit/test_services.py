@@ -52,11 +52,11 @@ def repo() -> InMemoryRepository:
     repo = InMemoryRepository()
     for provider in (HILTON, QANTAS):
         repo.add_provider(provider)
-    repo.add_user(
+    repo.seed_user(
         User(company="acme", employee_id="098765", name="John Smith", email="john@acme.example"),
         {"t1": hash_token("john-token")},
     )
-    repo.add_user(
+    repo.seed_user(
         User(company="acme", employee_id="112233", name="Jane Doe", email="jane@acme.example")
     )
     return repo

@@ -94,6 +94,13 @@ class Duplicate(Conflict):
     title = "Duplicate membership"
 
 
+class CredentialConflict(Conflict):
+    """A change of a user's credentials that finds them otherwise than it expects: a token
+    that exists already, one revoked meanwhile, a login that is gone. Nothing written."""
+
+    title = "Credential conflict"
+
+
 class ClientIdRefused(DomainError):
     title = "Client-generated ids are not supported"
 

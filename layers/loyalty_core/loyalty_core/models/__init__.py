@@ -11,6 +11,7 @@ from loyalty_core.models.membership import (
 )
 from loyalty_core.models.membership_set import Change, MembershipSet
 from loyalty_core.models.party import (
+    AccessToken,
     Application,
     ApplicationKind,
     Company,
@@ -23,6 +24,7 @@ from loyalty_core.models.provider import Provider, VendorType
 __all__ = [
     "MAX_MEMBERSHIPS_PER_USER",
     "MEMBERSHIP_ATTRIBUTES",
+    "AccessToken",
     "Application",
     "ApplicationKind",
     "AuditRecord",

@@ -99,14 +99,16 @@ class RowRefusal:
 @dataclass
 class ImportTotals:
     """What an import did (or, in a dry run, would do): rows and users read and refused,
-    memberships created, updated, deleted and left unchanged, users applied, and users an
-    earlier run had applied with the same rows (`users_done_before`: nothing written)."""
+    memberships created, updated, deleted and left unchanged, users written, users already
+    as their rows say (`users_unchanged`: nothing written), and users an earlier run had
+    applied with the same rows, changed since (`users_done_before`: nothing written)."""
 
     rows: int = 0
     rows_refused: int = 0
     users: int = 0
     users_refused: int = 0
     users_applied: int = 0
+    users_unchanged: int = 0
     users_done_before: int = 0
     created: int = 0
     updated: int = 0
@@ -126,6 +128,7 @@ class ImportTotals:
             "users": self.users,
             "users_refused": self.users_refused,
             "users_applied": self.users_applied,
+            "users_unchanged": self.users_unchanged,
             "users_done_before": self.users_done_before,
             "created": self.created,
             "updated": self.updated,

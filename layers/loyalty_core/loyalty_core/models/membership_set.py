@@ -14,28 +14,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from loyalty_core.errors import Duplicate, Problem, TooManyMemberships
-from loyalty_core.models.audit import Entry, membership_entry
+from loyalty_core.models.audit import Entry, entry, membership_entry, user_fields
 from loyalty_core.models.membership import MAX_MEMBERSHIPS_PER_USER, Membership
 from loyalty_core.models.party import User
+
+if TYPE_CHECKING:  # the admin's alone: no function imports it
+    from loyalty_core.models.credentials import CredentialChange
 
 
 @dataclass(frozen=True)
 class Change:
     """What one write request does to a user: the memberships it puts (new or new
-    versions) and deletes; for the admin CLI, the user's profile as it is to be and the
-    audit entries of what else it changes (their tokens)."""
+    versions) and deletes; for an administrative change, the user's profile as it is to
+    be (`user`: their role and arranger assignments), what it does to their credentials,
+    and the audit entries of those credentials (`entries`; the profile's own entry is the
+    set's, `MembershipSet.entries`)."""
 
     put: tuple[Membership, ...] = ()
     delete: tuple[Membership, ...] = ()
     user: User | None = None
+    credentials: CredentialChange | None = None
     entries: tuple[Entry, ...] = ()
 
     @property
     def empty(self) -> bool:
         """A write that changes nothing is not a write: no commit, no audit record."""
-        return not (self.put or self.delete or self.user or self.entries)
+        return not (self.put or self.delete or self.user or self.credentials or self.entries)
 
 
 @dataclass(frozen=True)
@@ -169,10 +176,14 @@ class MembershipSet:
         return unnamed[0] if len(unnamed) == 1 else None
 
     def entries(self, change: Change) -> list[Entry]:
-        """The audit entries of `change`: one per membership written, against this set, then
-        the change's own (a user's profile and tokens)."""
+        """The audit entries of `change`: one per membership written, against this set, one
+        for the user's profile if it changes (the fields that do), then the change's own
+        (the user's tokens)."""
         entries = [membership_entry(self.find(m.id), m) for m in change.put]
         entries += [membership_entry(m, None) for m in change.delete]
+        if change.user is not None and change.user != self.user:
+            before, after = user_fields(self.user), user_fields(change.user)
+            entries.append(entry("user_id", self.user.employee_id, before, after))
         return entries + list(change.entries)
 
 

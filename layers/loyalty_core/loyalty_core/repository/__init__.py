@@ -1,8 +1,10 @@
-"""Storage port: what the services need from a store, and what they hand it to write.
+"""Storage ports: what the services need from a store, and what they hand it to write.
 
-Two adapters follow it: the DynamoDB one (`repository.dynamodb`, the single table of
-`repository.keys`) and the in-memory fake of the unit tests; one contract test holds
-both to it.
+`Repository` is what the functions' services need; `DirectoryStore`, beyond it, what
+the admin's need (`services.directory`, `services.erasure`). Each has its DynamoDB
+adapter (`repository.dynamodb`; `repository.directory`, which no function imports: the
+single table of `repository.keys`), and the in-memory store of the unit tests follows
+both; one contract test holds the stores to them.
 """
 
 from __future__ import annotations
@@ -10,16 +12,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from loyalty_core.models import (
+    AccessToken,
     Application,
     AuditRecord,
+    Company,
     Membership,
     MembershipSet,
     Provider,
     User,
 )
+
+if TYPE_CHECKING:  # the admin's alone: no function imports them
+    from loyalty_core.models.credentials import CredentialChange, IssuedToken
+    from loyalty_core.models.erasure import ErasurePlan, ErasureRecord
 
 Answer = dict[str, Any]  # an HTTP answer as a key keeps it: {"status", "headers", "body"}
 # The most memberships one commit may put or delete: DynamoDB's 100 actions a transaction,
@@ -34,23 +42,6 @@ class Login:
     user: User
     token_hashes: dict[str, str]  # token id -> sha256 hex
     token_expiry: dict[str, datetime | None]
-
-
-@dataclass(frozen=True)
-class AccessToken:
-    """A Concur OAuth access token: one application acting for one user."""
-
-    token_id: str
-    token_hash: str
-    application: Application
-    company: str
-    employee_id: str
-    expires_at: datetime | None = None
-
-    @property
-    def actor(self) -> str:
-        """How logs and the audit trail name this caller."""
-        return f"app:{self.application.id}"
 
 
 @dataclass(frozen=True)
@@ -101,7 +92,11 @@ class UserWrite:
     """One write request's commit for one user: all or nothing, with its audit record
     (numbered `snapshot.revision + 1`), applied only if nobody wrote for the user since
     `snapshot` was read, and only if the user's stored count leaves room for what it
-    adds (`count`: the memberships held after it)."""
+    adds (`count`: the memberships held after it). An administrative change also writes
+    the user's profile as it is to be (`user`: their name, role and assignments, on the
+    profile and the login alike) and changes their credentials (`credentials`), applied
+    only if those are as it expects (a new token's hash unused, a revoked one still
+    there, the login still there)."""
 
     snapshot: MembershipSet
     audit: AuditRecord
@@ -109,6 +104,8 @@ class UserWrite:
     put: Sequence[Membership] = ()
     delete: Sequence[Membership] = ()
     key: KeyAnswer | None = None
+    user: User | None = None
+    credentials: CredentialChange | None = None
 
 
 class Repository(Protocol):
@@ -156,8 +153,10 @@ class Repository(Protocol):
         Raise ConcurrentChange if the user changed since `write.snapshot`, or if a write
         that adds memberships would take them past MAX_MEMBERSHIPS_PER_USER (the store's own
         guard: the services refuse such a write before committing); RequestInProgress if
-        `write.key` is no longer held by its claim; WriteOutcomeUnknown when the answer
-        was lost after the write was sent.
+        `write.key` is no longer held by its claim; CredentialConflict (the user unchanged)
+        if `write.credentials` or `write.user` find the user's login or tokens otherwise
+        than expected; WriteOutcomeUnknown when the answer was lost after the write was
+        sent.
         """
         ...
 
@@ -185,4 +184,72 @@ class Repository(Protocol):
 
     def release_key(self, owner: KeyOwner, key_hash: str, claim: str) -> None:
         """Forget a key held by `claim` (its request was refused: it may run again)."""
+        ...
+
+
+class DirectoryStore(Repository, Protocol):
+    """What the administrative services need beyond the write path: companies, users,
+    Concur applications and their tokens, the catalog, and erasure (`services.directory`,
+    `services.erasure`). A change of one user's profile or credentials is a `commit`."""
+
+    # -- reads ----------------------------------------------------------------
+
+    def get_company(self, company_id: str) -> Company | None: ...
+
+    def get_user(self, company: str, employee_id: str) -> User | None: ...
+
+    def company_users(
+        self, company: str, after: str | None = None, limit: int = 100
+    ) -> tuple[list[User], str | None]:
+        """The company's users in employee id order, from the one after `after` (None: the
+        first), at most `limit` (1 or more), and the `after` of the next page (None: this is
+        the last). One bounded read per page; it may miss a user created or changed in the
+        last second (the store's index follows its writes)."""
+        ...
+
+    def membership_counts(self, company: str, employee_ids: Sequence[str]) -> dict[str, int]:
+        """How many memberships each of these users holds (those that exist), as written."""
+        ...
+
+    def get_application(self, app_id: str) -> Application | None: ...
+
+    def application_tokens(self, app_id: str, token_id: str = "") -> list[IssuedToken]:
+        """The application's tokens whose id starts with `token_id` (every one for "")."""
+        ...
+
+    def erasure_plan(self, company: str, employee_id: str) -> ErasurePlan | None:
+        """What erasing the user removes; None if there is no such user."""
+        ...
+
+    # -- writes ---------------------------------------------------------------
+
+    def add_company(self, company: Company) -> None:
+        """Conflict if the company exists."""
+        ...
+
+    def add_user(self, user: User, audit: AuditRecord) -> None:
+        """A new user (holding nothing, no token) with the audit record of their creation
+        (their revision 1); Conflict if the company has the employee id or any user the
+        email."""
+        ...
+
+    def add_application(self, application: Application, audit: AuditRecord) -> None:
+        """A new application with its audit record; Conflict if it exists."""
+        ...
+
+    def update_application(self, application: Application, audit: AuditRecord) -> int:
+        """Write the application with its audit record, and the copy of it that each of its
+        tokens holds; returns how many tokens. Writing it again with the same content
+        finishes the work of a run that was interrupted."""
+        ...
+
+    def put_providers(self, providers: Sequence[Provider]) -> None:
+        """Add or replace these programs of the catalog."""
+        ...
+
+    def erase(self, plan: ErasurePlan, arrangers: Sequence[User], record: ErasureRecord) -> None:
+        """Remove everything `plan` (this store's, unchanged) found, write `arrangers` (the
+        plan's, as they are to be) and leave `record`, the profile last. ConcurrentChange if
+        the user was written since the plan was read (what was removed stays removed, and is
+        counted on the profile for the next run's record)."""
         ...

@@ -13,13 +13,13 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 
 from loyalty_core.errors import (
     ConcurrentChange,
+    CredentialConflict,
     RequestInProgress,
     StorageUnavailable,
     WriteOutcomeUnknown,
 )
-from loyalty_core.models import Membership, MembershipSet, Provider
+from loyalty_core.models import AccessToken, Membership, MembershipSet, Provider, User
 from loyalty_core.repository import (
-    AccessToken,
     History,
     KeyAnswer,
     KeyOwner,
@@ -48,6 +48,9 @@ _CONCURRENT_REASONS = {"ConditionalCheckFailed", "TransactionConflict"}
 
 
 KEY_TAKEN_OVER = "This request's Idempotency-Key was taken over by a retry; retry shortly"
+CREDENTIALS_CHANGED = (
+    "The user's login or tokens are not as the change expects; nothing was written"
+)
 
 
 def _status(err: ClientError) -> int:
@@ -55,14 +58,18 @@ def _status(err: ClientError) -> int:
 
 
 @contextmanager
-def translate_errors(write: bool = False, key_at: int | None = None) -> Iterator[None]:
+def translate_errors(
+    write: bool = False, key_at: int | None = None, credentials: Sequence[int] = ()
+) -> Iterator[None]:
     """Turn boto errors into domain errors, once, at the adapter's edge.
 
     A write that was sent and then went unanswered (a read timeout, a dropped connection)
     or answered a server error (any 5xx, with or without an error code) may have been
     applied: WriteOutcomeUnknown, which the services settle by reading. A read that fails
     so is StorageUnavailable (503). `key_at`: the position, in a transaction, of the
-    action that needs this request's claim on its Idempotency-Key."""
+    action that needs this request's claim on its Idempotency-Key; `credentials`: those of
+    the actions whose conditions are a credential's (CredentialConflict when one fails and
+    the profile's guard, first, held)."""
     try:
         yield
     except ClientError as err:
@@ -70,9 +77,14 @@ def translate_errors(write: bool = False, key_at: int | None = None) -> Iterator
         if code == "TransactionCanceledException":
             found = err.response.get("CancellationReasons", [])
             reasons = {r.get("Code") for r in found}
-            key = found[key_at] if key_at is not None and len(found) > key_at else {}
-            if key.get("Code") == "ConditionalCheckFailed":
+
+            def failed(at: int) -> bool:
+                return len(found) > at and found[at].get("Code") == "ConditionalCheckFailed"
+
+            if key_at is not None and failed(key_at):
                 raise RequestInProgress(KEY_TAKEN_OVER) from err
+            if not failed(0) and any(failed(at) for at in credentials):
+                raise CredentialConflict(CREDENTIALS_CHANGED) from err
             if reasons & _CONCURRENT_REASONS and not reasons & _TRANSIENT_REASONS:
                 raise ConcurrentChange("The user's memberships changed during the write") from err
             raise StorageUnavailable("The write was cancelled; nothing was written") from err
@@ -127,12 +139,17 @@ class DynamoRepository:
         sk_condition: str = "begins_with(sk, :sk)",
         more: Item | None = None,
     ) -> list[Item]:
-        args: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": f"pk = :pk AND {sk_condition}",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":sk": {"S": sk}, **(more or {})},
-            "ConsistentRead": True,
-        }
+        return self._every_page(
+            {
+                "KeyConditionExpression": f"pk = :pk AND {sk_condition}",
+                "ExpressionAttributeValues": {":pk": {"S": pk}, ":sk": {"S": sk}, **(more or {})},
+                "ConsistentRead": True,
+            }
+        )
+
+    def _every_page(self, args: dict[str, Any]) -> list[Item]:
+        """Every item a Query of the table (`args`, but its name) finds, page after page."""
+        args = {"TableName": self.table, **args}
         items: list[Item] = []
         with translate_errors():
             while True:
@@ -225,6 +242,39 @@ class DynamoRepository:
         page_records = tuple(i.parse_change(item) for item in records[start:wanted])
         return History(i.parse_user(profile), total, page_records)
 
+    def company_users(
+        self, company: str, after: str | None = None, limit: int = 100
+    ) -> tuple[list[User], str | None]:
+        """A page of the company's users (`DirectoryStore.company_users`; an export reads
+        them too): one Query of the index, of at most `limit` + 1 profiles (the one more
+        tells whether a next page exists); again only if DynamoDB's 1 MB page cut it
+        short."""
+        if limit < 1:
+            raise ValueError("a page holds 1 user or more")
+        condition = "#p = :p" + (" AND #s > :after" if after is not None else "")
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": k.COMPANY_USERS,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#p": k.COMPANY_USERS_PK}
+            | ({"#s": k.COMPANY_USERS_SK} if after is not None else {}),
+            "ExpressionAttributeValues": values(
+                {":p": k.company_pk(company)} | ({":after": after} if after is not None else {})
+            ),
+            "Limit": limit + 1,
+        }
+        found: list[Item] = []
+        with translate_errors():
+            while True:
+                page = self.client.query(**args)
+                found.extend(page.get("Items", []))
+                if len(found) > limit or "LastEvaluatedKey" not in page:
+                    break
+                args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+                args["Limit"] = limit + 1 - len(found)
+        users = [i.parse_user(item) for item in found[:limit]]
+        return users, users[-1].employee_id if len(found) > limit else None
+
     def committed(self, company: str, employee_id: str, revision: int, audit_id: str) -> bool:
         """The audit record numbered `revision` is the commit's own token: one GetItem."""
         with translate_errors():
@@ -274,6 +324,15 @@ class DynamoRepository:
         for m in write.delete:
             key = k.membership_key(m.company, m.employee_id, m.id)
             actions.append({"Delete": {"TableName": self.table, "Key": key}})
+        credentials: list[int] = []  # the actions whose conditions are a credential's
+        login = g.login_update(write)
+        if login is not None:
+            credentials.append(len(actions))
+            actions.append({"Update": {"TableName": self.table, **login}})
+        for kind, action, own in g.concur_token_actions(write):
+            if own:
+                credentials.append(len(actions))
+            actions.append({kind: {"TableName": self.table, **action}})
         user, revision = write.snapshot.user, write.snapshot.revision + 1
         record = i.change_item(write.audit, user.company, user.employee_id, revision, days)
         actions.append({"Put": {"TableName": self.table, "Item": record}})
@@ -283,7 +342,7 @@ class DynamoRepository:
             actions.append({"Update": {"TableName": self.table, **g.key_answer(write.key)}})
         # A token of this call makes the SDK's own retries of it idempotent on DynamoDB; the
         # services recognise a landing by its audit record (`committed`), whatever the store.
-        with translate_errors(write=True, key_at=key_at):
+        with translate_errors(write=True, key_at=key_at, credentials=credentials):
             self.client.transact_write_items(
                 TransactItems=actions, ClientRequestToken=str(uuid.uuid4())
             )

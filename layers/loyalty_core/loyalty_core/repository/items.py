@@ -3,11 +3,11 @@ of each is in `keys`; the attribute values' codec in `codec`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty_core.models import (
+    AccessToken,
     Application,
     AuditRecord,
     Company,
@@ -17,10 +17,14 @@ from loyalty_core.models import (
     User,
 )
 from loyalty_core.models.membership_set import oldest_first
-from loyalty_core.repository import AccessToken, Answer, KeyRecord, Login
+from loyalty_core.repository import Answer, KeyRecord, Login
 from loyalty_core.repository import keys as k
 from loyalty_core.repository.codec import Item, from_item, model_item, to_item
 from loyalty_core.repository.retention import expiring_with, purge_at
+
+if TYPE_CHECKING:  # the admin's alone: no function imports them
+    from loyalty_core.models.credentials import ApiToken
+    from loyalty_core.models.erasure import ErasureRecord
 
 
 def _expiry(value: str | None) -> datetime | None:
@@ -41,9 +45,12 @@ def parse_company(item: Item) -> Company:
 # -- a user's profile (with the write revision guarding their memberships) ------------
 # Beside the user: `revision` (bumped by every write request for the user, the guard
 # against concurrent writers, and the number of that request's audit record),
-# `membership_count` (how many the user holds, kept by the same write) and
+# `membership_count` (how many the user holds, kept by the same write),
 # `audit_expiring` (how many of the user's audit records expire on each day:
-# `retention.live_changes`).
+# `retention.live_changes`), and the keys of the `company_users` index; an erasure that
+# was interrupted counts there what it removed (`erased_<kind>`).
+
+ERASED = "erased_"
 
 
 def profile_item(user: User, audit: AuditRecord, retention_days: int) -> Item:
@@ -51,7 +58,20 @@ def profile_item(user: User, audit: AuditRecord, retention_days: int) -> Item:
     (revision 1)."""
     key = k.profile_key(user.company, user.employee_id)
     expiring = expiring_with({}, audit, retention_days)
-    return model_item(user, key, revision=1, membership_count=0, audit_expiring=expiring)
+    return model_item(
+        user,
+        key,
+        revision=1,
+        membership_count=0,
+        audit_expiring=expiring,
+        **k.company_users_keys(user.company, user.employee_id),
+    )
+
+
+def user_fields(user: User) -> dict[str, Any]:
+    """What a change of a user rewrites on their profile and login (their email, company
+    and employee id are keys: never changed)."""
+    return {"name": user.name, "role": user.role.value, "arranges": sorted(user.arranges)}
 
 
 def parse_user(item: Item) -> User:
@@ -67,6 +87,15 @@ def parse_revision(item: Item) -> tuple[int, dict[str, int]]:
     """A profile's revision and audit expiry counts."""
     fields = from_item(item)
     return int(fields["revision"]), dict(fields.get("audit_expiring") or {})
+
+
+def parse_erased(item: Item) -> dict[str, int]:
+    """What interrupted erasures of the user counted on the profile, by kind."""
+    return {
+        name.removeprefix(ERASED): int(value)
+        for name, value in from_item(item).items()
+        if name.startswith(ERASED) and value
+    }
 
 
 # -- audit records: a user's (in their partition), an application's, and erasures ---------
@@ -101,23 +130,11 @@ def parse_change(item: Item) -> AuditRecord:
     )
 
 
-def erasure_item(
-    company: str, audit: AuditRecord, removed: Mapping[str, int], **counted: int
-) -> Item:
-    """The one record an erasure leaves: who erased, when, how many items of each kind it
-    removed (and `counted`: what else it did); in the company's partition, naming no one
-    (no employee id, name, email or hash of them). It is kept: no `purge_at`."""
-    fields = {
-        "id": audit.id,
-        "occurred_at": audit.occurred_at.isoformat(),
-        "actor": audit.actor,
-        "interface": audit.interface.value,
-        "request_id": audit.request_id,
-        "removed": dict(removed),
-        "items_removed": sum(removed.values()),
-        **counted,
-    }
-    return to_item(fields, k.erasure_key(company, audit.occurred_at.isoformat(), audit.id))
+def erasure_item(company: str, record: ErasureRecord) -> Item:
+    """The one record an erasure leaves, in the company's partition. It is kept: no
+    `purge_at`."""
+    key = k.erasure_key(company, record.occurred_at.isoformat(), record.id)
+    return to_item(record.as_json(), key)
 
 
 # -- logins: the user, found by email, with the hashes of their API tokens ---------------
@@ -128,9 +145,10 @@ def login_item(user: User) -> Item:
     return model_item(user, k.login_key(user.email), tokens={})
 
 
-def token_entry(token_hash: str, expires_at: datetime | None) -> dict[str, Any]:
+def token_entry(token: ApiToken) -> dict[str, Any]:
     """One API token inside a login item's `tokens` map (keyed by its token id)."""
-    return {"hash": token_hash, "expires_at": expires_at.isoformat() if expires_at else None}
+    expires = token.expires_at
+    return {"hash": token.token_hash, "expires_at": expires.isoformat() if expires else None}
 
 
 def parse_login(item: Item) -> Login:
@@ -256,7 +274,8 @@ def parse_access_token(item: Item) -> AccessToken:
 
 
 def application_token_item(token: AccessToken) -> Item:
-    """The application's index entry of one of its tokens (to revoke or re-certify it)."""
+    """The application's index entry of one of its tokens (to revoke or re-certify it;
+    read by the admin's adapter alone, `repository.directory.parse_issued`)."""
     fields = {
         "token_id": token.token_id,
         "company": token.company,
@@ -265,6 +284,8 @@ def application_token_item(token: AccessToken) -> Item:
     return to_item(fields, k.application_token_key(token.application.id, token.token_hash))
 
 
-def token_hash_of(application_token: Item) -> str:
-    sk: str = application_token["sk"]["S"]
-    return sk.removeprefix(k.TOKEN_PREFIX)
+def concur_entry_item(token: AccessToken) -> Item:
+    """The user's index entry of a Concur token acting for them (to erase it with them;
+    read by the admin's adapter alone, `repository.directory.parse_issued`)."""
+    fields = {"application_id": token.application.id, "token_id": token.token_id}
+    return to_item(fields, k.concur_entry_key(token.company, token.employee_id, token.token_hash))

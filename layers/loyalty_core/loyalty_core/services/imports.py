@@ -13,8 +13,11 @@ user, each user's rows all or nothing.
 3. Done marks: a user's rows are applied under an Idempotency-Key of the user's own record
    (`services.idempotency`) made of those rows, whose answer (what was done, and by which
    run: its request id) commits in the same transaction. A run that stops anywhere resumes
-   by running again, and a second run of the same rows writes nothing: it finds the answer
-   (`users_done_before`; a run that finds its own answer counts the user as applied). A dry run
+   by running again, and a second run of the same rows writes nothing: a user whose
+   memberships already are as the rows say is not written at all (no mark either:
+   `users_unchanged`), and one whose rows an earlier run applied is not applied again even
+   if changed since (`users_done_before`; a run that finds its own answer counts the user
+   as applied). Deciding first costs one Query more for a user that changes. A dry run
    decides each user on their memberships as read and writes nothing.
 """
 
@@ -346,8 +349,9 @@ def import_user(
     another run is applying (or a run that stopped within the last `lease_seconds`) is
     waited for once, then reported busy."""
     try:
-        if dry_run:
-            return plan(load(repo, company, employee_id), rows, mode)[1]
+        change, planned = plan(load(repo, company, employee_id), rows, mode)
+        if dry_run or change.empty:  # as the rows say already: nothing to write, no mark
+            return planned
         key, body = done_key(rows, mode)
         outcome: UserOutcome | None = None
 
@@ -407,6 +411,10 @@ def count(totals: ImportTotals, outcome: UserOutcome, refused: list[RowRefusal])
         return
     if outcome.done_before:
         totals.users_done_before += 1
+        return
+    if not (outcome.created or outcome.updated or outcome.deleted):
+        totals.users_unchanged += 1
+        totals.unchanged += outcome.unchanged
         return
     totals.users_applied += 1
     totals.created += outcome.created

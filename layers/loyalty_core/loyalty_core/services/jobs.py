@@ -106,12 +106,13 @@ def find(files: BulkFiles, principal: Principal, kind: JobKind, job_id: str) -> 
 def apply_import(
     files: BulkFiles, principal: Principal, job_id: str, confirm_deletions: int | None
 ) -> Job:
-    """Apply a validated import: 409 unless it is validated, or, for a replace, unless
-    `confirm_deletions` is the dry run's count."""
+    """Apply a validated import: 409 unless it is validated, or, for a replace that
+    deletes memberships, unless `confirm_deletions` is the dry run's count."""
     job = find(files, principal, JobKind.IMPORT, job_id)
     if job.status is not JobStatus.VALIDATED:
         raise Conflict(f"The import is {job.status.value}: only a validated import is applied")
-    if job.mode is ImportMode.REPLACE and confirm_deletions != job.deletions:
+    confirmed = confirm_deletions if confirm_deletions is not None else 0
+    if job.mode is ImportMode.REPLACE and confirmed != job.deletions:
         raise Conflict(
             f"This replace deletes {job.deletions} memberships (its dry run's count): send "
             f"confirm_deletions {job.deletions} to apply it"

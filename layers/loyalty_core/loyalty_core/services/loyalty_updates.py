@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from loyalty_core.errors import AccessDenied, InvalidInput, Problem, quote
 from loyalty_core.models import (
+    AccessToken,
     ApplicationKind,
     Change,
     Membership,
@@ -17,7 +18,7 @@ from loyalty_core.models import (
     Provider,
     VendorType,
 )
-from loyalty_core.repository import AccessToken, Repository
+from loyalty_core.repository import Repository
 from loyalty_core.services.idempotency import Claim
 from loyalty_core.services.memberships import apply_changes, name_on_membership, new_membership
 from loyalty_core.services.providers import by_code

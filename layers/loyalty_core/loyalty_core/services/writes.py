@@ -1,6 +1,8 @@
 """The one unit of work of every write for a user: read the user's memberships, decide,
 commit with the request's audit record (and its Idempotency-Key's answer), and on a
-refused or unanswered commit, find out whether it landed before deciding again.
+refused or unanswered commit, find out whether it landed before deciding again. The
+admin's changes of a user (role, assignments, API and Concur tokens) are writes of that
+user too (`services.directory`).
 
 Every rule is checked against a fresh snapshot (`MembershipSet`), and the commit only
 applies if nobody wrote for the user since that snapshot, so two writers never create
@@ -82,7 +84,18 @@ def write(
         key, answer = claim.completion(result) if claim is not None else (None, None)
         attempts += 1
         try:
-            repo.commit(UserWrite(snapshot, audit, count, change.put, change.delete, key))
+            repo.commit(
+                UserWrite(
+                    snapshot,
+                    audit,
+                    count,
+                    change.put,
+                    change.delete,
+                    key,
+                    change.user,
+                    change.credentials,
+                )
+            )
         except (ConcurrentChange, WriteOutcomeUnknown) as err:
             unsure.append(_Attempt(snapshot.revision + 1, audit.id, result, answer))
             failure = err

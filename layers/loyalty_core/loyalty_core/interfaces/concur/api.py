@@ -14,9 +14,9 @@ from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.concur import xml
 from loyalty_core.interfaces.http import error_headers, header, read_body, require_media_type
 from loyalty_core.interfaces.xml import ENCODINGS, MAX_BYTES, MEDIA_TYPES
-from loyalty_core.models import Interface, Origin, ProgramUpdate
+from loyalty_core.models import AccessToken, Interface, Origin, ProgramUpdate
 from loyalty_core.observability import identify
-from loyalty_core.repository import AccessToken, KeyOwner, Repository
+from loyalty_core.repository import KeyOwner, Repository
 from loyalty_core.services.idempotency import Claim
 
 MEDIA_TYPE = "application/xml"
