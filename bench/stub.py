@@ -34,11 +34,14 @@ class StubDynamoDB:
         **_: Any,
     ) -> dict[str, Any]:
         """The key conditions the repository sends: `begins_with(sk, :sk)`, `sk <= :sk`,
-        `sk >= :sk`; in key order, from ExclusiveStartKey, at most Limit items."""
+        `sk >= :sk`, `sk BETWEEN :sk AND :other`; in key order, from ExclusiveStartKey, at
+        most Limit items."""
         self.calls.append("Query")
         pk = ExpressionAttributeValues[":pk"]["S"]
         bound = ExpressionAttributeValues.get(":sk", {}).get("S", "")
+        upper = KeyConditionExpression.rsplit("BETWEEN :sk AND ", 1)[-1].strip()
         keeps: dict[str, Callable[[str], bool]] = {
+            "BETWEEN": lambda sk: bound <= sk <= ExpressionAttributeValues[upper]["S"],
             "begins_with": lambda sk: sk.startswith(bound),
             "<=": lambda sk: sk <= bound,
             ">=": lambda sk: sk >= bound,
