@@ -1,4 +1,4 @@
-"""Company import rate on the embedded store (SPEC 14), printed by `make bench` (section 5).
+"""Company import rate on the embedded store (SPEC 14), printed by `make bench` (section 6).
 
 For each size (500 and 5,000 users by default), a fresh in-process store (moto made faithful,
 as `make run` and the tests use it) holds a company of that many users; a CSV of 3

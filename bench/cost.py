@@ -168,13 +168,16 @@ def hold(count: int) -> None:
     is), not the bulk records that filling and emptying write."""
     from local.demo import demo_origin, give_memberships
     from loyalty_core.models import Change, MembershipChanges, MembershipSet
-    from loyalty_core.repository import MEMBERSHIPS_PER_COMMIT
     from loyalty_core.services.memberships import apply_changes
     from loyalty_core.services.writes import write
     from loyalty_core.settings import get_repository
 
     def empty(held: MembershipSet) -> tuple[Change, None]:
-        return Change(delete=held.memberships[:MEMBERSHIPS_PER_COMMIT]), None
+        return Change(delete=tuple(held.memberships[:98])), None
+
+    def update(points: int) -> Callable[[MembershipSet], tuple[Change, None]]:
+        change = MembershipChanges(point_total=points * 1000, level="Gold")
+        return lambda held: (Change(put=(apply_changes(held.memberships[0], change),)), None)
 
     repo = get_repository()
     for employee_id in USERS:
@@ -182,12 +185,7 @@ def hold(count: int) -> None:
             write(repo, "acme", employee_id, empty, demo_origin())
         give_memberships(employee_id, count)
     for points in range(TYPICAL_CHANGES):
-        change = MembershipChanges(point_total=points * 1000, level="Gold")
-
-        def update(held: MembershipSet, change: MembershipChanges = change) -> tuple[Change, None]:
-            return Change(put=(apply_changes(held.memberships[0], change),)), None
-
-        write(repo, "acme", USERS[0], update, demo_origin())
+        write(repo, "acme", USERS[0], update(points), demo_origin())
 
 
 def first_membership() -> Callable[[str], str]:

@@ -4,6 +4,7 @@ so the benchmark measures the handler's own overhead and nothing of the store.""
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -39,9 +40,10 @@ class StubDynamoDB:
         self.calls.append("Query")
         pk = ExpressionAttributeValues[":pk"]["S"]
         bound = ExpressionAttributeValues.get(":sk", {}).get("S", "")
-        upper = KeyConditionExpression.rsplit("BETWEEN :sk AND ", 1)[-1].strip()
+        between = re.search(r"BETWEEN :sk AND (:\w+)", KeyConditionExpression)
+        upper = ExpressionAttributeValues[between.group(1)]["S"] if between else ""
         keeps: dict[str, Callable[[str], bool]] = {
-            "BETWEEN": lambda sk: bound <= sk <= ExpressionAttributeValues[upper]["S"],
+            "BETWEEN": lambda sk: bound <= sk <= upper,
             "begins_with": lambda sk: sk.startswith(bound),
             "<=": lambda sk: sk <= bound,
             ">=": lambda sk: sk >= bound,

@@ -1,7 +1,8 @@
 """The examples of the README and of docs/, pasted into bash as a reader would, against a
 fresh local front: every bash block of the README's API section and of the API, Concur,
-hotel and admin CLI pages runs without error, and every `# => ...` line under a command is
-a line of what it printed. No block showing answers is left where no test runs it."""
+hotel, enrichment and admin CLI pages runs without error, and every `# => ...` line under
+a command is a line of what it printed. No block showing answers is left where no test
+runs it."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ API_EXAMPLES: dict[str, tuple[str | None, ...]] = {
     "docs/api.md": (None,),
     "docs/concur.md": (None,),
     "docs/hotel.md": (None,),
+    "docs/enrichment.md": (None,),
     "docs/bulk.md": ("## Atomic operations by example", "## Deployed: jobs through the API"),
 }
 # The admin CLI's examples (one block each), pasted with make run's store exported.

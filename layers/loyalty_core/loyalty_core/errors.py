@@ -128,6 +128,14 @@ class TooManyOperations(InvalidInput):
     title = "Too many operations"
 
 
+class OperationsNotValid(InvalidInput):
+    """An atomic request's operations do not hold together (a rule between their members or
+    between operations: the target they name, a lid, the request's one user), though each
+    may keep the document's shape."""
+
+    title = "Operations not valid"
+
+
 class IdempotencyKeyReused(Conflict):
     title = "Idempotency-Key reused"
 

@@ -39,6 +39,7 @@ _STATUS: list[tuple[type[e.DomainError], int, str]] = [
     (e.PayloadTooLarge, 413, "payload_too_large"),
     (e.UnsupportedMediaType, 415, "unsupported_media_type"),
     (e.TooManyOperations, 422, "too_many_operations"),
+    (e.OperationsNotValid, 422, "operations_not_valid"),
     (e.InvalidInput, 422, "validation_failed"),
     (e.TooManyMemberships, 422, "too_many_memberships"),
     (e.StorageUnavailable, 503, "service_unavailable"),

@@ -57,7 +57,7 @@ class _Reading:
         if self.employee_id is None:
             self.employee_id, self.named_by = employee_id, position
         elif employee_id != self.employee_id:
-            raise e.InvalidInput(
+            raise e.OperationsNotValid(
                 "An atomic request changes one user's memberships",
                 [
                     e.Problem(
@@ -70,7 +70,14 @@ class _Reading:
 
 
 def _refuse(detail: str, *where: str | int) -> e.InvalidInput:
+    """An operation that breaks the document's shape (what the OpenAPI schema states)."""
     return e.InvalidInput("The operation is not valid", [e.Problem(detail, tuple(where))])
+
+
+def _unrelated(detail: str, *where: str | int) -> e.OperationsNotValid:
+    """An operation whose members, or whose relation to the others, do not hold together
+    (a rule the schema states in words)."""
+    return e.OperationsNotValid("The operation is not valid", [e.Problem(detail, tuple(where))])
 
 
 def _href(value: Any, kind: OperationKind) -> tuple[str, str | None]:
@@ -95,7 +102,7 @@ def _identity(raw: dict[str, Any], where: str, lids: set[str]) -> tuple[str | No
     """(id, lid) that a `ref` or data names: one of them; a lid must be an earlier add's."""
     membership_id, lid = raw.get("id"), raw.get("lid")
     if membership_id is not None and lid is not None:
-        raise _refuse("must carry id or lid, not both", where)
+        raise _unrelated("must carry id or lid, not both", where)
     if membership_id is not None:
         if not isinstance(membership_id, str):
             raise _refuse("must be a string", where, "id")
@@ -104,7 +111,7 @@ def _identity(raw: dict[str, Any], where: str, lids: set[str]) -> tuple[str | No
         if not isinstance(lid, str):
             raise _refuse("must be a string", where, "lid")
         if lid not in lids:
-            raise _refuse(
+            raise _unrelated(
                 f"{e.quote(lid)} is not the lid of an earlier add in this request", where, "lid"
             )
         return None, lid
@@ -148,7 +155,7 @@ def _target(
             )
         found = _identity(ref, "ref", lids)
         if found == (None, None):
-            raise _refuse("must carry the membership's id or lid", "ref")
+            raise _unrelated("must carry the membership's id or lid", "ref")
     data = raw.get("data")
     if kind is OperationKind.UPDATE and isinstance(data, dict):
         named = _identity(data, "data", lids)
@@ -160,7 +167,7 @@ def _target(
                 [e.Problem("must name the membership the operation targets", ("data",))],
             )
     if found == (None, None):
-        raise _refuse("must be named by href, ref or (for an update) data's id or lid", "ref")
+        raise _unrelated("must be named by href, ref or (for an update) data's id or lid", "ref")
     return found
 
 
@@ -189,7 +196,7 @@ def _operation(raw: Any, position: int, reading: _Reading) -> MembershipOperatio
     if unknown:
         raise _refuse(f"is not a member of an operation ({', '.join(_MEMBERS)})", unknown[0])
     if "ref" in raw and "href" in raw:
-        raise _refuse("an operation carries ref or href, not both", "ref")
+        raise _unrelated("an operation carries ref or href, not both", "ref")
     try:
         kind = OperationKind(str(raw.get("op")))
     except ValueError:
@@ -206,10 +213,10 @@ def _operation(raw: Any, position: int, reading: _Reading) -> MembershipOperatio
             if not isinstance(lid, str) or not _LID.fullmatch(lid):
                 raise _refuse("must be 1-64 printable ASCII characters", "data", "lid")
             if lid in reading.lids:
-                raise _refuse(f"{e.quote(lid)} is declared twice", "data", "lid")
+                raise _unrelated(f"{e.quote(lid)} is declared twice", "data", "lid")
             reading.lids.add(lid)
         if reading.employee_id is None:
-            raise _refuse("must name the user: the collection's href, or data's user", "href")
+            raise _unrelated("must name the user: the collection's href, or data's user", "href")
         changes, provider_id = documents.membership_fields(
             resource, reading.employee_id, creating=True
         )
@@ -294,10 +301,12 @@ def read_request(body: bytes) -> Request:
     _first_user(sent, reading)
     operations: list[MembershipOperation] = []
     refused: list[e.Problem] = []
+    shape_kept = True  # every refusal so far is of a rule between members, not of shape
     for position, raw_operation in enumerate(sent):
         try:
             operations.append(_operation(raw_operation, position, reading))
         except e.InvalidInput as err:
+            shape_kept = shape_kept and isinstance(err, e.OperationsNotValid)
             refused += [
                 e.Problem(p.detail, (position, *p.location), p.kind) for p in err.problems
             ] or [e.Problem(err.detail, (position,))]
@@ -309,9 +318,10 @@ def read_request(body: bytes) -> Request:
             ] or [e.Problem(err.detail, (position,))]
             raise
     if refused:
-        raise e.InvalidInput("The operations are not valid; nothing was written", refused)
+        refusal = e.OperationsNotValid if shape_kept else e.InvalidInput
+        raise refusal("The operations are not valid; nothing was written", refused)
     if reading.employee_id is None:
-        raise e.InvalidInput(
+        raise e.OperationsNotValid(
             "The request names no user",
             [
                 e.Problem(
