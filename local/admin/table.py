@@ -62,3 +62,19 @@ def _backfill_indexes(admin: Admin, a: argparse.Namespace) -> Outcome:
         f"{written['profiles']} user(s) added to the company_users index, "
         f"{written['concur_tokens']} Concur token(s) given their user's index entry",
     )
+
+
+@command(
+    "index-trail",
+    "index earlier audit records by the memberships they touch, for the trail's "
+    "filter[membership] (idempotent; once after upgrading)",
+    arg("company", nargs="?", help="one company's users (default: every user)"),
+)
+def _index_trail(admin: Admin, a: argparse.Namespace) -> Outcome:
+    from loyalty_core.services.history import backfill_index
+
+    done = backfill_index(admin.repo, admin.repo.users_among(_every_item(admin), a.company))
+    return Outcome(
+        {"users": done.users, "entries_written": done.entries},
+        f"{done.users} user(s) read; {done.entries} trail index entries written",
+    )

@@ -172,6 +172,7 @@ EVERY_COMMAND = [
     ("load-catalog", [], None),
     ("create-table", [], {"created": False}),
     ("backfill-indexes", [], {"backfilled": {"profiles": 0, "concur_tokens": 0}}),
+    ("index-trail", ["acme"], {"entries_written": 0}),
     # The company import and export (tests/integration/test_company_import_cli.py): refusals.
     ("import-memberships", ["no-such-file.csv", "--company", "acme"], None),
     ("export-memberships", ["--company", "acme"], None),  # --json needs --output

@@ -354,3 +354,25 @@ def test_only_a_company_admin_exports(bulk: Bulk, caller: str) -> None:
     job_id = start_export(bulk).json["data"]["id"]
     assert bulk.api("GET", f"{EXPORTS}/{job_id}", as_user=caller).status == 403
     assert bulk.api("GET", f"{EXPORTS}/{job_id}", as_user="globex").status == 404
+
+
+def test_the_worker_sends_only_what_its_policy_allows(bulk: Bulk) -> None:
+    """An import of a user with 60 memberships (their trail index entries past the
+    transaction), then an export: every operation in the worker's policy (deployed, any
+    other would be AccessDenied); the index it reads by, read only."""
+    from tests.integration.test_template import actions, statements
+
+    sent: list[str] = []
+    client = settings.dynamodb_client()
+    client.meta.events.register("before-call.dynamodb", lambda model, **_: sent.append(model.name))
+    rows = "".join(f"098765,QF,Q{n:03d},John Smith,\n" for n in range(60))
+    job_id = bulk.validated(f"{HEADER}\n{rows}".encode())
+    bulk.apply(job_id)
+    bulk.drain()
+    assert bulk.status(job_id).json["data"]["attributes"]["totals"]["created"] == 60
+    start_export(bulk)
+    bulk.drain()
+    assert "BatchWriteItem" in sent and "TransactWriteItems" in sent
+    needs = {f"dynamodb:{name}" for name in sent if name != "TransactWriteItems"}
+    index = [s for s in statements("MembershipJobWorkerFunction") if "Fn::Sub" in s["Resource"]]
+    assert needs <= actions("MembershipJobWorkerFunction") | {a for s in index for a in s["Action"]}
