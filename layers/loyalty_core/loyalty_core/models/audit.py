@@ -30,6 +30,7 @@ class Interface(StrEnum):
     CONCUR = "concur"
     HOTEL = "hotel"
     ADMIN = "admin"
+    SYSTEM = "system"  # the service's own change (a webhook endpoint gone: disabled)
 
 
 class Action(StrEnum):
@@ -49,8 +50,16 @@ class Origin:
 
 # What an entry may be about: a membership (the JSON:API and Concur writes), or what the
 # admin CLI changes: a user (profile, role, arranger assignments), one of their API
-# tokens, a Concur token acting for them, or a Concur application.
-SUBJECTS = ("membership_id", "user_id", "api_token_id", "concur_token_id", "application_id")
+# tokens, a Concur token acting for them, or a Concur application; or a company's webhook
+# subscription (the JSON:API and admin CLI changes of it, and the delivery's own).
+SUBJECTS = (
+    "membership_id",
+    "user_id",
+    "api_token_id",
+    "concur_token_id",
+    "application_id",
+    "subscription_id",
+)
 MASKED = ("account_number",)
 Fields = dict[str, Any]
 
@@ -65,9 +74,13 @@ class Entry(BaseModel):
     api_token_id: str | None = None
     concur_token_id: str | None = None
     application_id: str | None = None
+    subscription_id: str | None = None
     action: Action
     before: Fields | None
     after: Fields | None
+    # A membership's version after the change (before it, on a delete); None for other
+    # subjects and in records written before versions were kept.
+    version: int | None = None
 
     @model_validator(mode="after")
     def _one_subject_and_sides(self) -> Entry:
@@ -85,13 +98,22 @@ class Entry(BaseModel):
         return next(s for s in SUBJECTS if getattr(self, s) is not None)
 
     def as_json(self) -> Fields:
-        """`{"membership_id": ..., "action", "before", "after"}` (or the subject it names)."""
-        return {
+        """`{"membership_id": ..., "action", "before", "after"}` (or the subject it names),
+        with the membership's `version` when the entry holds it."""
+        found: Fields = {
             self.subject: getattr(self, self.subject),
             "action": self.action.value,
             "before": self.before,
             "after": self.after,
         }
+        if self.version is not None:
+            found["version"] = self.version
+        return found
+
+    @property
+    def changed(self) -> list[str]:
+        """The names of the fields the entry records, in their order."""
+        return list(dict.fromkeys([*(self.before or {}), *(self.after or {})]))
 
 
 def _masked(fields: Mapping[str, Any]) -> Fields:
@@ -101,7 +123,13 @@ def _masked(fields: Mapping[str, Any]) -> Fields:
     }
 
 
-def entry(subject: str, subject_id: str, before: Fields | None, after: Fields | None) -> Entry:
+def entry(
+    subject: str,
+    subject_id: str,
+    before: Fields | None,
+    after: Fields | None,
+    version: int | None = None,
+) -> Entry:
     """The entry for one record, from its fields before and after the request (None: it did
     not exist): a create keeps every field set, a delete every field held, an update the
     fields whose values differ. Compared unmasked, then masked."""
@@ -121,6 +149,7 @@ def entry(subject: str, subject_id: str, before: Fields | None, after: Fields | 
             "action": action,
             "before": None if old is None else _masked(old),
             "after": None if new is None else _masked(new),
+            "version": version,
         }
     )
 
@@ -141,6 +170,7 @@ def membership_entry(before: Membership | None, after: Membership | None) -> Ent
         found.id,
         None if before is None else membership_fields(before),
         None if after is None else membership_fields(after),
+        version=found.version,
     )
 
 

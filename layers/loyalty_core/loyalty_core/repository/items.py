@@ -255,8 +255,11 @@ def _audit_fields(audit: AuditRecord, retention_days: int, **extra: Any) -> dict
 def change_item(
     audit: AuditRecord, company: str, employee_id: str, revision: int, retention_days: int
 ) -> Item:
-    """A user's audit record, written with the write that took them to `revision`."""
+    """A user's audit record, written with the write that took them to `revision`; in the
+    change feed (webhook replays) when it touches a membership."""
     fields = _audit_fields(audit, retention_days, revision=revision)
+    if any(c.membership_id for c in audit.changes):
+        fields.update(k.feed_keys(company, audit.occurred_at, audit.id))
     return to_item(fields, k.change_key(company, employee_id, revision))
 
 

@@ -13,6 +13,9 @@
 | audit record of an application | APP#{app_id} | CHANGE#{occurred_at}#{id} |
 | Concur token index of an app | APP#{app_id} | TOKEN#{sha256} |
 | Concur access token | OAUTH#{sha256} | OAUTH |
+| webhook subscription | COMPANY#{company} | WEBHOOK#SUB#{id} |
+| audit record of a subscription | COMPANY#{company} | WEBHOOK#CHANGE#{occurred_at}#{id} |
+| webhook delivery, its attempts | WEBHOOKS#{company}#{subscription} | DELIVERY#{at}#{id} |
 
 A user's profile and memberships share one partition: listing is one Query,
 and the company is part of every user key, so no read can cross companies.
@@ -22,9 +25,16 @@ was written with, counted down from 10^12): the memberships Query reads up to th
 profile (`sk <= PROFILE`) and never an audit record; the history Query reads from the
 profile on (`sk >= PROFILE`), the profile first (the user, and how many records they
 hold), then the newest records, as many as the page needs.
+
+The change feed (index `ChangeFeed`, keys only): a user's audit record that touches a
+membership also carries `feed_pk` = FEED#{company}#{day} and `feed_sk` =
+{occurred_at}#{id}, so a company's membership changes of a time window are a Query per
+day (webhook replays), never a Scan.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 PROFILE = "PROFILE"
 MEMBERSHIP_PREFIX = "MEMBERSHIP#"
@@ -97,3 +107,55 @@ def application_token_key(app_id: str, token_hash: str) -> dict[str, dict[str, s
 
 def access_token_key(token_hash: str) -> dict[str, dict[str, str]]:
     return Key(f"OAUTH#{token_hash}", "OAUTH")
+
+
+# -- webhooks (SPEC 13) -------------------------------------------------------------------
+
+SUBSCRIPTION_PREFIX = "WEBHOOK#SUB#"
+SUBSCRIPTION_CHANGE_PREFIX = "WEBHOOK#CHANGE#"
+DELIVERY_PREFIX = "DELIVERY#"
+FEED_INDEX = "ChangeFeed"
+
+
+def stamp(moment: datetime) -> str:
+    """A time in keys: UTC, fixed width (microseconds always), so text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def subscription_key(company: str, subscription_id: str) -> dict[str, dict[str, str]]:
+    return Key(company_pk(company), SUBSCRIPTION_PREFIX + subscription_id)
+
+
+def subscription_change_key(
+    company: str, occurred_at: datetime, record_id: str
+) -> dict[str, dict[str, str]]:
+    return Key(company_pk(company), f"{SUBSCRIPTION_CHANGE_PREFIX}{stamp(occurred_at)}#{record_id}")
+
+
+def deliveries_pk(company: str, subscription_id: str) -> str:
+    return f"WEBHOOKS#{company}#{subscription_id}"
+
+
+def delivery_key(
+    company: str, subscription_id: str, enqueued_at: datetime, delivery_id: str
+) -> dict[str, dict[str, str]]:
+    return Key(
+        deliveries_pk(company, subscription_id),
+        f"{DELIVERY_PREFIX}{stamp(enqueued_at)}#{delivery_id}",
+    )
+
+
+def feed_pk(company: str, day: str) -> str:
+    return f"FEED#{company}#{day}"
+
+
+def feed_keys(company: str, occurred_at: datetime, record_id: str) -> dict[str, str]:
+    """The change feed's keys of one audit record (its attributes, beside pk and sk)."""
+    moment = stamp(occurred_at)
+    return {"feed_pk": feed_pk(company, moment[:10]), "feed_sk": f"{moment}#{record_id}"}
+
+
+def user_of(pk: str) -> tuple[str, str]:
+    """(company, employee id) of a user partition's key (neither holds a #)."""
+    company, _, employee_id = pk.removeprefix("USER#").partition("#")
+    return company, employee_id

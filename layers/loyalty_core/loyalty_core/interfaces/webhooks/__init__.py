@@ -1,0 +1,1 @@
+"""The webhook subscriptions JSON:API interface (SPEC 13)."""

@@ -1,0 +1,382 @@
+"""Storage of change notifications (SPEC 13): the port the webhook services need, the item
+shapes, and the DynamoDB adapter of them (the same single table; see `keys`).
+
+- Subscriptions live in their company's partition, counted on the company item
+  (`webhook_count`, at most MAX_SUBSCRIPTIONS_PER_COMPANY): a write's fan-out reads them
+  in one Query. Each change of one writes its audit record beside it, in one transaction.
+- A delivery (one event to one subscription) is one item holding its attempts, expiring
+  30 days after the last (`purge_at`, the table's TTL).
+- A replay reads the change feed (index `ChangeFeed`, keys only) one Query per day of its
+  window, then the audit records themselves as it sends them.
+- An erasure marks the profile with its record's id and time before it removes it
+  (`erasure_mark`): the stream's image of the removed profile then names the erased
+  user, which the erasure record itself never does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from loyalty_core.errors import ConcurrentChange, NotFound, TooManySubscriptions
+from loyalty_core.models import AuditRecord, Interface
+from loyalty_core.models.webhooks import (
+    MAX_SUBSCRIPTIONS_PER_COMPANY,
+    ChangeRef,
+    DeliveryRecord,
+    Subscription,
+)
+from loyalty_core.repository import items as i
+from loyalty_core.repository import keys as k
+from loyalty_core.repository.dynamodb import translate_errors
+from loyalty_core.repository.items import Item
+
+DELIVERY_RETENTION = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class StoredChange:
+    """A user's audit record as a replay reads it back: the record, whose it is, and the
+    revision it took them to (the event's `sequence`)."""
+
+    record: AuditRecord
+    company: str
+    employee_id: str
+    revision: int
+
+
+@dataclass(frozen=True)
+class DeliveryPage:
+    records: tuple[DeliveryRecord, ...]
+    after: str | None  # the cursor of the next (older) page; None: this is the last
+
+
+class WebhookRepository(Protocol):
+    def list_subscriptions(self, company: str) -> tuple[Subscription, ...]:
+        """Every subscription of the company, oldest first (one Query)."""
+        ...
+
+    def get_subscription(self, company: str, subscription_id: str) -> Subscription | None: ...
+
+    def create_subscription(self, subscription: Subscription, audit: AuditRecord) -> None:
+        """Raise TooManySubscriptions at the company's limit, NotFound with no company."""
+        ...
+
+    def save_subscription(
+        self, before: Subscription, after: Subscription, audit: AuditRecord | None
+    ) -> None:
+        """Replace `before` (ConcurrentChange if it changed meanwhile) with `after`."""
+        ...
+
+    def delete_subscription(self, subscription: Subscription, audit: AuditRecord) -> None: ...
+
+    def subscription_changes(self, company: str) -> tuple[AuditRecord, ...]:
+        """The audit records of the company's subscription changes, newest first."""
+        ...
+
+    def get_delivery(
+        self, company: str, subscription_id: str, enqueued_at: datetime, delivery_id: str
+    ) -> DeliveryRecord | None: ...
+
+    def save_delivery(self, company: str, record: DeliveryRecord) -> None: ...
+
+    def list_deliveries(
+        self, company: str, subscription_id: str, count: int, after: str | None = None
+    ) -> DeliveryPage:
+        """A subscription's deliveries newest first, `count` from the cursor `after`."""
+        ...
+
+    def change_feed(
+        self, company: str, since: datetime, until: datetime, limit: int
+    ) -> list[tuple[str, ChangeRef]]:
+        """(id, where) of the company's audit records touching a membership with since <=
+        occurred_at < until, oldest first, at most `limit`."""
+        ...
+
+    def get_change(self, ref: ChangeRef) -> StoredChange | None: ...
+
+
+# -- item shapes -------------------------------------------------------------------------
+
+
+def subscription_item(subscription: Subscription) -> Item:
+    fields = subscription.model_dump(mode="json", exclude_none=True)
+    return i.to_item(fields, k.subscription_key(subscription.company, subscription.id))
+
+
+def parse_subscription(item: Item) -> Subscription:
+    return Subscription.model_validate(i.from_item(item))
+
+
+def subscription_change_item(audit: AuditRecord, company: str, retention_days: int) -> Item:
+    fields = {
+        "id": audit.id,
+        **audit.as_json(),
+        "purge_at": i.purge_at(audit.occurred_at, retention_days),
+    }
+    return i.to_item(fields, k.subscription_change_key(company, audit.occurred_at, audit.id))
+
+
+def delivery_item(company: str, record: DeliveryRecord) -> Item:
+    last = record.attempts[-1].at if record.attempts else record.enqueued_at
+    fields = record.model_dump(mode="json", exclude_none=True)
+    fields["purge_at"] = int((last + DELIVERY_RETENTION).timestamp())
+    key = k.delivery_key(company, record.subscription_id, record.enqueued_at, record.id)
+    return i.to_item(fields, key)
+
+
+def parse_delivery(item: Item) -> DeliveryRecord:
+    fields = i.from_item(item)
+    fields.pop("purge_at", None)
+    return DeliveryRecord.model_validate(fields)
+
+
+def parse_stored_change(item: Item) -> StoredChange:
+    company, employee_id = k.user_of(item["pk"]["S"])
+    revision = int(i.deserialize(item["revision"])) if "revision" in item else 0
+    return StoredChange(i.parse_change(item), company, employee_id, revision)
+
+
+# An erasure's mark on the profile it is about to remove: its record's id, time, actor and
+# request id (`erasure_mark`, `parse_erasure_mark`).
+ERASURE_MARK = "erasure"
+
+
+def erasure_mark(company: str, employee_id: str, audit: AuditRecord) -> dict[str, Any]:
+    """The UpdateItem arguments (no TableName) that mark the profile with the erasure's
+    record, unless an interrupted run marked it already (its mark is kept: the erasure has
+    one id however often it is run)."""
+    return {
+        "Key": k.profile_key(company, employee_id),
+        "UpdateExpression": "SET #m = if_not_exists(#m, :m)",
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeNames": {"#m": ERASURE_MARK},
+        "ExpressionAttributeValues": i.values(
+            {
+                ":m": {
+                    "id": audit.id,
+                    "occurred_at": audit.occurred_at.isoformat(),
+                    "actor": audit.actor,
+                    "request_id": audit.request_id,
+                }
+            }
+        ),
+        "ReturnValues": "ALL_NEW",
+    }
+
+
+def parse_erasure_mark(profile: Item) -> AuditRecord | None:
+    """The erasure's record as the profile's mark holds it (no changes: it names no one)."""
+    mark = i.from_item(profile).get(ERASURE_MARK)
+    if not isinstance(mark, dict):
+        return None
+    return AuditRecord(
+        id=mark["id"],
+        occurred_at=datetime.fromisoformat(mark["occurred_at"]),
+        actor=mark["actor"],
+        interface=Interface.ADMIN,
+        request_id=mark["request_id"],
+        changes=(),
+    )
+
+
+def _cursor(item: Item) -> str:
+    sk: str = item["sk"]["S"]
+    return sk.removeprefix(k.DELIVERY_PREFIX)
+
+
+# -- the DynamoDB adapter ------------------------------------------------------------------
+
+
+class DynamoWebhooks:
+    """The webhook port on the single table (the same client as the memberships')."""
+
+    def __init__(self, client: Any, table_name: str, audit_retention_days: int = 400) -> None:
+        self.client = client
+        self.table = table_name
+        self.audit_retention_days = audit_retention_days
+
+    def _query(self, **args: Any) -> list[Item]:
+        items: list[Item] = []
+        args = {"TableName": self.table, **args}
+        with translate_errors():
+            while True:
+                page = self.client.query(**args)
+                items.extend(page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    return items
+                args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _get(self, key: dict[str, dict[str, str]]) -> Item | None:
+        with translate_errors():
+            found = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+        item: Item | None = found.get("Item")
+        return item
+
+    def _transact(self, actions: list[dict[str, Any]]) -> None:
+        with translate_errors(write=True):
+            self.client.transact_write_items(
+                TransactItems=[
+                    {kind: {"TableName": self.table, **body}}
+                    for action in actions
+                    for kind, body in action.items()
+                ]
+            )
+
+    def _audit_put(self, company: str, audit: AuditRecord) -> dict[str, Any]:
+        item = subscription_change_item(audit, company, self.audit_retention_days)
+        return {"Put": {"Item": item}}
+
+    # -- subscriptions -------------------------------------------------------------
+
+    def list_subscriptions(self, company: str) -> tuple[Subscription, ...]:
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
+            ExpressionAttributeValues=i.values(
+                {":pk": k.company_pk(company), ":sk": k.SUBSCRIPTION_PREFIX}
+            ),
+            ConsistentRead=True,
+        )
+        found = [parse_subscription(item) for item in items]
+        return tuple(sorted(found, key=lambda s: (s.created_at, s.id)))
+
+    def get_subscription(self, company: str, subscription_id: str) -> Subscription | None:
+        item = self._get(k.subscription_key(company, subscription_id))
+        return None if item is None else parse_subscription(item)
+
+    def create_subscription(self, subscription: Subscription, audit: AuditRecord) -> None:
+        company = subscription.company
+        count = {
+            "Key": k.company_key(company),
+            "UpdateExpression": "SET webhook_count = if_not_exists(webhook_count, :zero) + :one",
+            "ConditionExpression": "attribute_exists(pk) AND "
+            "(attribute_not_exists(webhook_count) OR webhook_count < :most)",
+            "ExpressionAttributeValues": i.values(
+                {":zero": 0, ":one": 1, ":most": MAX_SUBSCRIPTIONS_PER_COMPANY}
+            ),
+        }
+        put = {
+            "Item": subscription_item(subscription),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        try:
+            self._transact([{"Update": count}, {"Put": put}, self._audit_put(company, audit)])
+        except ConcurrentChange:
+            if self._get(k.company_key(company)) is None:
+                raise NotFound(f"No company {company!r}") from None
+            raise TooManySubscriptions(
+                f"A company holds at most {MAX_SUBSCRIPTIONS_PER_COMPANY} webhook subscriptions"
+            ) from None
+
+    def save_subscription(
+        self, before: Subscription, after: Subscription, audit: AuditRecord | None
+    ) -> None:
+        put = {
+            "Item": subscription_item(after),
+            "ConditionExpression": "version = :v",
+            "ExpressionAttributeValues": i.values({":v": before.version}),
+        }
+        actions = [{"Put": put}]
+        if audit is not None:
+            actions.append(self._audit_put(after.company, audit))
+        self._transact(actions)
+
+    def delete_subscription(self, subscription: Subscription, audit: AuditRecord) -> None:
+        company = subscription.company
+        delete = {
+            "Key": k.subscription_key(company, subscription.id),
+            "ConditionExpression": "version = :v",
+            "ExpressionAttributeValues": i.values({":v": subscription.version}),
+        }
+        count = {
+            "Key": k.company_key(company),
+            "UpdateExpression": "SET webhook_count = webhook_count - :one",
+            "ConditionExpression": "webhook_count > :zero",
+            "ExpressionAttributeValues": i.values({":one": 1, ":zero": 0}),
+        }
+        self._transact([{"Delete": delete}, {"Update": count}, self._audit_put(company, audit)])
+
+    def subscription_changes(self, company: str) -> tuple[AuditRecord, ...]:
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
+            ExpressionAttributeValues=i.values(
+                {":pk": k.company_pk(company), ":sk": k.SUBSCRIPTION_CHANGE_PREFIX}
+            ),
+            ScanIndexForward=False,
+            ConsistentRead=True,
+        )
+        return tuple(i.parse_change(item) for item in items)
+
+    # -- deliveries ------------------------------------------------------------------
+
+    def get_delivery(
+        self, company: str, subscription_id: str, enqueued_at: datetime, delivery_id: str
+    ) -> DeliveryRecord | None:
+        item = self._get(k.delivery_key(company, subscription_id, enqueued_at, delivery_id))
+        return None if item is None else parse_delivery(item)
+
+    def save_delivery(self, company: str, record: DeliveryRecord) -> None:
+        with translate_errors(write=True):
+            self.client.put_item(TableName=self.table, Item=delivery_item(company, record))
+
+    def list_deliveries(
+        self, company: str, subscription_id: str, count: int, after: str | None = None
+    ) -> DeliveryPage:
+        """One Query of `count` + 1 items at most, whatever the page's depth."""
+        pk = k.deliveries_pk(company, subscription_id)
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :sk)",
+            "ExpressionAttributeValues": i.values({":pk": pk, ":sk": k.DELIVERY_PREFIX}),
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+            "Limit": count + 1,
+        }
+        if after is not None:
+            args["ExclusiveStartKey"] = k.Key(pk, k.DELIVERY_PREFIX + after)
+        with translate_errors():
+            items: list[Item] = self.client.query(**args).get("Items", [])
+        now = datetime.now(UTC)
+        shown = [item for item in items[:count] if not i.is_purged(item, now)]
+        more = _cursor(items[count - 1]) if len(items) > count else None
+        return DeliveryPage(tuple(parse_delivery(item) for item in shown), more)
+
+    # -- replays -----------------------------------------------------------------------
+
+    def change_feed(
+        self, company: str, since: datetime, until: datetime, limit: int
+    ) -> list[tuple[str, ChangeRef]]:
+        refs: list[tuple[str, ChangeRef]] = []
+        day = since.astimezone(UTC).date()
+        last = until.astimezone(UTC).date()
+        low, high = k.stamp(since), k.stamp(until)
+        while day <= last and len(refs) < limit:
+            args: dict[str, Any] = {
+                "TableName": self.table,
+                "IndexName": k.FEED_INDEX,
+                "KeyConditionExpression": "feed_pk = :pk AND feed_sk BETWEEN :low AND :high",
+                "ExpressionAttributeValues": i.values(
+                    {":pk": k.feed_pk(company, day.isoformat()), ":low": low, ":high": high}
+                ),
+            }
+            with translate_errors():
+                while len(refs) < limit:
+                    args["Limit"] = limit - len(refs)
+                    page = self.client.query(**args)
+                    for item in page.get("Items", []):
+                        moment, _, record_id = item["feed_sk"]["S"].partition("#")
+                        if moment < high:  # BETWEEN is inclusive; until is not
+                            ref = ChangeRef(pk=item["pk"]["S"], sk=item["sk"]["S"])
+                            refs.append((record_id, ref))
+                    if "LastEvaluatedKey" not in page:
+                        break
+                    args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            day += timedelta(days=1)
+        return refs[:limit]
+
+    def get_change(self, ref: ChangeRef) -> StoredChange | None:
+        item = self._get(k.Key(ref.pk, ref.sk))
+        if item is None or not ref.sk.startswith(k.CHANGE_PREFIX):
+            return None
+        return parse_stored_change(item)
