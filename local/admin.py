@@ -57,6 +57,7 @@ from loyalty_core.repository import AccessToken, Login
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
 from loyalty_core.repository.dynamodb import DynamoRepository
+from loyalty_core.repository.webhooks import erasure_mark, parse_erasure_mark
 from loyalty_core.services.providers import by_code
 from loyalty_core.settings import dynamodb_client, get_settings
 
@@ -673,6 +674,19 @@ class Admin:
                 continue
         raise AdminError(f"User {employee_id!r} kept changing; run the erasure again")
 
+    def _erasure_audit(self, company: str, employee_id: str, plan: _Erasure) -> AuditRecord:
+        """The erasure's record (its id and time): the one an interrupted run marked on the
+        profile, else a new one, marked there now. The stream's image of the removed
+        profile then names whom the record erased: the `user.erased` webhook event."""
+        found = parse_erasure_mark(plan.profile)
+        if found is not None:
+            return found
+        mark = erasure_mark(company, employee_id, self.audit([]))
+        marked = self.client.update_item(TableName=self.table, **mark)["Attributes"]
+        audit = parse_erasure_mark(marked)
+        assert audit is not None
+        return audit
+
     def _erase(self, company: str, employee_id: str, plan: _Erasure) -> dict[str, Any]:
         profile_key = k.profile_key(company, employee_id)
         actions = plan.actions
@@ -701,7 +715,7 @@ class Admin:
         removed = Counter(plan.removed)
         removed.update(kind for kind, _ in actions if kind in REMOVED)
         removed["profiles"] += 1
-        audit = self.audit([])
+        audit = self._erasure_audit(company, employee_id, plan)
         record = i.erasure_item(
             company,
             audit,
@@ -1055,6 +1069,9 @@ def _parser() -> argparse.ArgumentParser:
     p = add("load-catalog", "load the provider catalog (idempotent)")
     p.add_argument("--file", type=Path, default=CATALOG)
     add("create-table", "create the table as template.yaml defines it (local)")
+    from local.admin_webhooks import add_commands  # its commands register as it is imported
+
+    add_commands(add)
     return parser
 
 

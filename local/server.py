@@ -204,6 +204,14 @@ def main() -> int:
     for route in sorted(routes, key=lambda r: (r.path, r.method == "ANY", r.method)):
         print(f"  {route.method:7} {route.path}  -> {route.function}")
     server = make_server(host, port, wsgi_app, threaded=True, request_handler=RequestHandler)
+    pump = None
+    if setup["server"] is not None:  # webhooks: the stream and the queue of the embedded store
+        from local import webhooks
+
+        pump = webhooks.start(setup["endpoint"], setup["table"], base)
+        print(
+            "Webhooks: the stream and the delivery queue are pumped in-process (README, Webhooks)"
+        )
     if setup["endpoint"]:
         print(
             "Admin CLI against it (another shell):\n"
@@ -219,6 +227,8 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if pump is not None:
+            pump.stop()
         if setup["server"] is not None:
             setup["server"].stop()
     return 0
