@@ -38,6 +38,7 @@ def make_atomic() -> None:
     """
     from moto.dynamodb.models import DynamoDBBackend
 
+    share_stream_records()
     for name in _ATOMIC_OPERATIONS:
         method = getattr(DynamoDBBackend, name)
         if getattr(method, "_atomic", False):
@@ -49,6 +50,39 @@ def make_atomic() -> None:
 
         atomic._atomic = True  # type: ignore[attr-defined]
         setattr(DynamoDBBackend, name, atomic)
+
+
+def share_stream_records() -> None:
+    """Keep a table's stream out of moto's copies of the table.
+
+    moto copies a whole table before each transaction, to put it back if the transaction
+    fails; the table's stream (the webhooks' outbox) would be copied with it, every record
+    written since the table was made, and each write would cost more than the last. Its
+    records never change once written: the copies share them, and a transaction that fails
+    takes back those it added (under `make_atomic`'s lock, so no other write's are)."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import StreamShard
+
+    if getattr(StreamShard, "_shared", False):
+        return
+    transact = DynamoDBBackend.transact_write_items
+
+    def shared(self: Any, memo: dict[int, Any]) -> Any:
+        return self
+
+    def transact_write_items(self: Any, *args: Any, **kwargs: Any) -> Any:
+        shards = [t.stream_shard for t in self.tables.values() if t.stream_shard is not None]
+        written = [len(shard.items) for shard in shards]
+        try:
+            return transact(self, *args, **kwargs)
+        except Exception:
+            for shard, count in zip(shards, written, strict=True):
+                del shard.items[count:]
+            raise
+
+    StreamShard.__deepcopy__ = shared  # type: ignore[method-assign]
+    StreamShard._shared = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 def use_local_credentials() -> None:

@@ -182,14 +182,17 @@ def test_documents_of_the_wrong_shape_are_refused(api: Api, aws_webhooks: AwsWeb
 
 
 def test_a_company_holds_a_bounded_number_of_subscriptions(
-    api: Api, aws_webhooks: AwsWebhooks
+    api: Api, aws_webhooks: AwsWebhooks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from loyalty_core.models.webhooks import MAX_SUBSCRIPTIONS_PER_COMPANY
+    from loyalty_core.repository import webhooks as stored
 
-    for _ in range(MAX_SUBSCRIPTIONS_PER_COMPANY):
-        create(api)
+    monkeypatch.setattr(stored, "MAX_SUBSCRIPTIONS_PER_COMPANY", 2)  # the store's guard
+    create(api)
+    create(api)
+    before = store_contents()
     refused = api("POST", ROUTE, body=document())
     assert refused.status == 422 and refused.errors[0]["title"] == "Too many webhook subscriptions"
+    assert store_contents() == before
     create(api, as_user="globex")  # another company has its own room
 
 
