@@ -154,6 +154,11 @@ def prepare(environ: dict[str, str] | None = None) -> dict[str, Any]:
             seed(admin)
             seed_memberships()
             seeded = True
+    if moto_server is not None:  # webhooks: queues and key in the embedded server
+        from local import webhooks
+
+        base = f"http://{env.get('HOST', '127.0.0.1')}:{env.get('PORT', '3000')}"
+        webhooks.prepare(endpoint, base)
     return {"endpoint": endpoint, "table": table, "seeded": seeded, "server": moto_server}
 
 
@@ -208,7 +213,7 @@ def main() -> int:
     if setup["server"] is not None:  # webhooks: the stream and the queue of the embedded store
         from local import webhooks
 
-        pump = webhooks.start(setup["endpoint"], setup["table"], base)
+        pump = webhooks.Pump(setup["endpoint"], setup["table"]).start()
         print(
             "Webhooks: the stream and the delivery queue are pumped in-process (README, Webhooks)"
         )

@@ -1,7 +1,8 @@
 """Change notifications under `make run`: the deployed path, in-process.
 
-`start()` makes the delivery queue (SQS FIFO), its dead-letter queue and the KMS key in the
-embedded moto server, points the layer at them, and runs a pump: one thread reads the
+`prepare()` makes the delivery queue (SQS FIFO), its dead-letter queue and the KMS key in
+the embedded moto server and points the layer at them (`make run`, `make invoke`); `Pump`
+runs under `make run`: one thread reads the
 table's stream (as Lambda's event source would) into the fan-out function's handler, others
 drain the queue into the delivery function's handler, deleting what it reports done. The
 handlers are the functions' own (template.yaml's CodeUri), as deployed. Endpoints may be
@@ -99,10 +100,10 @@ def find(endpoint: str) -> dict[str, str]:
 class Pump:
     """The stream reader and the queue drainers, until `stop()`."""
 
-    def __init__(self, endpoint: str, table: str, queue_url: str) -> None:
+    def __init__(self, endpoint: str, table: str) -> None:
         self.endpoint = endpoint
         self.table = table
-        self.queue_url = queue_url
+        self.queue_url = find(endpoint)["WEBHOOK_QUEUE_URL"]
         self.stopped = threading.Event()
         self.fanout = _handler("WebhookFanoutFunction")
         self.deliver = _handler("WebhookDeliveryFunction")
@@ -232,9 +233,3 @@ def _sqs_record(message: dict[str, Any], arn: str) -> dict[str, Any]:
         "eventSourceARN": arn,
         "awsRegion": "us-east-1",
     }
-
-
-def start(endpoint: str, table: str, base_url: str) -> Pump:
-    """Set up the queues and the key, and run the pump (`make run`'s hook)."""
-    values = prepare(endpoint, base_url)
-    return Pump(endpoint, table, values["WEBHOOK_QUEUE_URL"]).start()

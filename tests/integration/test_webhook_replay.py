@@ -15,7 +15,7 @@ from local.admin import main
 from loyalty_core.models.webhooks import Delivery, EventType
 from loyalty_core.services.webhooks.aws import SqsQueue
 from tests.conftest import Api
-from tests.webhook_aws import AwsWebhooks, aws_webhooks  # noqa: F401  (the fixture)
+from tests.webhook_aws import AwsWebhooks
 
 ROUTE = "/api/webhook_subscriptions"
 

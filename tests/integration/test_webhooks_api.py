@@ -5,14 +5,13 @@ KMS, refusals in JSON:API's own form."""
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 import boto3
 import pytest
 
-from tests.conftest import Api, membership_document, store_contents
-from tests.webhook_aws import AwsWebhooks, aws_webhooks  # noqa: F401  (the fixture)
+from tests.conftest import Api, store_contents
+from tests.webhook_aws import AwsWebhooks
 
 ROUTE = "/api/webhook_subscriptions"
 

@@ -294,3 +294,40 @@ def test_the_largest_event_a_50_membership_concur_batch_stays_within_64_kb() -> 
     assert size + one_more > events.MAX_EVENT_BYTES
     assert len(by_subscription[thin.id].encode("utf-8")) < events.MAX_EVENT_BYTES // 2
     assert from_json(largest)["id"] == w.repo.audits[(company, employee)][-1][0].id
+
+
+def test_every_event_kind_is_valid_against_the_documents_schema() -> None:
+    """openapi.json's WebhookEvent describes what is sent: full, thin, erased and test."""
+    from openapi_schema_validator import OAS30Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
+
+    from local.template import ROOT
+    from loyalty_core.models import AuditRecord
+
+    spec = json.loads((ROOT / "openapi.json").read_text("utf-8"))
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:openapi", Resource.from_contents(spec, default_specification=DRAFT4)
+    )
+    validator = OAS30Validator(
+        {"$ref": "urn:openapi#/components/schemas/WebhookEvent"}, registry=registry
+    )
+    w = world()
+    full = subscribe(w)
+    subscribe(w, payload="thin")
+    made = create(w)
+    svc.update_membership(
+        w.repo, ADMIN, "098765", made.id, MembershipChanges(level="Gold"), origin=ORIGIN
+    )
+    svc.delete_membership(w.repo, ADMIN, "098765", made.id, origin=ORIGIN)
+    sent = queued_events(w)
+    assert len(sent) == 6
+    _, test = events.test_event(full, w.clock())
+    erasure = AuditRecord.of(Origin("admin:ops", Interface.ADMIN, "r9"), [])
+    erased = events.erased_event(erasure, "acme", "098765", 4)
+    kinds = set()
+    for event in [*sent, json.loads(test), json.loads(erased)]:
+        errors = [e.message for e in validator.iter_errors(event)]
+        assert not errors, (event["type"], errors)
+        kinds.add((event["type"], "membership" in json.dumps(event)))
+    assert len(kinds) == 4  # full and thin changes, a test, an erasure

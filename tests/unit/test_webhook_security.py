@@ -296,7 +296,7 @@ def test_a_url_that_is_not_a_plain_https_one_is_refused(url: str) -> None:
         "192.168.1.1",
         "169.254.169.254",  # the instance metadata endpoint
         "100.64.0.1",
-        "0.0.0.0",
+        "0.0.0.0",  # noqa: S104 - an address refused, not bound
         "224.0.0.1",
         "::1",
         "fe80::1",
