@@ -316,6 +316,7 @@ def test_every_event_kind_is_valid_against_the_documents_schema() -> None:
     full = subscribe(w)
     subscribe(w, payload="thin")
     made = create(w)
+    queued_events(w)  # the create's, while the membership exists to be shown
     svc.update_membership(
         w.repo, ADMIN, "098765", made.id, MembershipChanges(level="Gold"), origin=ORIGIN
     )
