@@ -14,6 +14,7 @@
 | Concur token index of an app | APP#{app_id} | TOKEN#{sha256} |
 | Concur access token | OAUTH#{sha256} | OAUTH |
 | webhook subscription | COMPANY#{company} | WEBHOOK#SUB#{id} |
+| how many subscriptions a company holds | COMPANY#{company} | WEBHOOK#COUNT |
 | audit record of a subscription | COMPANY#{company} | WEBHOOK#CHANGE#{occurred_at}#{id} |
 | webhook delivery, its attempts | WEBHOOKS#{company}#{subscription} | DELIVERY#{at}#{id} |
 
@@ -124,6 +125,10 @@ def stamp(moment: datetime) -> str:
 
 def subscription_key(company: str, subscription_id: str) -> dict[str, dict[str, str]]:
     return Key(company_pk(company), SUBSCRIPTION_PREFIX + subscription_id)
+
+
+def subscription_count_key(company: str) -> dict[str, dict[str, str]]:
+    return Key(company_pk(company), "WEBHOOK#COUNT")
 
 
 def subscription_change_key(

@@ -1,9 +1,8 @@
 """Storage of change notifications (SPEC 13): the port the webhook services need, the item
 shapes, and the DynamoDB adapter of them (the same single table; see `keys`).
 
-- Subscriptions live in their company's partition, counted on the company item
-  (`webhook_count`, at most MAX_SUBSCRIPTIONS_PER_COMPANY): a write's fan-out reads them
-  in one Query. Each change of one writes its audit record beside it, in one transaction.
+- Subscriptions live in their company's partition, counted by an item of their own beside
+  them (at most MAX_SUBSCRIPTIONS_PER_COMPANY): a write's fan-out reads them in one Query. Each change of one writes its audit record beside it, in one transaction.
 - A delivery (one event to one subscription) is one item holding its attempts, expiring
   30 days after the last (`purge_at`, the table's TTL).
 - A replay reads the change feed (index `ChangeFeed`, keys only) one Query per day of its
@@ -247,11 +246,11 @@ class DynamoWebhooks:
 
     def create_subscription(self, subscription: Subscription, audit: AuditRecord) -> None:
         company = subscription.company
+        exists = {"Key": k.company_key(company), "ConditionExpression": "attribute_exists(pk)"}
         count = {
-            "Key": k.company_key(company),
-            "UpdateExpression": "SET webhook_count = if_not_exists(webhook_count, :zero) + :one",
-            "ConditionExpression": "attribute_exists(pk) AND "
-            "(attribute_not_exists(webhook_count) OR webhook_count < :most)",
+            "Key": k.subscription_count_key(company),
+            "UpdateExpression": "SET subscriptions = if_not_exists(subscriptions, :zero) + :one",
+            "ConditionExpression": "attribute_not_exists(subscriptions) OR subscriptions < :most",
             "ExpressionAttributeValues": i.values(
                 {":zero": 0, ":one": 1, ":most": MAX_SUBSCRIPTIONS_PER_COMPANY}
             ),
@@ -260,8 +259,9 @@ class DynamoWebhooks:
             "Item": subscription_item(subscription),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
+        actions = [{"ConditionCheck": exists}, {"Update": count}, {"Put": put}]
         try:
-            self._transact([{"Update": count}, {"Put": put}, self._audit_put(company, audit)])
+            self._transact([*actions, self._audit_put(company, audit)])
         except ConcurrentChange:
             if self._get(k.company_key(company)) is None:
                 raise NotFound(f"No company {company!r}") from None
@@ -290,9 +290,9 @@ class DynamoWebhooks:
             "ExpressionAttributeValues": i.values({":v": subscription.version}),
         }
         count = {
-            "Key": k.company_key(company),
-            "UpdateExpression": "SET webhook_count = webhook_count - :one",
-            "ConditionExpression": "webhook_count > :zero",
+            "Key": k.subscription_count_key(company),
+            "UpdateExpression": "SET subscriptions = subscriptions - :one",
+            "ConditionExpression": "subscriptions > :zero",
             "ExpressionAttributeValues": i.values({":one": 1, ":zero": 0}),
         }
         self._transact([{"Delete": delete}, {"Update": count}, self._audit_put(company, audit)])
