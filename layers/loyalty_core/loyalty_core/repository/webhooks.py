@@ -2,7 +2,8 @@
 shapes, and the DynamoDB adapter of them (the same single table; see `keys`).
 
 - Subscriptions live in their company's partition, counted by an item of their own beside
-  them (at most MAX_SUBSCRIPTIONS_PER_COMPANY): a write's fan-out reads them in one Query. Each change of one writes its audit record beside it, in one transaction.
+  them (at most MAX_SUBSCRIPTIONS_PER_COMPANY): a write's fan-out reads them in one
+  Query. Each change of one writes its audit record beside it, in one transaction.
 - A delivery (one event to one subscription) is one item holding its attempts, expiring
   30 days after the last (`purge_at`, the table's TTL).
 - A replay reads the change feed (index `ChangeFeed`, keys only) one Query per day of its
