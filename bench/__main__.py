@@ -7,9 +7,10 @@
    interpreters, as a ratio to `import boto3` + one DynamoDB client (target 1.3), beside
    what the frameworks alone cost, and the first and second call after that import.
 4. what one call costs: DynamoDB units per route with 1, 10 and 100 memberships a user,
-   and an estimated price per million calls (`bench/cost.py`, `bench/prices.json`).
+   and an estimated price per million calls (`bench/cost.py`, `bench/prices.json`);
+5. webhooks: local commit-to-delivery p50/p99 (`bench/webhooks.py`, its own process).
 
-    python -m bench [--iterations 300] [--cold-runs 9] [--cost-runs 30]
+    python -m bench [--iterations 300] [--cold-runs 9] [--cost-runs 30] [--webhook-events 200]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import platform
 import shutil
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +40,7 @@ from local.events import load_event
 from local.template import ROOT, Route, load
 
 Case = tuple[str, Callable[[int], dict[str, Any]]]
+PYTHON_HERE = Path(sys.executable)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -463,6 +466,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=300)
     parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--cost-runs", type=int, default=30)
+    parser.add_argument("--webhook-events", type=int, default=200)
     args = parser.parse_args()
     client, stub = environment()
 
@@ -488,6 +492,16 @@ def main() -> None:
 
     for line in cost.section(client, stub_from, membership_cases, call, args.cost_runs):
         print(line)
+
+    # Its own process: the embedded server and the pump, as `make run` runs them.
+    done = subprocess.run(
+        [str(PYTHON_HERE), "-m", "bench.webhooks", "--events", str(args.webhook_events)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    print(done.stdout.rstrip() if done.returncode == 0 else done.stderr[-2000:])
 
 
 if __name__ == "__main__":
