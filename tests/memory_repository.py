@@ -17,7 +17,7 @@ from loyalty_core.models.webhooks import (
 from loyalty_core.repository import AccessToken, History, Login, UserMemberships
 from loyalty_core.repository.items import purge_at
 from loyalty_core.repository.keys import change_key, stamp, user_of
-from loyalty_core.repository.webhooks import DeliveryPage, StoredChange
+from loyalty_core.repository.webhooks import DeliveryPage, FeedEntry, StoredChange
 
 
 class InMemoryRepository:
@@ -195,7 +195,7 @@ class InMemoryWebhooks:
 
     def change_feed(
         self, company: str, since: datetime, until: datetime, limit: int
-    ) -> list[tuple[str, ChangeRef]]:
+    ) -> list[FeedEntry]:
         found = []
         for (c, employee_id), records in self.memberships.audits.items():
             if c != company:
@@ -206,9 +206,9 @@ class InMemoryWebhooks:
                 ):
                     key = change_key(company, employee_id, revision)
                     ref = ChangeRef(pk=key["pk"]["S"], sk=key["sk"]["S"])
-                    found.append((record.occurred_at, record.id, ref))
-        found.sort(key=lambda f: (f[0], f[1]))
-        return [(record_id, ref) for _, record_id, ref in found[:limit]]
+                    found.append((record.occurred_at, FeedEntry(record.id, employee_id, ref)))
+        found.sort(key=lambda f: (f[0], f[1].event_id))
+        return [entry for _, entry in found[:limit]]
 
     def get_change(self, ref: ChangeRef) -> StoredChange | None:
         company, employee_id = user_of(ref.pk)

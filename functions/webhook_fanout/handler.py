@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from loyalty_core import snapstart
 from loyalty_core.services.webhooks import fanout
 from loyalty_core.services.webhooks.runtime import get_webhooks, instrument_worker
 
 if TYPE_CHECKING:  # annotations only: nothing more to import at run time
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+snapstart.register(get_webhooks)  # SnapStart: warm before the snapshot, renew after restore
 
 
 @instrument_worker("webhook-fanout")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from loyalty_core import idempotency, snapstart
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.locomote import api as locomote
 from loyalty_core.interfaces.locomote import jsonapi
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # annotations only: nothing more to import at run time
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 app = locomote.make_app()
+snapstart.register(idempotency.prepare, get_webhooks)  # SnapStart: warm, then renew after restore
 COLLECTION = "/api/webhook_subscriptions"
 ITEM = f"{COLLECTION}/<subscription_id>"
 DELIVERIES = f"{ITEM}/deliveries"

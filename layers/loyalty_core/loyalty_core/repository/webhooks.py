@@ -15,6 +15,7 @@ shapes, and the DynamoDB adapter of them (the same single table; see `keys`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -44,6 +45,55 @@ class StoredChange:
     company: str
     employee_id: str
     revision: int
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """A change a replay sends again: its audit record's id, whose, and where it is."""
+
+    event_id: str
+    employee_id: str
+    ref: ChangeRef
+
+
+@dataclass(frozen=True)
+class StreamedChange:
+    """What a stream record is to the webhooks: a user's audit record that touches a
+    membership (`erased` False), or the erasure of a user (`erased` True: the record is
+    the erasure's, from its mark on the removed profile). `revision`: the record's, or
+    for an erasure the one after the user's last."""
+
+    erased: bool
+    company: str
+    employee_id: str
+    record: AuditRecord
+    revision: int
+
+
+def read_stream_record(raw: Mapping[str, Any]) -> StreamedChange | None:
+    """The change a DynamoDB stream record (as Lambda passes it) is, if any: the INSERT of
+    a user's audit record touching a membership, or the REMOVE of a profile an erasure
+    marked. Anything else (memberships, TTL expiries, the erasure record) is none."""
+    change = raw.get("dynamodb") or {}
+    keys = change.get("Keys") or {}
+    pk, sk = keys.get("pk", {}).get("S", ""), keys.get("sk", {}).get("S", "")
+    if not pk.startswith("USER#"):
+        return None
+    company, employee_id = k.user_of(pk)
+    if raw.get("eventName") == "INSERT" and sk.startswith(k.CHANGE_PREFIX):
+        image = change.get("NewImage") or {}
+        record = i.parse_change(image)
+        if not any(c.membership_id for c in record.changes):
+            return None
+        revision = int(i.deserialize(image["revision"])) if "revision" in image else 0
+        return StreamedChange(False, company, employee_id, record, revision)
+    if raw.get("eventName") == "REMOVE" and sk == k.PROFILE:
+        image = change.get("OldImage") or {}
+        mark = parse_erasure_mark(image)
+        if mark is None:
+            return None
+        return StreamedChange(True, company, employee_id, mark, i.parse_revision(image)[0] + 1)
+    return None
 
 
 @dataclass(frozen=True)
@@ -89,9 +139,9 @@ class WebhookRepository(Protocol):
 
     def change_feed(
         self, company: str, since: datetime, until: datetime, limit: int
-    ) -> list[tuple[str, ChangeRef]]:
-        """(id, where) of the company's audit records touching a membership with since <=
-        occurred_at < until, oldest first, at most `limit`."""
+    ) -> list[FeedEntry]:
+        """The company's audit records touching a membership with since <= occurred_at <
+        until, oldest first, at most `limit`."""
         ...
 
     def get_change(self, ref: ChangeRef) -> StoredChange | None: ...
@@ -347,8 +397,8 @@ class DynamoWebhooks:
 
     def change_feed(
         self, company: str, since: datetime, until: datetime, limit: int
-    ) -> list[tuple[str, ChangeRef]]:
-        refs: list[tuple[str, ChangeRef]] = []
+    ) -> list[FeedEntry]:
+        refs: list[FeedEntry] = []
         day = since.astimezone(UTC).date()
         last = until.astimezone(UTC).date()
         low, high = k.stamp(since), k.stamp(until)
@@ -369,7 +419,8 @@ class DynamoWebhooks:
                         moment, _, record_id = item["feed_sk"]["S"].partition("#")
                         if moment < high:  # BETWEEN is inclusive; until is not
                             ref = ChangeRef(pk=item["pk"]["S"], sk=item["sk"]["S"])
-                            refs.append((record_id, ref))
+                            employee_id = k.user_of(ref.pk)[1]
+                            refs.append(FeedEntry(record_id, employee_id, ref))
                     if "LastEvaluatedKey" not in page:
                         break
                     args["ExclusiveStartKey"] = page["LastEvaluatedKey"]

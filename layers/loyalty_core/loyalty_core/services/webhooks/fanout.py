@@ -20,9 +20,7 @@ from typing import Any
 from loyalty_core.errors import NotFound
 from loyalty_core.models import AuditRecord, Membership, Principal, Role
 from loyalty_core.models.webhooks import Delivery, EventType, PayloadKind, Subscription
-from loyalty_core.repository import items as i
-from loyalty_core.repository import keys as k
-from loyalty_core.repository.webhooks import parse_erasure_mark
+from loyalty_core.repository.webhooks import read_stream_record
 from loyalty_core.services import memberships
 from loyalty_core.services.webhooks import events
 from loyalty_core.services.webhooks.context import Webhooks
@@ -41,27 +39,11 @@ class StreamEvent:
 
 def read(raw: Mapping[str, Any]) -> StreamEvent | None:
     """The event a DynamoDB stream record (as Lambda passes it) is, if any."""
-    change = raw.get("dynamodb") or {}
-    keys = change.get("Keys") or {}
-    pk, sk = keys.get("pk", {}).get("S", ""), keys.get("sk", {}).get("S", "")
-    if not pk.startswith("USER#"):
+    found = read_stream_record(raw)
+    if found is None:
         return None
-    company, employee_id = k.user_of(pk)
-    if raw.get("eventName") == "INSERT" and sk.startswith(k.CHANGE_PREFIX):
-        image = change.get("NewImage") or {}
-        record = i.parse_change(image)
-        if not any(c.membership_id for c in record.changes):
-            return None
-        revision = int(i.deserialize(image["revision"])) if "revision" in image else 0
-        return StreamEvent(EventType.CHANGED, company, employee_id, record, revision)
-    if raw.get("eventName") == "REMOVE" and sk == k.PROFILE:
-        image = change.get("OldImage") or {}
-        mark = parse_erasure_mark(image)
-        if mark is None:
-            return None
-        revision = i.parse_revision(image)[0] + 1
-        return StreamEvent(EventType.ERASED, company, employee_id, mark, revision)
-    return None
+    kind = EventType.ERASED if found.erased else EventType.CHANGED
+    return StreamEvent(kind, found.company, found.employee_id, found.record, found.revision)
 
 
 def held_now(webhooks: Webhooks, company: str, employee_id: str) -> dict[str, Membership]:

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from loyalty_core.errors import InvalidInput, Problem
 from loyalty_core.models.webhooks import Delivery, EventType
-from loyalty_core.repository import keys as k
 from loyalty_core.services.webhooks import delivery, subscriptions
 from loyalty_core.services.webhooks.context import Webhooks
 
@@ -77,14 +76,14 @@ def replay(
         Delivery(
             subscription_id=subscription.id,
             company=company,
-            event_id=event_id,
+            event_id=entry.event_id,
             event_type=EventType.CHANGED,
-            employee_id=k.user_of(ref.pk)[1],
+            employee_id=entry.employee_id,
             enqueued_at=now,
-            change=ref,
+            change=entry.ref,
             replay_id=replay_id,
         )
-        for event_id, ref in found
+        for entry in found
     ]
     if messages:
         webhooks.queue.send(messages)
