@@ -157,6 +157,30 @@ def test_410_disables_the_subscription_and_stops_its_deliveries() -> None:
     assert not w.queue.messages and not w.queue.dead
 
 
+def test_410s_of_two_travellers_at_once_disable_the_subscription_once() -> None:
+    """Two message groups of one subscription, sent in parallel, both answered 410 once
+    both were sent: each disables the subscription it read, the second finds it changed."""
+    import threading
+
+    both = threading.Barrier(2, timeout=5)
+
+    def gone(n: int, event: dict[str, Any], now: Any) -> int:
+        both.wait()
+        return 410
+
+    w = world(script=gone)
+    sub = subscribe(w)
+    create(w.repo, ADMIN, "098765", draft())
+    create(w.repo, ADMIN, "112233", draft())
+    w.fan_out()
+    w.deliver()
+    assert len(w.endpoint.received) == 2
+    assert not w.store.get_subscription("acme", sub).enabled
+    disabled = [c for c in w.store.subscription_changes("acme") if c.interface is Interface.SYSTEM]
+    assert len(disabled) == 1
+    assert not w.queue.messages
+
+
 def test_a_disabled_or_deleted_subscription_gets_nothing_queued_before() -> None:
     w = world()
     kept, dropped = subscribe(w), subscribe(w)

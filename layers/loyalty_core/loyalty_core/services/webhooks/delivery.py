@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
+from loyalty_core.errors import ConcurrentChange
 from loyalty_core.models import Interface, Origin
 from loyalty_core.models.webhooks import (
     Attempt,
@@ -168,7 +169,12 @@ def _after(
         reason = "the endpoint answered 410 Gone: the subscription is disabled"
         webhooks.store.save_delivery(company, _with(record, gone, DeliveryStatus.FAILED, reason))
         origin = Origin(SYSTEM.actor, SYSTEM.interface, message.id)
-        subscriptions.disable_gone(webhooks, subscription, origin)
+        try:
+            subscriptions.disable_gone(webhooks, subscription, origin)
+        except ConcurrentChange:  # changed meanwhile (another message's 410, an admin)
+            fresh = webhooks.store.get_subscription(company, subscription.id)
+            if fresh is not None:
+                subscriptions.disable_gone(webhooks, fresh, origin)
         return True
     failures = record.failures + 1
     if failures > len(SCHEDULE):
