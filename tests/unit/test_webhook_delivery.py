@@ -29,7 +29,7 @@ from loyalty_core.models.webhooks import (
 )
 from loyalty_core.services import memberships as svc
 from loyalty_core.services.webhooks import delivery, subscriptions
-from tests.webhook_fakes import World, world
+from tests.webhook_fakes import START, World, world
 
 HILTON = "9c5b90ff-2cce-11e8-87f9-0662bed6e7db"
 QANTAS = "9c5b9246-2cce-11e8-87f9-0662bed6e7db"
@@ -179,6 +179,7 @@ def test_410s_of_two_travellers_at_once_disable_the_subscription_once() -> None:
     disabled = [c for c in w.store.subscription_changes("acme") if c.interface is Interface.SYSTEM]
     assert len(disabled) == 1
     assert not w.queue.messages
+    assert w.clock.now == START  # both settled at once: none waited to be tried again
 
 
 def test_a_disabled_or_deleted_subscription_gets_nothing_queued_before() -> None:
