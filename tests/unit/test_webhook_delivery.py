@@ -310,3 +310,27 @@ def test_test_event_is_sent_once_and_recorded() -> None:
     assert got.event["type"] == EventType.TEST.value and got.event["id"] == record.event_id
     assert record.status is DeliveryStatus.DELIVERED
     assert w.store.list_deliveries("acme", sub, 10).records == (record,)
+
+
+def test_a_message_whose_handling_fails_comes_back_after_the_visibility_timeout() -> None:
+    """The store or KMS unavailable: no attempt recorded, the message is tried again after
+    the queue's visibility timeout (a backoff), not at once in a loop."""
+    from loyalty_core.errors import StorageUnavailable
+
+    w = world()
+    subscribe(w)
+    create(w.repo, ADMIN, "098765", draft())
+    w.fan_out()
+    real = w.store.get_subscription
+    calls = {"n": 0}
+
+    def flaky(company: str, subscription_id: str) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise StorageUnavailable("busy")
+        return real(company, subscription_id)
+
+    w.store.get_subscription = flaky
+    w.deliver()
+    (received,) = w.endpoint.received
+    assert (received.at - START).total_seconds() == w.queue.VISIBILITY

@@ -261,8 +261,10 @@ def process_batch(webhooks: Webhooks, event: dict[str, Any], context: Any) -> di
     """A batch of queue messages (Powertools' FIFO batch processing, partial failures):
     each message group in order, stopping at its first message that stays queued; the
     groups at once, each in its own thread, so one slow endpoint never delays another.
-    The later messages of a stopped group are released at once (visible again, their group
-    still waiting for its first), so none waits out a visibility timeout."""
+    The messages not tried (a stopped group's later ones, or too little time left) are
+    released at once (visible again, their group still waiting for its first), so none
+    waits out a visibility timeout; one whose handling failed (the store or KMS
+    unavailable) comes back after the queue's visibility timeout, as a backoff."""
     from aws_lambda_powertools.utilities.batch import process_partial_response
     from aws_lambda_powertools.utilities.batch.sqs_fifo_partial_processor import (
         SqsFifoPartialProcessor,
@@ -274,15 +276,15 @@ def process_batch(webhooks: Webhooks, event: dict[str, Any], context: Any) -> di
     for record in event.get("Records", []):
         group = (record.get("attributes") or {}).get("MessageGroupId", "")
         groups.setdefault(group, []).append(record)
-    waiting: set[str] = set()
+    tried: set[str] = set()  # hidden until their next try, or failed (visibility timeout)
 
     def handle(record: Any) -> None:
         remaining = context.get_remaining_time_in_millis() if context is not None else None
         if remaining is not None and remaining < TIME_NEEDED_MS:
             raise _NotTried("too little time left in this invocation")
+        tried.add(record.message_id)
         message = Delivery.model_validate_json(record.body)
         if not process(webhooks, message, record.receipt_handle):
-            waiting.add(record.message_id)
             raise _Waiting("another attempt is scheduled")
 
     def run(records: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -296,7 +298,7 @@ def process_batch(webhooks: Webhooks, event: dict[str, Any], context: Any) -> di
     with ThreadPoolExecutor(max_workers=max(1, min(len(groups), MAX_GROUPS_AT_ONCE))) as pool:
         failed = [f for found in pool.map(run, groups.values()) for f in found]
     receipts = {r["messageId"]: r["receiptHandle"] for r in event.get("Records", [])}
-    release = [receipts[f["itemIdentifier"]] for f in failed if f["itemIdentifier"] not in waiting]
+    release = [receipts[f["itemIdentifier"]] for f in failed if f["itemIdentifier"] not in tried]
     if release:
         webhooks.queue.release(release)
     return {"batchItemFailures": failed}
