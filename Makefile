@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install lock run invoke test test-unit test-integration test-e2e coverage lint bench events check-template admin clean
+.PHONY: help install lock run invoke test test-unit test-integration test-e2e coverage lint bench bench-store events check-template admin clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -31,7 +31,7 @@ lock: | $(UV) ## re-resolve requirements.lock and requirements-dev.lock from pyp
 	$(UV) pip compile pyproject.toml --all-extras $(LOCK_ARGS) -o requirements.lock
 	$(UV) pip compile pyproject.toml --all-extras --group dev $(LOCK_ARGS) -o requirements-dev.lock
 
-run: .venv/.synced ## serve the whole API on http://127.0.0.1:3000 (PORT to change; embedded DynamoDB, demo data)
+run: .venv/.synced ## serve the whole API on http://127.0.0.1:3000 (PORT, WORKERS to change; embedded DynamoDB, demo data)
 	$(PY) -m local.server
 
 invoke: .venv/.synced ## run one event through its function, no Docker: make invoke EVENT=events/get_membership.json
@@ -76,6 +76,9 @@ lint: .venv/.synced $(REDOCLY) ## ruff, ruff format, mypy, Redocly's recommended
 
 bench: .venv/.synced ## benchmark: handler overhead, DynamoDB requests per call, cold start as deployed, cost per call
 	$(PY) -m bench
+
+bench-store: .venv/.synced ## benchmark the embedded store: call time as the table grows, make run's memory and write time over 10,000 writes (minutes)
+	$(PY) -m bench.store
 
 events: .venv/.synced ## rewrite events/*.json
 	$(PY) -m local.events

@@ -21,15 +21,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from bench.warm import percentile
+
 ADMIN = {"X-USER-USERNAME": ["admin@acme.example"], "X-USER-TOKEN": ["acme-admin-token"]}
 JSON = {"Content-Type": ["application/json"], "Host": ["127.0.0.1:3000"]}
 HILTON = "9c5b90ff-2cce-11e8-87f9-0662bed6e7db"
 PAUSE = 0.2  # seconds between two writes
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 class Receiver:

@@ -1,13 +1,14 @@
-"""The demo data of the README and the tests (local only: these tokens are public)."""
+"""The demo data of docs/local.md and the tests (local only: these tokens are public)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from local.admin import Admin
+from local.admin import Admin, read_catalog
 from local.events import HILTON, SEED_MEMBERSHIP_ID
-from loyalty_core.models import Provider, VendorType
+from loyalty_core.models import Application, Company, Provider, User, VendorType
+from loyalty_core.services import directory
 
 # The car program that the Concur TMC seed example names; not in the real catalog.
 DEMO_PROVIDERS = [
@@ -97,8 +98,9 @@ def demo_origin() -> Any:
 def seed_memberships() -> None:
     """Give John Smith (098765) his membership with its fixed id, and Jane Doe (112233)
     a few, through the same rules as the API."""
-    from loyalty_core.models import MembershipDraft, Principal, Role
-    from loyalty_core.services.memberships import Change, create_membership, new_membership
+    from loyalty_core.models import Change, MembershipDraft, Principal, Role
+    from loyalty_core.services.memberships import create_membership, new_membership
+    from loyalty_core.services.writes import write
     from loyalty_core.settings import get_repository
 
     def draft(provider_id: str, account: str, name: str, expires: str, level: str) -> Any:
@@ -115,9 +117,8 @@ def seed_memberships() -> None:
     john = new_membership(
         draft(provider_id, account, "John Smith", expires, "Silver"), "acme", "098765"
     ).model_copy(update={"id": membership_id})
-    snapshot = repo.get_user_memberships("acme", "098765")
-    audit = Change(put=[john]).audit(snapshot, demo_origin())
-    repo.commit(snapshot, put=[john], audit=audit)  # the one write that chooses its id
+    # The one write that chooses its id.
+    write(repo, "acme", "098765", lambda _: (Change(put=(john,)), john), demo_origin())
 
     admin = Principal(company="acme", employee_id="acme_admin", role=Role.ADMIN)
     for provider_id, account, expires in JANE_MEMBERSHIPS:
@@ -134,19 +135,17 @@ def give_memberships(employee_id: str, count: int, company: str = "acme") -> Non
     """Give a user `count` more Hilton memberships (FILL0000, FILL0001, ...) through the
     repository's own write, 98 a transaction (with the profile's guard and the audit
     record: DynamoDB's 100)."""
-    from loyalty_core.models import MembershipDraft
-    from loyalty_core.services.memberships import Change, new_membership
+    from loyalty_core.models import Change, MembershipDraft, MembershipSet
+    from loyalty_core.services.memberships import new_membership
+    from loyalty_core.services.writes import write
     from loyalty_core.settings import get_repository
 
-    repo = get_repository()
-    start = 0
-    while start < count:
-        snapshot = repo.get_user_memberships(company, employee_id)
-        batch = [
+    def fill(held: MembershipSet, size: int) -> tuple[Change, None]:
+        batch = tuple(
             new_membership(
                 MembershipDraft(
                     provider_id=JANE_MEMBERSHIPS[0][0],
-                    account_number=f"FILL{snapshot.count + n:04d}",
+                    account_number=f"FILL{held.count + n:04d}",
                     membership_name="Fill Member",
                     expires_on="2030-12-31",
                     level="Gold",
@@ -154,25 +153,40 @@ def give_memberships(employee_id: str, count: int, company: str = "acme") -> Non
                 company,
                 employee_id,
             )
-            for n in range(min(98, count - start))
-        ]
-        audit = Change(put=batch).audit(snapshot, demo_origin())
-        repo.commit(snapshot, put=batch, audit=audit)
-        start += len(batch)
+            for n in range(size)
+        )
+        return Change(put=batch), None
+
+    repo = get_repository()
+    for start in range(0, count, 98):
+        size = min(98, count - start)
+        write(repo, company, employee_id, lambda held, n=size: fill(held, n), demo_origin())
 
 
 def seed(admin: Admin) -> None:
-    """Load the catalog and the demo companies, users, applications and tokens (the audit
-    trail names the operator `demo-data`)."""
+    """Load the catalog and the demo companies, users, applications and tokens, through the
+    directory's services (the audit trail names the operator `demo-data`)."""
     admin = Admin(admin.client, admin.table, operator=DEMO_OPERATOR)
-    admin.load_catalog(extra=DEMO_PROVIDERS)
+    repo = admin.repo
+    directory.load_catalog(repo, [*read_catalog(), *DEMO_PROVIDERS])
     for company, name in COMPANIES:
-        admin.create_company(company, name)
+        directory.create_company(repo, Company(id=company, name=name))
     for company, employee_id, name, email, role, token in USERS:
-        admin.create_user(company, employee_id, name, email, role)
-        admin.issue_token(email, token=token)
+        user = User(company=company, employee_id=employee_id, name=name, email=email, role=role)
+        directory.create_user(repo, user, origin=admin.origin())
+        directory.issue_token(repo, email, origin=admin.origin(), token=token)
     for company, arranger, traveller in ASSIGNMENTS:
-        admin.assign(company, arranger, traveller)
+        directory.assign(repo, company, arranger, traveller, origin=admin.origin())
     for app_id, name, kind, vtype, vcode, certified, token in APPLICATIONS:
-        admin.create_application(app_id, name, kind, vtype, vcode, certified)
-        admin.issue_concur_token(app_id, "acme", "098765", token=token)
+        app = Application(
+            id=app_id,
+            name=name,
+            kind=kind,
+            vendor_type=vtype,
+            vendor_code=vcode,
+            certified=certified,
+        )
+        directory.create_application(repo, app, origin=admin.origin())
+        directory.issue_concur_token(
+            repo, app_id, "acme", "098765", origin=admin.origin(), token=token
+        )

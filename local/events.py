@@ -50,7 +50,8 @@ SEED_UPDATE = {  # the same document, with its id and moved to Marriott, as the 
     }
 }
 
-# The Concur seed's two example requests, as written there (also used by the README's curls).
+# The Concur seed's two example requests, as written there (also used by the curls of
+# README.md and docs/concur.md).
 EXAMPLES = template.ROOT / "examples"
 CONCUR_SUPPLIER_UPDATE = (EXAMPLES / "concur_supplier_update.xml").read_text("utf-8")
 CONCUR_TMC_UPDATE = (EXAMPLES / "concur_tmc_update.xml").read_text("utf-8")

@@ -1,8 +1,18 @@
-"""The local HTTP front: every route of template.yaml on 127.0.0.1, handlers in-process.
+"""The local HTTP front: every route of template.yaml on 127.0.0.1, served by several worker
+processes, each like one Lambda container.
 
 python -m local.server            # embedded DynamoDB (moto), demo data loaded
+WORKERS=4 python -m local.server  # four workers (default 2)
 DYNAMODB_ENDPOINT_URL=http://127.0.0.1:8000 python -m local.server
 TABLE_NAME=<deployed table> python -m local.server   # real DynamoDB, no demo data
+
+This process (the master) prepares the store (the embedded DynamoDB runs in it: one store
+for every worker), listens on the port, and starts WORKERS worker processes that accept
+connections on that one socket. A worker serves one request at a time, with its own
+imported handler modules and DynamoDB client, as one Lambda container does (Powertools'
+resolver keeps the current event in class-level state: in-process threads cannot be
+containers); requests are served concurrently by as many workers. A worker that dies is
+replaced; the workers exit with the master.
 
 What it mirrors of API Gateway in front of the handlers: the event's Host is the API's
 own (here the address the front is bound to), never the caller's; X-Forwarded-Proto and
@@ -13,13 +23,27 @@ ending in a bare CR or LF, or folded, is refused (400) rather than split (RFC 91
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import (
+    WSGIRequestHandler,
+    get_sockaddr,
+    make_server,
+    select_address_family,
+)
 from werkzeug.wrappers import Request, Response
 
 from local import gateway, template
@@ -28,6 +52,16 @@ MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own limit
 TOO_LARGE = b'{"message":"Request Too Long"}'  # its REQUEST_TOO_LARGE answer
 DEFAULT_TABLE = "loyalty-memberships-local"
 RAW_HEADERS = "loyalty.raw_headers"
+DEFAULT_WORKERS = 2
+MAX_WORKERS = 64
+READY_WITHIN = 60.0  # seconds a worker may take to start listening
+
+
+class _Serving:
+    worker = 0  # this process's worker number (from 1); 0 outside a worker
+
+
+serving = _Serving()
 
 
 class _LineRecorder:
@@ -61,6 +95,8 @@ class RequestHandler(WSGIRequestHandler):
     """Keep headers exactly as sent: werkzeug drops names with "_", API Gateway does not
     (the Locomote seed sends X-USER_TOKEN); refuse header lines that are not well formed,
     which Python's parser would otherwise split into headers of their own."""
+
+    protocol_version = "HTTP/1.1"  # as API Gateway answers (one request per connection)
 
     def parse_request(self) -> bool:
         recorder = _LineRecorder(self.rfile)
@@ -114,7 +150,8 @@ def wsgi_app(request: Request) -> Response:
     headers["X-Forwarded-Proto"] = [request.scheme]
     headers["X-Forwarded-For"] = [request.remote_addr or "127.0.0.1"]
     answer = gateway.handle(request.method, request.path, headers, dict(request.args.lists()), body)
-    print(f"{request.method} {request.full_path.rstrip('?')} -> {answer.status}", flush=True)
+    where = f" (worker {serving.worker})" if serving.worker else ""
+    print(f"{request.method} {request.full_path.rstrip('?')} -> {answer.status}{where}", flush=True)
     response = Response(answer.body, status=answer.status)
     response.headers.clear()
     for name, value in answer.headers:
@@ -175,7 +212,7 @@ def examples(base: str) -> str:
     )
     return "\n".join(
         [
-            "Try it from this folder (demo credentials, see README):",
+            "Try it from this folder (demo credentials: docs/local.md):",
             f"  curl -s {admin} '{base}/api/loyalty_providers?filter%5Bcategory%5D=hotel'",
             f"  curl -si {admin} -H 'Content-Type: application/json' -X POST {users} -d '{body}'",
             f"  curl -s {admin} {users}",
@@ -194,9 +231,125 @@ def examples(base: str) -> str:
     )
 
 
+def workers_wanted(environ: Mapping[str, str]) -> int:
+    """WORKERS: how many worker processes (containers) serve requests at once."""
+    text = environ.get("WORKERS", "").strip() or str(DEFAULT_WORKERS)
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_WORKERS:
+        raise ValueError(f"WORKERS must be a whole number from 1 to {MAX_WORKERS}, not {text!r}")
+    return int(text)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The front's one listening socket, which every worker accepts connections on."""
+    family = select_address_family(host, port)
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(get_sockaddr(host, port, family))
+    except OSError:
+        listener.close()
+        raise
+    listener.listen(128)
+    return listener
+
+
+class Workers:
+    """The worker processes: started on the listening socket, replaced when one dies, all
+    stopped with the master (and each exits by itself if the master is gone)."""
+
+    def __init__(self, listener: socket.socket, count: int) -> None:
+        self.listener = listener
+        self.processes: list[subprocess.Popen[bytes] | None] = [None] * count
+        # Workers hold the read end; when the master exits, they read its end of file.
+        self.lifeline, self._lifeline_held = os.pipe()
+        self.stopping = False
+
+    def _spawn(self, number: int) -> tuple[subprocess.Popen[bytes], int]:
+        ready, ready_written = os.pipe()
+        fds = (self.listener.fileno(), self.lifeline, ready_written)
+        process = subprocess.Popen(  # noqa: S603 - this module, with numbers
+            [sys.executable, "-m", "local.server", "--worker", str(number), *map(str, fds)],
+            pass_fds=fds,
+        )
+        os.close(ready_written)
+        return process, ready
+
+    def _await_ready(self, process: subprocess.Popen[bytes], ready: int) -> bool:
+        try:
+            readable, _, _ = select.select([ready], [], [], READY_WITHIN)
+            return bool(readable) and os.read(ready, 1) == b"1"
+        finally:
+            os.close(ready)
+
+    def start(self) -> None:
+        """Start every worker at once; return when all listen (raise if one cannot)."""
+        spawned = [self._spawn(n) for n in range(len(self.processes))]
+        for number, (process, ready) in enumerate(spawned):
+            self.processes[number] = process
+            if not self._await_ready(process, ready):
+                raise RuntimeError(f"worker {number + 1} did not start (exit {process.poll()})")
+
+    def watch(self, interval: float = 0.5) -> None:
+        """Until stopped: replace a worker that died, as Lambda starts a new container."""
+        while not self.stopping:
+            time.sleep(interval)
+            for number, process in enumerate(self.processes):
+                if self.stopping or process is None or process.poll() is None:
+                    continue
+                print(f"worker {number + 1} exited ({process.returncode}); starting another")
+                replacement, ready = self._spawn(number)
+                self.processes[number] = replacement
+                if not self._await_ready(replacement, ready):
+                    raise RuntimeError(f"worker {number + 1} could not be restarted")
+
+    def stop(self) -> None:
+        self.stopping = True
+        running = [p for p in self.processes if p is not None and p.poll() is None]
+        for process in running:
+            process.terminate()
+        for process in running:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        os.close(self._lifeline_held)
+
+
+def serve_worker(number: int, listener: int, lifeline: int, ready: int) -> int:
+    """One worker: serve requests from the master's socket, one at a time, until told to
+    stop (SIGTERM, Ctrl-C) or the master is gone."""
+
+    def exit_with_master() -> None:
+        os.read(lifeline, 1)  # returns (end of file) only when the master has exited
+        os._exit(0)
+
+    threading.Thread(target=exit_with_master, daemon=True).start()
+    serving.worker = number + 1
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # our own access line instead
+    host = os.environ.get("HOST", "127.0.0.1")
+    server = make_server(host, 0, wsgi_app, request_handler=RequestHandler, fd=listener)
+    os.write(ready, b"1")
+    os.close(ready)
+    with contextlib.suppress(SystemExit):  # SIGTERM: stop between requests
+        server.serve_forever()
+    return 0
+
+
 def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "3000"))
+    try:
+        count = workers_wanted(os.environ)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
+        listener = listen(host, port)
+    except OSError as err:
+        print(f"error: cannot listen on {host}:{port}: {err.strerror}", file=sys.stderr)
+        return 1
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the embedded DynamoDB's requests
     setup = prepare()
     routes = template.routes()
@@ -208,30 +361,38 @@ def main() -> int:
     print(f"Serving {len(routes)} routes from template.yaml on {base}")
     for route in sorted(routes, key=lambda r: (r.path, r.method == "ANY", r.method)):
         print(f"  {route.method:7} {route.path}  -> {route.function}")
-    server = make_server(host, port, wsgi_app, threaded=True, request_handler=RequestHandler)
-    pump = None
-    if setup["server"] is not None:  # webhooks: the stream and the queue of the embedded store
-        from local import webhooks
-
-        pump = webhooks.Pump(setup["endpoint"], setup["table"]).start()
-        print(
-            "Webhooks: the stream and the delivery queue are pumped in-process (README, Webhooks)"
-        )
     if setup["endpoint"]:
         print(
             "Admin CLI against it (another shell):\n"
             f"  DYNAMODB_ENDPOINT_URL={setup['endpoint']} TABLE_NAME={setup['table']} "
             ".venv/bin/python -m local.admin --help"
         )
-    print(f"API reference (Swagger UI, demo credentials in README): {base}/docs")
+    print(f"API reference (Swagger UI, demo credentials in docs/local.md): {base}/docs")
     print(examples(base))
-    print("Ready (Ctrl-C stops).", flush=True)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # our own access line instead
+    pump = None
+    if setup["server"] is not None:  # webhooks: the embedded store's stream and queue
+        from local import webhooks
+
+        pump = webhooks.Pump(setup["endpoint"], setup["table"]).start()
+        print("Webhooks: the stream and the delivery queue are pumped here (docs/webhooks.md)")
+    workers = Workers(listener, count)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        server.serve_forever()
+        workers.start()
+        print(
+            f"{count} workers, each one request at a time like a Lambda container "
+            "(WORKERS=<n> to change)"
+        )
+        print("Ready (Ctrl-C stops).", flush=True)
+        workers.watch()
     except KeyboardInterrupt:
         pass
+    except RuntimeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     finally:
+        workers.stop()
+        listener.close()
         if pump is not None:
             pump.stop()
         if setup["server"] is not None:
@@ -240,4 +401,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--worker"]:  # started by the master: number, then its three fds
+        raise SystemExit(serve_worker(*map(int, sys.argv[2:6])))
     raise SystemExit(main())

@@ -17,14 +17,38 @@ from local import gateway, template
 from local.admin import Admin
 from local.demo import seed
 from local.dynamo import ensure_tables, make_atomic
-from loyalty_core import idempotency, settings
-from loyalty_core.models import Interface, Origin
+from loyalty_core import settings
+from loyalty_core.models import AuditRecord, Change, Interface, Origin
+from loyalty_core.repository import KeyAnswer, UserWrite
+from tests.faults import Faults
 
 TABLE = "loyalty-memberships-test"
 # A write called on the services directly, as one Locomote request of the acme admin.
 ORIGIN = Origin("user:acme_admin", Interface.LOCOMOTE, "test-request")
 
-# name -> (X-USER-USERNAME, X-USER-TOKEN): the demo credentials of the README.
+
+def new_user(company: str, employee_id: str, name: str, email: str, role: str = "traveller") -> Any:
+    """A user created as the admin CLI creates them (on the tables of `dynamodb`)."""
+    from loyalty_core.models import User
+    from loyalty_core.services import directory
+
+    admin = Admin(operator="tests")
+    user = User(company=company, employee_id=employee_id, name=name, email=email, role=role)
+    return directory.create_user(admin.repo, user, origin=admin.origin())
+
+
+def commit(
+    repo: Any, snapshot: Any, put: Any = (), delete: Any = (), key: KeyAnswer | None = None
+) -> AuditRecord:
+    """A write straight to the repository with its audit record, as the unit of work sends
+    it (no rule checked); returns the record."""
+    change = Change(put=tuple(put), delete=tuple(delete))
+    audit = AuditRecord.of(ORIGIN, snapshot.entries(change))
+    repo.commit(UserWrite(snapshot, audit, snapshot.count_after(change), put, delete, key))
+    return audit
+
+
+# name -> (X-USER-USERNAME, X-USER-TOKEN): the demo credentials of docs/local.md.
 CREDENTIALS = {
     "admin": ("admin@acme.example", "acme-admin-token"),
     "arranger": ("arranger@acme.example", "acme-arranger-token"),
@@ -53,6 +77,9 @@ ENVIRONMENT = {
     "AWS_REGION": "us-east-1",
     **template.environment(TABLE),
     "POWERTOOLS_SERVICE_NAME": "loyalty-memberships-test",
+    # An emulated store on a busy machine is no measure of DynamoDB: the production budget
+    # (4 s) is held by tests/e2e/test_stalled_store.py and tests/unit/test_store_deadline.py.
+    "STORE_BUDGET_SECONDS": "30",
 }
 
 
@@ -63,10 +90,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DYNAMODB_ENDPOINT_URL", raising=False)
     settings.reset()
-    idempotency.reset()
     yield
     settings.reset()
-    idempotency.reset()
 
 
 @pytest.fixture(scope="session")
@@ -220,3 +245,12 @@ def dynamodb_calls(dynamodb: Any) -> Iterator[list[str]]:
     dynamodb.meta.events.register("before-call.dynamodb", record)
     yield calls
     dynamodb.meta.events.unregister("before-call.dynamodb", record)
+
+
+@pytest.fixture
+def store_faults(dynamodb: Any) -> Iterator[Faults]:
+    """Faults of the store on demand (tests/faults.py), for every DynamoDB call of the test."""
+    faults = Faults()
+    uninstall = faults.install()
+    yield faults
+    uninstall()

@@ -1,40 +1,91 @@
-"""An in-memory store with the same behaviour as the DynamoDB adapter, for unit tests."""
+"""An in-memory store with the same behaviour as the DynamoDB adapters, for unit tests (the
+contract test holds both to the ports: `Repository` and `DirectoryStore`)."""
 
 from __future__ import annotations
 
 import threading
+import time
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from loyalty_core.errors import ConcurrentChange, NotFound, TooManySubscriptions
-from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER, AuditRecord, Membership, Provider, User
+from loyalty_core.errors import (
+    ConcurrentChange,
+    Conflict,
+    CredentialConflict,
+    NotFound,
+    RequestInProgress,
+    TooManySubscriptions,
+)
+from loyalty_core.models import (
+    MAX_MEMBERSHIPS_PER_USER,
+    AccessToken,
+    Application,
+    AuditRecord,
+    Company,
+    Membership,
+    MembershipSet,
+    Provider,
+    User,
+)
+from loyalty_core.models.credentials import CredentialChange, IssuedToken
+from loyalty_core.models.erasure import ErasurePlan, ErasureRecord
+from loyalty_core.models.membership_set import oldest_first
 from loyalty_core.models.webhooks import (
     MAX_SUBSCRIPTIONS_PER_COMPANY,
     ChangeRef,
     DeliveryRecord,
     Subscription,
 )
-from loyalty_core.repository import AccessToken, History, Login, UserMemberships
-from loyalty_core.repository.items import purge_at
+from loyalty_core.repository import (
+    History,
+    KeyAnswer,
+    KeyOwner,
+    KeyRecord,
+    Login,
+    UserWrite,
+)
 from loyalty_core.repository.keys import change_key, stamp, user_of
+from loyalty_core.repository.retention import purge_at
 from loyalty_core.repository.webhooks import DeliveryPage, FeedEntry, StoredChange
+
+Keyed = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class _Plan(ErasurePlan):
+    arranges_as_read: dict[str, frozenset[str]]
+
+
+def _issued(token: AccessToken) -> IssuedToken:
+    return IssuedToken(
+        token.application.id, token.token_id, token.token_hash, token.company, token.employee_id
+    )
 
 
 class InMemoryRepository:
     def __init__(self) -> None:
+        self.companies: dict[str, Company] = {}
         self.logins: dict[str, Login] = {}
         self.access_tokens: dict[str, AccessToken] = {}
-        self.users: dict[tuple[str, str], tuple[User, int]] = {}
-        self.memberships: dict[tuple[str, str], dict[str, Membership]] = {}
+        self.applications: dict[str, Application] = {}
+        self.application_audits: dict[str, list[AuditRecord]] = {}
+        self.users: dict[Keyed, tuple[User, int]] = {}
+        self.memberships: dict[Keyed, dict[str, Membership]] = {}
         self.catalog: dict[str, Provider] = {}
-        # oldest first, each with its purge_at as written
-        self.audits: dict[tuple[str, str], list[tuple[AuditRecord, int]]] = {}
+        # oldest first: (revision, record, purge_at as written)
+        self.audits: dict[Keyed, list[tuple[int, AuditRecord, int]]] = {}
+        self.keys: dict[tuple[str, str, str], tuple[KeyRecord, int]] = {}  # ..., expires
+        self.erasures: dict[str, list[ErasureRecord]] = {}
+        self.erasure_marks: dict[Keyed, AuditRecord] = {}  # an erasure's mark on the profile
         self.audit_retention_days = 400
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     # -- fixtures ----------------------------------------------------------
 
-    def add_user(self, user: User, token_hashes: dict[str, str] | None = None) -> None:
+    def seed_user(self, user: User, token_hashes: dict[str, str] | None = None) -> None:
+        """A user as if created long ago (no audit record left), holding these tokens."""
         self.users[(user.company, user.employee_id)] = (user, 0)
         self.memberships.setdefault((user.company, user.employee_id), {})
         hashes = token_hashes or {}
@@ -43,7 +94,7 @@ class InMemoryRepository:
     def add_provider(self, provider: Provider) -> None:
         self.catalog[provider.id] = provider
 
-    # -- the port ----------------------------------------------------------
+    # -- reads ---------------------------------------------------------------
 
     def get_login(self, email: str) -> Login | None:
         return self.logins.get(email.lower())
@@ -54,17 +105,14 @@ class InMemoryRepository:
     def get_access_token(self, token_hash: str) -> AccessToken | None:
         return self.access_tokens.get(token_hash)
 
-    def get_user_memberships(self, company: str, employee_id: str) -> UserMemberships | None:
+    def get_user_memberships(self, company: str, employee_id: str) -> MembershipSet | None:
         with self._lock:
             found = self.users.get((company, employee_id))
             if found is None:
                 return None
             user, revision = found
-            held = sorted(
-                self.memberships[(company, employee_id)].values(),
-                key=lambda m: (m.created_at, m.id),
-            )
-            return UserMemberships(user=user, revision=revision, memberships=tuple(held))
+            held = oldest_first(list(self.memberships[(company, employee_id)].values()))
+            return MembershipSet(user=user, revision=revision, memberships=held)
 
     def get_membership(
         self, company: str, employee_id: str, membership_id: str
@@ -79,41 +127,270 @@ class InMemoryRepository:
             return None
         kept = [
             record
-            for record, purge in reversed(self.audits.get((company, employee_id), []))
+            for _, record, purge in reversed(self.audits.get((company, employee_id), []))
             if purge > now.timestamp()
         ]
         return History(found[0], len(kept), tuple(kept[start : start + count]))
 
-    def commit(
-        self,
-        snapshot: UserMemberships,
-        put: Sequence[Membership] = (),
-        delete: Sequence[Membership] = (),
-        *,
-        audit: AuditRecord,
-    ) -> None:
-        key = (snapshot.user.company, snapshot.user.employee_id)
-        count = snapshot.count_after(put, delete)
-        with self._lock:
-            user, revision = self.users[key]
-            if revision != snapshot.revision:
-                raise ConcurrentChange("The user's memberships changed during the write")
-            if count > MAX_MEMBERSHIPS_PER_USER and count > snapshot.count:
-                raise ConcurrentChange("The write would pass the membership limit")
-            self.users[key] = (user, revision + 1)
-            held = self.memberships[key]
-            for m in put:
-                held[m.id] = m
-            for m in delete:
-                held.pop(m.id, None)
-            purge = purge_at(audit.occurred_at, self.audit_retention_days)
-            self.audits.setdefault(key, []).append((audit, purge))
+    def committed(self, company: str, employee_id: str, revision: int, audit_id: str) -> bool:
+        return any(
+            number == revision and record.id == audit_id
+            for number, record, _ in self.audits.get((company, employee_id), [])
+        )
 
     def providers(self) -> Sequence[Provider]:
         return tuple(sorted(self.catalog.values(), key=lambda p: p.name))
 
     def get_provider(self, provider_id: str) -> Provider | None:
         return self.catalog.get(provider_id)
+
+    # -- writes ---------------------------------------------------------------
+
+    def commit(self, write: UserWrite) -> None:
+        snapshot = write.snapshot
+        key = (snapshot.user.company, snapshot.user.employee_id)
+        with self._lock:
+            user, revision = self.users[key]
+            if revision != snapshot.revision:
+                raise ConcurrentChange("The user's memberships changed during the write")
+            if write.count > MAX_MEMBERSHIPS_PER_USER and write.count > snapshot.count:
+                raise ConcurrentChange("The write would pass the membership limit")
+            if write.key is not None:
+                self._check_claim(write.key)
+            self._check_credentials(write)
+            if write.key is not None:
+                self._answer(write.key)
+            self._change_credentials(write)
+            self.users[key] = (write.user or user, revision + 1)
+            held = self.memberships[key]
+            for m in write.put:
+                held[m.id] = m
+            for m in write.delete:
+                held.pop(m.id, None)
+            purge = purge_at(write.audit.occurred_at, self.audit_retention_days)
+            self.audits.setdefault(key, []).append((revision + 1, write.audit, purge))
+
+    def _check_credentials(self, write: UserWrite) -> None:
+        credentials = write.credentials or CredentialChange()
+        login = self.logins.get(write.snapshot.user.email)
+        touches_login = write.user is not None or credentials.api_tokens
+        if (touches_login or credentials.api_tokens_revoked) and login is None:
+            raise CredentialConflict("The user's login is gone")
+        for token_id in credentials.api_tokens_revoked:
+            if login is None or token_id not in login.token_hashes:
+                raise CredentialConflict("The token was revoked meanwhile")
+        for token in credentials.concur_tokens:
+            if token.token_hash in self.access_tokens:
+                raise CredentialConflict("The token exists already")
+        for issued in credentials.concur_tokens_revoked:
+            if issued.token_hash not in self.access_tokens:
+                raise CredentialConflict("The token was revoked meanwhile")
+
+    def _change_credentials(self, write: UserWrite) -> None:
+        credentials = write.credentials or CredentialChange()
+        email = write.snapshot.user.email
+        if email in self.logins:
+            login = self.logins[email]
+            hashes, expiry = dict(login.token_hashes), dict(login.token_expiry)
+            for token in credentials.api_tokens:
+                hashes[token.token_id], expiry[token.token_id] = token.token_hash, token.expires_at
+            for token_id in credentials.api_tokens_revoked:
+                del hashes[token_id]
+                del expiry[token_id]
+            self.logins[email] = Login(write.user or login.user, hashes, expiry)
+        for token in credentials.concur_tokens:
+            self.access_tokens[token.token_hash] = token
+        for issued in credentials.concur_tokens_revoked:
+            self.access_tokens.pop(issued.token_hash)
+
+    # -- Idempotency-Keys -------------------------------------------------------
+
+    def claim_key(
+        self,
+        owner: KeyOwner,
+        key_hash: str,
+        request_hash: str,
+        claim: str,
+        lease_until: float,
+        expires: int,
+        taking_over: str | None = None,
+    ) -> KeyRecord | None:
+        where = (owner.company, owner.employee_id, key_hash)
+        with self._lock:
+            held = self.keys.get(where)
+            free = held is None or held[1] <= time.time()
+            taken_over = held is not None and taking_over == held[0].claim and not held[0].answer
+            if held is not None and not free and not taken_over:
+                return held[0]
+            self.keys[where] = (KeyRecord(request_hash, claim, lease_until), expires)
+            return None
+
+    def _check_claim(self, key: KeyAnswer) -> None:
+        held = self.keys.get((key.owner.company, key.owner.employee_id, key.key_hash))
+        if held is None or held[0].claim != key.claim:
+            raise RequestInProgress("This request's Idempotency-Key was taken over by a retry")
+
+    def _answer(self, key: KeyAnswer) -> None:
+        where = (key.owner.company, key.owner.employee_id, key.key_hash)
+        record, _ = self.keys[where]
+        self.keys[where] = (replace(record, answer=key.answer), key.expires)
+
+    def answer_key(self, key: KeyAnswer) -> None:
+        with self._lock:
+            self._check_claim(key)
+            self._answer(key)
+
+    def release_key(self, owner: KeyOwner, key_hash: str, claim: str) -> None:
+        where = (owner.company, owner.employee_id, key_hash)
+        with self._lock:
+            held = self.keys.get(where)
+            if held is not None and held[0].claim == claim and not held[0].answer:
+                del self.keys[where]
+
+    # -- the directory ------------------------------------------------------------
+
+    def get_company(self, company_id: str) -> Company | None:
+        return self.companies.get(company_id)
+
+    def get_user(self, company: str, employee_id: str) -> User | None:
+        found = self.users.get((company, employee_id))
+        return None if found is None else found[0]
+
+    def company_users(
+        self, company: str, after: str | None = None, limit: int = 100
+    ) -> tuple[list[User], str | None]:
+        if limit < 1:
+            raise ValueError("a page holds 1 user or more")
+        ids = sorted(e for c, e in self.users if c == company and (after is None or e > after))
+        page = [self.users[(company, e)][0] for e in ids[:limit]]
+        return page, page[-1].employee_id if len(ids) > limit else None
+
+    def membership_counts(self, company: str, employee_ids: Sequence[str]) -> dict[str, int]:
+        return {
+            e: len(self.memberships.get((company, e), {}))
+            for e in employee_ids
+            if (company, e) in self.users
+        }
+
+    def get_application(self, app_id: str) -> Application | None:
+        return self.applications.get(app_id)
+
+    def application_tokens(self, app_id: str, token_id: str = "") -> list[IssuedToken]:
+        return [
+            _issued(t)
+            for _, t in sorted(self.access_tokens.items())
+            if t.application.id == app_id and t.token_id.startswith(token_id)
+        ]
+
+    def add_company(self, company: Company) -> None:
+        with self._lock:
+            if company.id in self.companies:
+                raise Conflict(f"Company {company.id!r} exists already")
+            self.companies[company.id] = company
+
+    def add_user(self, user: User, audit: AuditRecord) -> None:
+        key = (user.company, user.employee_id)
+        with self._lock:
+            if key in self.users or user.email in self.logins:
+                raise Conflict(f"User {user.employee_id!r} or email {user.email!r} exists already")
+            self.users[key] = (user, 1)
+            self.memberships[key] = {}
+            self.logins[user.email] = Login(user, {}, {})
+            purge = purge_at(audit.occurred_at, self.audit_retention_days)
+            self.audits[key] = [(1, audit, purge)]
+
+    def add_application(self, application: Application, audit: AuditRecord) -> None:
+        with self._lock:
+            if application.id in self.applications:
+                raise Conflict(f"Application {application.id!r} exists already")
+            self.applications[application.id] = application
+            self.application_audits[application.id] = [audit]
+
+    def update_application(self, application: Application, audit: AuditRecord) -> int:
+        with self._lock:
+            self.applications[application.id] = application
+            self.application_audits.setdefault(application.id, []).append(audit)
+            tokens = [t for t in self.access_tokens.values() if t.application.id == application.id]
+            for token in tokens:
+                self.access_tokens[token.token_hash] = replace(token, application=application)
+            return len(tokens)
+
+    def put_providers(self, providers: Sequence[Provider]) -> None:
+        for provider in providers:
+            self.catalog[provider.id] = provider
+
+    # -- erasure ---------------------------------------------------------------------
+
+    def erasure_plan(self, company: str, employee_id: str) -> ErasurePlan | None:
+        with self._lock:
+            found = self.users.get((company, employee_id))
+            if found is None:
+                return None
+            user, revision = found
+            tokens = [t for t in self.access_tokens.values() if t.company == company]
+            tokens = [t for t in tokens if t.employee_id == employee_id]
+            login = self.logins.get(user.email)
+            removing = Counter(
+                {
+                    "memberships": len(self.memberships.get((company, employee_id), {})),
+                    "changes": len(self.audits.get((company, employee_id), [])),
+                    "other": sum(1 for c, e, _ in self.keys if (c, e) == (company, employee_id)),
+                    "concur_tokens": len(tokens),
+                    "concur_index": len(tokens),
+                    "concur_user_index": len(tokens),
+                    "logins": 1 if login is not None else 0,
+                    "profiles": 1,
+                }
+            )
+            arrangers = tuple(
+                other
+                for (c, e), (other, _) in sorted(self.users.items())
+                if c == company and e != employee_id and employee_id in other.arranges
+            )
+            return _Plan(
+                user=user,
+                revision=revision,
+                removing={kind: n for kind, n in removing.items() if n},
+                removed={},
+                api_tokens=len(login.token_hashes) if login is not None else 0,
+                arrangers=arrangers,
+                marked=self.erasure_marks.get((company, employee_id)),
+                arranges_as_read={a.employee_id: a.arranges for a in arrangers},
+            )
+
+    def erase(self, plan: ErasurePlan, arrangers: Sequence[User], record: ErasureRecord) -> None:
+        if not isinstance(plan, _Plan):
+            raise TypeError("a plan of this store's own erasure_plan")
+        company, employee_id = plan.user.company, plan.user.employee_id
+        where = (company, employee_id)
+        with self._lock:
+            found = self.users.get(where)
+            if found is None:
+                raise ConcurrentChange("The user was erased meanwhile")
+            mark = self.erasure_marks.setdefault(where, record.header)
+            if found[1] != plan.revision or mark.id != record.id:
+                raise ConcurrentChange("The user was written during the erasure")
+            for arranger in arrangers:
+                now = self.users[(company, arranger.employee_id)][0]
+                if now.arranges != plan.arranges_as_read[arranger.employee_id]:
+                    raise ConcurrentChange("An arranger changed during the erasure")
+            for arranger in arrangers:
+                key = (company, arranger.employee_id)
+                self.users[key] = (arranger, self.users[key][1])
+                login = self.logins.get(arranger.email)
+                if login is not None:
+                    self.logins[arranger.email] = replace(login, user=arranger)
+            for token_hash, token in list(self.access_tokens.items()):
+                if (token.company, token.employee_id) == where:
+                    del self.access_tokens[token_hash]
+            self.logins.pop(plan.user.email, None)
+            for owned in [key for key in self.keys if key[:2] == where]:
+                del self.keys[owned]
+            self.memberships.pop(where, None)
+            self.audits.pop(where, None)
+            self.erasure_marks.pop(where)
+            del self.users[where]
+            self.erasures.setdefault(company, []).append(record)
 
 
 class InMemoryWebhooks:
@@ -125,11 +402,7 @@ class InMemoryWebhooks:
         self.subscriptions: dict[tuple[str, str], Subscription] = {}
         self.changes: dict[str, list[AuditRecord]] = {}
         self.deliveries: dict[tuple[str, str, str], DeliveryRecord] = {}
-        self.companies: set[str] = set()
         self._lock = threading.Lock()
-
-    def add_company(self, company: str) -> None:
-        self.companies.add(company)
 
     def list_subscriptions(self, company: str) -> tuple[Subscription, ...]:
         found = [s for (c, _), s in self.subscriptions.items() if c == company]
@@ -140,7 +413,7 @@ class InMemoryWebhooks:
 
     def create_subscription(self, subscription: Subscription, audit: AuditRecord) -> None:
         with self._lock:
-            if subscription.company not in self.companies:
+            if self.memberships.get_company(subscription.company) is None:
                 raise NotFound(f"No company {subscription.company!r}")
             if len(self.list_subscriptions(subscription.company)) >= MAX_SUBSCRIPTIONS_PER_COMPANY:
                 raise TooManySubscriptions("A company holds at most so many subscriptions")
@@ -200,7 +473,7 @@ class InMemoryWebhooks:
         for (c, employee_id), records in self.memberships.audits.items():
             if c != company:
                 continue
-            for revision, (record, _) in enumerate(records, start=1):
+            for revision, record, _ in records:
                 if since <= record.occurred_at < until and any(
                     e.membership_id for e in record.changes
                 ):
@@ -213,7 +486,7 @@ class InMemoryWebhooks:
     def get_change(self, ref: ChangeRef) -> StoredChange | None:
         company, employee_id = user_of(ref.pk)
         records = self.memberships.audits.get((company, employee_id), [])
-        for revision, (record, _) in enumerate(records, start=1):
+        for revision, record, _ in records:
             if change_key(company, employee_id, revision)["sk"]["S"] == ref.sk:
                 return StoredChange(record, company, employee_id, revision)
         return None

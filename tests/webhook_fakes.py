@@ -275,7 +275,7 @@ class at_time:
 
 def render(membership: Membership) -> dict[str, Any]:
     from loyalty_core.interfaces.http import PublicUrl
-    from loyalty_core.interfaces.locomote.jsonapi import membership_resource
+    from loyalty_core.interfaces.locomote.views import membership_resource
 
     return membership_resource(membership, PublicUrl("https://api.test"))
 
@@ -317,7 +317,7 @@ class World:
         records = []
         for (company, employee_id), audits in self.repo.audits.items():
             done = self.streamed.get((company, employee_id), 0)
-            for revision, (audit, _) in enumerate(audits[done:], start=done + 1):
+            for revision, audit, _ in audits[done:]:
                 records.append(stream_insert(audit, company, employee_id, revision))
             self.streamed[(company, employee_id)] = len(audits)
         records.sort(key=lambda r: r["dynamodb"]["NewImage"]["occurred_at"]["S"])
@@ -337,7 +337,7 @@ def world(script: Script | None = None, local: bool = False) -> World:
     acme, a Globex traveller with John's employee id, the real provider catalog."""
     from pathlib import Path
 
-    from loyalty_core.models import Provider, User
+    from loyalty_core.models import Company, Provider, User
     from tests.memory_repository import InMemoryRepository, InMemoryWebhooks
 
     clock = Clock()
@@ -351,10 +351,10 @@ def world(script: Script | None = None, local: bool = False) -> World:
         ("globex", "098765", "Johan Schmidt"),
     ):
         email = f"{name.split()[0].lower()}@{company}.example"
-        repo.add_user(User(company=company, employee_id=employee_id, name=name, email=email))
+        repo.seed_user(User(company=company, employee_id=employee_id, name=name, email=email))
+    repo.add_company(Company(id="acme", name="Acme"))
+    repo.add_company(Company(id="globex", name="Globex"))
     store = InMemoryWebhooks(repo)
-    store.add_company("acme")
-    store.add_company("globex")
     queue = FifoQueue(clock)
     endpoint = Endpoint(clock, script or (lambda n, event, now: 200))
     webhooks = Webhooks(

@@ -25,7 +25,7 @@ resolver.allow(app, docs.DOCUMENT, ["GET"])
 
 @app.get(docs.PAGE)
 def reference_page() -> Response[str]:
-    return docs.page(docs.origin(app))
+    return docs.page(app)
 
 
 @app.get(f"{docs.PAGE}/<asset>")
@@ -35,7 +35,7 @@ def reference_asset(asset: str) -> Response[str]:
 
 @app.get(docs.DOCUMENT)
 def openapi_document() -> Response[str]:
-    return docs.document(OPENAPI, docs.origin(app))
+    return docs.document(app, OPENAPI)
 
 
 @instrument("docs")

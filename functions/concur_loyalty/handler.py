@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from loyalty_core import idempotency, snapstart
+from loyalty_core import snapstart
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.concur import api as concur
 from loyalty_core.observability import instrument, record
@@ -15,8 +15,10 @@ if TYPE_CHECKING:  # annotations only: nothing more to import at run time
     from aws_lambda_powertools.event_handler.api_gateway import Response
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from loyalty_core.services.idempotency import Claim
+
 app = concur.make_app()
-snapstart.register(idempotency.prepare)  # SnapStart: warm before the snapshot, renew after restore
+snapstart.register()  # SnapStart: warm before the snapshot, renew after restore
 ROUTE = "/api/travelprofile/v1.0/loyalty"
 resolver.allow(app, ROUTE, ["POST"])
 
@@ -25,16 +27,15 @@ resolver.allow(app, ROUTE, ["POST"])
 def update_loyalty() -> Response[Any]:
     repo = get_repository()
     token = concur.caller(app, repo)
+    sent = concur.updates(app)
 
-    def update() -> Response[Any]:
+    def update(claim: Claim | None) -> None:
         written = loyalty_updates.apply_updates(
-            repo, token, concur.updates(app), origin=concur.origin(app, token)
+            repo, token, sent, origin=concur.origin(app, token), claim=claim
         )
         record("ConcurUpdatesApplied", memberships=len(written))
-        return concur.ok()
 
-    caller = f"{token.application.id}/{token.company}/{token.employee_id}"
-    return resolver.replayable(app, caller, update)
+    return concur.replayable(app, repo, token, update)
 
 
 @instrument("concur")

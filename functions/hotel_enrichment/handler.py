@@ -26,16 +26,16 @@ resolver.allow(app, ROUTE, ["POST"])
 def enrich() -> Response[Any]:
     repo = get_repository()
     caller = hotel.caller(app, repo)
-    request = hotel.read_request(app)
+    call = hotel.read_call(app)
     result = enrichment.enrich(
         repo,
         caller,
-        request.card_request(),
-        hotel.today(),
-        provider=hotel.query(app, "provider"),
-        employee_id=hotel.query(app, "employee_id"),
+        call.request,
+        call.today,
+        provider=call.provider,
+        employee_id=call.employee_id,
     )
-    return hotel.render(app, request, result)
+    return hotel.render(app, call.document, result)
 
 
 @instrument("hotel")

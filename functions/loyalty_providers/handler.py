@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 from loyalty_core import snapstart
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.locomote import api as locomote
-from loyalty_core.interfaces.locomote import jsonapi
+from loyalty_core.interfaces.locomote import resources
+from loyalty_core.interfaces.locomote.parameters import Parameters
 from loyalty_core.observability import instrument
 from loyalty_core.services import providers
 from loyalty_core.settings import get_repository
@@ -23,26 +24,26 @@ ITEM = f"{COLLECTION}/<provider_id>"
 resolver.allow(app, COLLECTION, ["GET"])
 resolver.allow(app, ITEM, ["GET"])
 # What each route reads from its query string (any other JSON:API parameter: 400).
-ANSWER = jsonapi.Parameters(jsonapi.PROVIDERS)
-LIST = jsonapi.Parameters(jsonapi.PROVIDERS, collection=True, filters=providers.FILTERS)
+ANSWER = Parameters(resources.PROVIDERS)
+LIST = Parameters(resources.PROVIDERS, collection=True, filters=providers.FILTERS)
 
 
 @app.get(COLLECTION)
 def list_providers() -> Response[str]:
     repo = get_repository()
     locomote.caller(app, repo)
-    view = jsonapi.read_query(locomote.query(app), LIST)
+    view = locomote.view(app, LIST)
     found = providers.list_providers(repo, **view.filters)
-    return locomote.respond(200, jsonapi.provider_page(found, view, locomote.url(app)))
+    return locomote.provider_page(app, found, view)
 
 
 @app.get(ITEM)
 def get_provider(provider_id: str) -> Response[str]:
     repo = get_repository()
     locomote.caller(app, repo)
-    view = jsonapi.read_query(locomote.query(app), ANSWER)
+    view = locomote.view(app, ANSWER)
     found = providers.get_provider(repo, provider_id)
-    return locomote.respond(200, jsonapi.provider_document(found, view, locomote.url(app)))
+    return locomote.provider(app, found, view)
 
 
 @instrument("locomote")

@@ -1,6 +1,8 @@
-"""The README's examples, pasted into bash as a reader would, against a fresh local front:
-every bash block of the API, Concur, hotel and admin CLI sections runs without error, and
-every `# => ...` line under a command is a line of what it printed."""
+"""The examples of the README and of docs/, pasted into bash as a reader would, against a
+fresh local front: every bash block of the README's API section and of the API, Concur,
+hotel and admin CLI pages runs without error, and every `# => ...` line under a command is
+a line of what it printed. No block showing answers is left where no test runs it (the
+webhooks page's runs in tests/e2e/test_webhooks_local.py, beside a partner's receiver)."""
 
 from __future__ import annotations
 
@@ -18,29 +20,35 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed"),
 ]
-README = ROOT / "README.md"
 DOCUMENTED_BASE = "http://127.0.0.1:3000"
-API_SECTIONS = (
-    "## The API by example",
-    "## The Concur loyalty update by example",
-    "## The hotel LoyaltyCard enrichment by example",
-)
-ADMIN_SECTION = "## Admin CLI"
+# Where the API examples are, each pasted on its own: a page's section, or all of a page.
+API_EXAMPLES = {
+    "README.md": "## The API by example",
+    "docs/api.md": None,
+    "docs/concur.md": None,
+    "docs/hotel.md": None,
+}
+ADMIN_EXAMPLE = "docs/admin.md"
+WEBHOOKS_PAGE = "docs/webhooks.md"
+# Pages whose blocks another test runs, and which one.
+RUN_ELSEWHERE = {WEBHOOKS_PAGE: "tests/e2e/test_webhooks_local.py"}
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
 
 
-def section(title: str) -> str:
-    text = README.read_text("utf-8")
+def section(page: str, title: str | None = None) -> str:
+    text = (ROOT / page).read_text("utf-8")
+    if title is None:
+        return text
     start = text.index(f"\n{title}\n")
     end = text.find("\n## ", start + len(title) + 2)
     return text[start : end if end != -1 else None]
 
 
-def blocks(title: str) -> list[str]:
-    found = FENCE.findall(section(title))
-    assert found, f"no code block in {title}"
+def blocks(page: str, title: str | None = None) -> list[str]:
+    found = FENCE.findall(section(page, title))
+    assert found, f"no code block in {page} {title or ''}"
     for language, _ in found:
-        assert language == "bash", f"a block of {title} is marked {language!r}, not bash"
+        assert language == "bash", f"a block of {page} is marked {language!r}, not bash"
     return [code for _, code in found]
 
 
@@ -74,9 +82,10 @@ def check(script: str, printed: str, base: str) -> None:
     assert not missing, f"not printed: {missing}\n--- printed:\n{printed}"
 
 
-def test_the_readme_examples_paste_as_they_are(local_front: LocalFront) -> None:
-    script = "\n".join(code for title in API_SECTIONS for code in blocks(title))
-    assert f"BASE={DOCUMENTED_BASE}\n" in script
+@pytest.mark.parametrize("page", API_EXAMPLES)
+def test_the_api_examples_paste_as_they_are(local_front: LocalFront, page: str) -> None:
+    script = "\n".join(blocks(page, API_EXAMPLES[page]))
+    assert script.startswith(f"BASE={DOCUMENTED_BASE}\n"), "each page's example pastes alone"
     assert not re.search(r"<[a-z][^>]* id>|<id", script), "a placeholder to fill in by hand"
     env = {k: v for k, v in os.environ.items() if k not in ("TABLE_NAME", "DYNAMODB_ENDPOINT_URL")}
     printed = run(script.replace(f"BASE={DOCUMENTED_BASE}\n", f"BASE={local_front.base}\n"), env)
@@ -84,9 +93,9 @@ def test_the_readme_examples_paste_as_they_are(local_front: LocalFront) -> None:
 
 
 def test_the_admin_cli_example_pastes_as_it_is(local_front: LocalFront) -> None:
-    (script,) = blocks(ADMIN_SECTION)
+    (script,) = blocks(ADMIN_EXAMPLE)
     assert "<" not in script.replace("<<", ""), "a placeholder to fill in by hand"
-    # What `make run` printed for the admin CLI, exported as the section says.
+    # What `make run` printed for the admin CLI, exported as the page says.
     pointed = re.search(r"DYNAMODB_ENDPOINT_URL=(\S+) TABLE_NAME=(\S+)", local_front.printed)
     assert pointed, local_front.printed
     env = {
@@ -96,3 +105,19 @@ def test_the_admin_cli_example_pastes_as_it_is(local_front: LocalFront) -> None:
     }
     printed = run(script, env)
     check(script, printed, local_front.base)
+
+
+def test_every_block_that_shows_answers_is_run() -> None:
+    run_here = {code for page, title in API_EXAMPLES.items() for code in blocks(page, title)}
+    run_here |= set(blocks(ADMIN_EXAMPLE))
+    for page, runner in RUN_ELSEWHERE.items():
+        assert (ROOT / runner).is_file(), f"{runner}, which runs {page}, is gone"
+        run_here |= {code for _, code in FENCE.findall((ROOT / page).read_text("utf-8"))}
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    unrun = [
+        f"{page.relative_to(ROOT)}: {code.splitlines()[0]}"
+        for page in pages
+        for _, code in FENCE.findall(page.read_text("utf-8"))
+        if expected_lines(code) and code not in run_here
+    ]
+    assert not unrun, f"blocks showing answers that no test runs: {unrun}"

@@ -1,7 +1,7 @@
 """Change notifications as a partner meets them under `make run` (SPEC 13): subscribed with
 an HTTP call, every interface's changes arrive signed and in order at a receiver on this
 machine, nothing is lost while the receiver is down, a window is replayed; and the
-README's example pastes as it is."""
+example of docs/webhooks.md pastes as it is."""
 
 from __future__ import annotations
 
@@ -20,12 +20,11 @@ import standardwebhooks
 
 from local.events import CONCUR_SUPPLIER_UPDATE
 from tests.e2e.conftest import LocalFront
-from tests.e2e.test_readme import check, run, section
+from tests.e2e.test_readme import FENCE, WEBHOOKS_PAGE, check, run, section
 
 pytestmark = pytest.mark.e2e
 ADMIN = {"X-USER-USERNAME": "admin@acme.example", "X-USER-TOKEN": "acme-admin-token"}
 HILTON = "9c5b90ff-2cce-11e8-87f9-0662bed6e7db"
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
 
 
 class Receiver:
@@ -218,8 +217,8 @@ def test_a_partner_replays_a_window(local_front: LocalFront, receiver: Receiver)
     assert again[1]["id"] == first[0]["id"] and again[1]["sequence"] == first[0]["sequence"]
 
 
-def test_the_readme_webhook_example_pastes_as_it_is(local_front: LocalFront) -> None:
-    text = section("## Webhooks by example")
+def test_the_webhook_example_pastes_as_it_is(local_front: LocalFront) -> None:
+    text = section(WEBHOOKS_PAGE, "## Webhooks by example")
     scripts = [code for language, code in FENCE.findall(text) if language == "bash"]
     assert len(scripts) == 1
     script = scripts[0]

@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 
-from local import admin as admin_cli
 from local.admin import Admin, who_am_i
-from loyalty_core.auth import hash_token
+from local.admin import cli as admin_cli
+from loyalty_core.auth import hash_token, token_id
+from loyalty_core.errors import Conflict
+from loyalty_core.models import AccessToken
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
+from loyalty_core.services import directory
 from tests.conftest import TABLE, Api
 from tests.integration.test_admin_cli import run
 from tests.integration.test_audit_trail import trail
@@ -168,10 +171,16 @@ def test_concur_tokens_are_recorded_in_their_users_trail(
 
 def test_a_change_the_store_refuses_writes_no_record(dynamodb: Any, capsys: Any) -> None:
     operator = Admin(operator="gus")
-    operator.issue_concur_token("demo-tmc", "acme", "098765", token="same-secret")
+
+    def issue() -> None:
+        directory.issue_concur_token(
+            operator.repo, "demo-tmc", "acme", "098765", origin=operator.origin(), token="same"
+        )
+
+    issue()
     before = trail(dynamodb)
-    with pytest.raises(admin_cli.AdminError, match="exists already"):
-        operator.issue_concur_token("demo-tmc", "acme", "098765", token="same-secret")
+    with pytest.raises(Conflict, match="exists already"):
+        issue()
     assert trail(dynamodb) == before
 
 
@@ -207,8 +216,20 @@ def test_certifying_many_tokens_takes_several_transactions_and_one_record(
     dynamodb: Any, capsys: Any
 ) -> None:
     operator = Admin(operator="erin")
+    app = directory.get_application(operator.repo, "demo-uncertified")
+    # 120 more tokens, written as their issue writes them (without 120 audit records)
+    requests = []
     for n in range(120):
-        operator.issue_concur_token("demo-uncertified", "acme", "098765", token=f"t{n}")
+        digest = hash_token(f"t{n}")
+        token = AccessToken(token_id(digest), digest, app, "acme", "098765")
+        for item in (
+            i.access_token_item(token),
+            i.application_token_item(token),
+            i.concur_entry_item(token),
+        ):
+            requests.append({"PutRequest": {"Item": item}})
+    for start in range(0, len(requests), 25):
+        dynamodb.batch_write_item(RequestItems={TABLE: requests[start : start + 25]})
     sent: list[int] = []
 
     def count(params: dict[str, Any], **_: Any) -> None:
@@ -216,7 +237,9 @@ def test_certifying_many_tokens_takes_several_transactions_and_one_record(
 
     dynamodb.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", count)
     try:
-        before, after, tokens = Admin(operator="erin").set_certified("demo-uncertified", True)
+        before, after, tokens = directory.certify_application(
+            operator.repo, "demo-uncertified", True, origin=operator.origin()
+        )
     finally:
         dynamodb.meta.events.unregister("before-parameter-build.dynamodb.TransactWriteItems", count)
     assert (before.certified, after.certified, tokens) == (False, True, 121)
@@ -269,19 +292,21 @@ def test_a_user_written_meanwhile_is_read_again(
     """A membership write between the admin's read and write moves the revision: the
     admin reads again and records its change under the next one."""
     operator = Admin(operator="frank")
-    real_get = operator._get
+    real_read = operator.repo.get_user_memberships
     raced: list[int] = []
 
-    def get_then_race(key: dict[str, Any]) -> Any:
-        found = real_get(key)
-        if key == k.profile_key("acme", "098765") and not raced:
+    def read_then_race(company: str, employee_id: str) -> Any:
+        found = real_read(company, employee_id)
+        if (company, employee_id) == ("acme", "098765") and not raced:
             raced.append(1)
             api.create()
         return found
 
-    monkeypatch.setattr(operator, "_get", get_then_race)
+    monkeypatch.setattr(operator.repo, "get_user_memberships", read_then_race)
     before = trail(dynamodb)
-    operator.issue_token("john.smith@acme.example", token="raced-token")
+    directory.issue_token(
+        operator.repo, "john.smith@acme.example", origin=operator.origin(), token="raced-token"
+    )
     after = trail(dynamodb)
     assert len(after) == len(before) + 2  # the membership's record, then the token's
     assert after[0]["changes"][0]["api_token_id"]

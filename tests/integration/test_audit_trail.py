@@ -75,6 +75,7 @@ def test_a_create_leaves_one_record_naming_the_caller_the_request_and_the_masked
         {
             "membership_id": response.json["data"]["id"],
             "action": "create",
+            "version": 1,
             "before": None,
             "after": {
                 "account_number": "*****0214",
@@ -83,7 +84,6 @@ def test_a_create_leaves_one_record_naming_the_caller_the_request_and_the_masked
                 "expires_on": "2031-01-01",
                 "loyalty_provider": HILTON,
             },
-            "version": 1,
         }
     ]
     assert "H66590214" not in str(record)
@@ -100,9 +100,9 @@ def test_an_update_records_only_the_fields_that_changed(api: Api, recorded: Any)
         {
             "membership_id": created["id"],
             "action": "update",
+            "version": 2,
             "before": {"account_number": "*****0214", "level": "Gold", "point_total": None},
             "after": {"account_number": "****4567", "level": "Platinum", "point_total": 9},
-            "version": 2,
         }
     ]
 
@@ -141,6 +141,7 @@ def test_a_delete_records_what_was_held(api: Api, recorded: Any) -> None:
         {
             "membership_id": created["id"],
             "action": "delete",
+            "version": 1,
             "before": {
                 "account_number": "****8765",
                 "membership_name": "John Smith",
@@ -149,7 +150,6 @@ def test_a_delete_records_what_was_held(api: Api, recorded: Any) -> None:
                 "loyalty_provider": HILTON,
             },
             "after": None,
-            "version": 1,
         }
     ]
     assert len(recorded()) == 2  # the create, then the delete

@@ -175,15 +175,20 @@ def test_missing_or_unknown_token_is_401(api: Api, token: str | None) -> None:
 def test_a_revoked_token_is_401(api: Api, dynamodb: Any) -> None:
     from local.admin import Admin
     from loyalty_core.auth import hash_token, token_id
+    from loyalty_core.services.directory import revoke_concur_token
 
-    Admin().revoke_concur_token("demo-tmc", token_id(hash_token("concur-tmc-token")))
+    admin = Admin(operator="tests")
+    tid = token_id(hash_token("concur-tmc-token"))
+    revoke_concur_token(admin.repo, "demo-tmc", tid, origin=admin.origin())
     assert concur(api, CONCUR_TMC_UPDATE, token="concur-tmc-token").status == 401
 
 
 def test_certifying_an_application_takes_effect_on_its_tokens(api: Api, dynamodb: Any) -> None:
     from local.admin import Admin
+    from loyalty_core.services.directory import certify_application
 
-    Admin().set_certified("demo-uncertified", True)
+    admin = Admin(operator="tests")
+    certify_application(admin.repo, "demo-uncertified", True, origin=admin.origin())
     body = CONCUR_SUPPLIER_UPDATE.replace("Frequent Flier", "Car Club")
     assert outcome(concur(api, body, token="concur-uncertified-token")) == ("OK", "")
 

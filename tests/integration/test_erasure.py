@@ -13,7 +13,8 @@ from local.admin import Admin, main
 from local.demo import give_memberships
 from local.events import CONCUR_SUPPLIER_UPDATE
 from loyalty_core.repository import items as i
-from tests.conftest import ORIGIN, TABLE, Api
+from loyalty_core.services.erasure import erase_user
+from tests.conftest import ORIGIN, TABLE, Api, commit
 from tests.integration.test_concur import concur, outcome
 from tests.integration.test_concurrency_and_faults import client_error
 
@@ -127,7 +128,6 @@ def test_erasing_again_changes_nothing(
 def test_a_large_erasure_takes_as_few_transactions_as_dynamodb_allows(
     api: Api, dynamodb: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from loyalty_core.services.memberships import Change
     from loyalty_core.settings import get_repository
 
     give_memberships("098765", 98)
@@ -135,7 +135,7 @@ def test_a_large_erasure_takes_as_few_transactions_as_dynamodb_allows(
     for _ in range(10):  # a history: 10 more records (with the memberships, two transactions)
         snapshot = repo.get_user_memberships("acme", "098765")
         touched = [snapshot.memberships[0]]
-        repo.commit(snapshot, put=touched, audit=Change(put=touched).audit(snapshot, ORIGIN))
+        commit(repo, snapshot, put=touched)
     before = table(dynamodb)
     gone = johns(before)
     sent: list[int] = []
@@ -228,4 +228,4 @@ def test_erasing_nobody_is_not_an_error(dynamodb: Any, capsys: pytest.CaptureFix
     assert main(["erase-user", "acme", "nobody"]) == 0
     assert "nothing to erase" in capsys.readouterr().out
     assert table(dynamodb) == before
-    assert Admin().erase_user("globex", "112233") is None
+    assert erase_user(Admin().repo, "globex", "112233", origin=ORIGIN) is None

@@ -14,6 +14,7 @@ from local import gateway
 from local.events import CONCUR_SUPPLIER_UPDATE, CONCUR_TMC_UPDATE
 from loyalty_core.errors import MAX_ERROR_BYTES, MAX_PROBLEMS, MAX_QUOTED
 from tests.conftest import (
+    TABLE,
     TEXT_ATTRIBUTES,
     Api,
     ApiResponse,
@@ -328,19 +329,11 @@ def test_an_xml_charset_other_than_utf8_utf16_or_ascii_is_415(api: Api, charset:
 def test_a_concur_replay_of_a_key_still_in_progress_is_409(
     api: Api, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The record as it is while a first request runs, put back after it: its answer is
+    """The key as it is while a first request runs, put back after it: its answer is
     unknown, as when the first request's function timed out."""
-    from loyalty_core.services import loyalty_updates
+    from tests.integration.test_idempotency import held_while_running
 
-    idempotency_table = "loyalty-memberships-test-idempotencytable"
-    in_progress: list[dict[str, Any]] = []
-    apply = loyalty_updates.apply_updates
-
-    def while_running(*args: Any, **kwargs: Any) -> Any:
-        in_progress.extend(dynamodb.scan(TableName=idempotency_table)["Items"])
-        return apply(*args, **kwargs)
-
-    monkeypatch.setattr(loyalty_updates, "apply_updates", while_running)
+    seen = held_while_running(api, dynamodb, monkeypatch)
     headers = {
         "Content-Type": "application/xml",
         "Authorization": "OAuth concur-supplier-token",
@@ -349,10 +342,9 @@ def test_a_concur_replay_of_a_key_still_in_progress_is_409(
     route = "/api/travelprofile/v1.0/loyalty"
     first = api("POST", route, as_user=None, headers=headers, body=CONCUR_SUPPLIER_UPDATE)
     assert first.status == 200
-    (record,) = in_progress
-    assert record["status"]["S"] == "INPROGRESS"
-    dynamodb.put_item(TableName=idempotency_table, Item=record)
+    dynamodb.put_item(TableName=TABLE, Item=seen[0])
     replay = api("POST", route, as_user=None, headers=headers, body=CONCUR_SUPPLIER_UPDATE)
     assert replay.status == 409
+    assert replay.headers["Retry-After"]
     assert outcome(replay)[0] == "ERROR"
     assert "still in progress" in outcome(replay)[1]

@@ -14,6 +14,7 @@ from functools import cache
 import pytest
 from lxml import etree
 
+from tests import travelport
 from tests.conftest import Api
 from tests.integration.test_hotel_enrichment import (
     FIXTURES,
@@ -21,7 +22,6 @@ from tests.integration.test_hotel_enrichment import (
     HILTON,
     MARRIOTT,
     QANTAS,
-    SCHEMAS,
     assert_valid,
     canonical,
     enrich,
@@ -49,7 +49,7 @@ OLDER = {
 def element_order(place: str) -> tuple[str, ...]:
     """The children of `place` in schema order: the v52 sequence read from the XSD (groups
     resolved), with the older versions' extra elements in their place."""
-    xsd = etree.parse(str(SCHEMAS / PLACES[place]))
+    xsd = etree.parse(str(travelport.schema(PLACES[place])))
     names: list[str] = []
 
     def walk(node: etree._Element) -> None:

@@ -13,12 +13,11 @@ from lxml import etree
 
 from local.events import CONCUR_SUPPLIER_UPDATE
 from local.template import ROOT
+from tests import travelport
 from tests.conftest import Api, ApiResponse
 
 ROUTE = "/api/hotel/loyalty_cards/enrich"
 FIXTURES = ROOT / "tests/fixtures/uapi"
-SCHEMAS = ROOT / "tests/reference/travelport/schemas"
-REFERENCE_EXAMPLES = ROOT / "tests/reference/travelport/examples"
 HILTON = "9c5b90ff-2cce-11e8-87f9-0662bed6e7db"
 MARRIOTT = "9c5b9176-2cce-11e8-87f9-0662bed6e7db"
 QANTAS = "9c5b9246-2cce-11e8-87f9-0662bed6e7db"
@@ -41,7 +40,7 @@ def schema(universal: bool) -> etree.XMLSchema:
     path = (
         "universal_v52_0/UniversalRecordReqRsp.xsd" if universal else "hotel_v52_0/HotelReqRsp.xsd"
     )
-    return etree.XMLSchema(etree.parse(str(SCHEMAS / path)))
+    return etree.XMLSchema(etree.parse(str(travelport.schema(path))))
 
 
 def request_element(document: bytes) -> etree._Element:
@@ -328,7 +327,7 @@ def test_1p_never_gets_dollar_dollar(john: Api) -> None:
 
 
 def test_an_older_schema_version_comes_back_in_its_own_namespaces(john: Api) -> None:
-    body = (REFERENCE_EXAMPLES / "HotelSearchAvailabilityReq_v26_tutorial.xml").read_bytes()
+    body = travelport.reference("examples/HotelSearchAvailabilityReq_v26_tutorial.xml").read_bytes()
     response = enrich(john, body, employee_id="098765", content_type="text/xml")
     assert response.status == 200, response.body
     added = cards(response.body)

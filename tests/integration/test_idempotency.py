@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import pytest
 
-from local import template
 from local.events import CONCUR_SUPPLIER_UPDATE
 from tests.conftest import TABLE, Api, membership_document
 
 PATH = "/api/users/098765/loyalty_memberships"
 CONCUR = "/api/travelprofile/v1.0/loyalty"
-IDEMPOTENCY_TABLE = template.table_names(TABLE)["IdempotencyTable"]
+
+
+def key_items(dynamodb: Any, employee_id: str, company: str = "acme") -> list[dict[str, Any]]:
+    """The Idempotency-Keys a user holds, as stored in their partition."""
+    found = dynamodb.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
+        ExpressionAttributeValues={
+            ":pk": {"S": f"USER#{company}#{employee_id}"},
+            ":sk": {"S": "IDEMPOTENCY#"},
+        },
+    )
+    items: list[dict[str, Any]] = found["Items"]
+    return items
 
 
 def post(api: Api, key: str | None, **attributes: Any) -> Any:
@@ -95,15 +109,16 @@ def test_a_malformed_key_is_400(api: Api) -> None:
     assert total(api) == 0
 
 
-def test_records_expire(api: Api, dynamodb: Any) -> None:
+def test_keys_are_kept_in_the_callers_own_record_and_expire(api: Api, dynamodb: Any) -> None:
     assert post(api, "expiring").status == 201
-    items = dynamodb.scan(TableName=IDEMPOTENCY_TABLE)["Items"]
-    assert len(items) == 1
-    assert int(items[0]["expiration"]["N"]) > 0
+    (item,) = key_items(dynamodb, "acme_admin")  # the caller's, not the path's user
+    assert key_items(dynamodb, "098765") == []
+    remembered = int(item["purge_at"]["N"]) - time.time()
+    assert 23 * 3600 < remembered <= 24 * 3600
     dynamodb.update_item(
-        TableName=IDEMPOTENCY_TABLE,
-        Key={"id": items[0]["id"]},
-        UpdateExpression="SET expiration = :past",
+        TableName=TABLE,
+        Key={"pk": item["pk"], "sk": item["sk"]},
+        UpdateExpression="SET purge_at = :past",
         ExpressionAttributeValues={":past": {"N": "1"}},
     )
     assert post(api, "expiring").status == 409  # executed again: now a duplicate membership
@@ -128,31 +143,55 @@ def test_a_concur_key_reused_with_another_body_is_refused(api: Api) -> None:
     assert b"different request body" in reused.body
 
 
-def test_a_write_whose_answer_cannot_be_remembered_still_answers_what_it_did(
+def held_while_running(api: Api, dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The key items of John Smith's partition as they are while a Concur update runs."""
+    from loyalty_core.services import loyalty_updates
+
+    seen: list[Any] = []
+    apply = loyalty_updates.apply_updates
+
+    def while_running(*args: Any, **kwargs: Any) -> Any:
+        seen.extend(key_items(dynamodb, "098765"))
+        return apply(*args, **kwargs)
+
+    monkeypatch.setattr(loyalty_updates, "apply_updates", while_running)
+    return seen
+
+
+def test_a_key_held_by_a_running_request_is_409_with_retry_after(
     api: Api, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The batch commits, then the idempotency record cannot be marked done (a throttled
-    UpdateItem): the caller gets the batch's own answer, never a 503 saying nothing was
-    written; a replay meanwhile finds the key still in progress (409), not a second run."""
-    from tests.integration.test_concurrency_and_faults import client_error
+    """A repeat while the first request runs (its key held, no answer, lease not over)
+    never runs a second time."""
+    seen = held_while_running(api, dynamodb, monkeypatch)
+    first = concur(api, "concur-running")
+    assert first.status == 200
+    (held,) = seen
+    assert "answer" not in held
+    done = key_items(dynamodb, "098765")
+    dynamodb.put_item(TableName=TABLE, Item=held)  # as it was while the first one ran
+    replay = concur(api, "concur-running")
+    assert replay.status == 409
+    assert b"still in progress" in replay.body
+    assert 1 <= int(replay.headers["Retry-After"]) <= 10
+    dynamodb.put_item(TableName=TABLE, Item=done[0])
+    assert concur(api, "concur-running").body == first.body  # then: the first answer
 
-    update = dynamodb.update_item
 
-    def throttled(**kwargs: Any) -> Any:
-        if kwargs["TableName"] == IDEMPOTENCY_TABLE:
-            raise client_error("ProvisionedThroughputExceededException", "UpdateItem")
-        return update(**kwargs)
-
-    history = "/api/users/098765/loyalty_membership_changes"
-    before = api("GET", history).json["meta"]["total"]
-    monkeypatch.setattr(dynamodb, "update_item", throttled)
-    first = concur(api, "answer-not-saved")
-    monkeypatch.undo()
-    assert first.status == 200, first.body
-    assert b"<Status>OK</Status>" in first.body
-    again = concur(api, "answer-not-saved")
-    assert again.status == 409
-    assert api("GET", history).json["meta"]["total"] - before == 1
+def test_a_key_whose_request_died_before_committing_runs_again(api: Api, dynamodb: Any) -> None:
+    """A key whose lease ran out without an answer: its request wrote nothing (the answer is
+    written with the commit), so the repeat runs."""
+    assert post(api, "died", account_number="DIED1").status == 201
+    (item,) = key_items(dynamodb, "acme_admin")
+    dynamodb.update_item(  # as it was before the commit: held, no answer, lease over
+        TableName=TABLE,
+        Key={"pk": item["pk"], "sk": item["sk"]},
+        UpdateExpression="REMOVE answer SET lease_until = :past",
+        ExpressionAttributeValues={":past": {"N": "1"}},
+    )
+    again = post(api, "died", account_number="DIED1")
+    assert again.status == 409  # it ran: the same account again is a duplicate
+    assert again.errors[0]["code"] == "duplicate_record"
 
 
 def test_a_key_replays_only_to_the_same_url_query_included(api: Api) -> None:
@@ -178,3 +217,28 @@ def test_a_bad_key_is_named_once_in_the_concur_answer(api: Api) -> None:
     description = response.body.decode()
     assert description.count("Idempotency-Key") == 2  # the header refused, then its rule
     assert "Idempotency-Key must be 1-255 printable ASCII characters" in description
+
+
+def test_an_erased_callers_keys_go_with_them(
+    api: Api, dynamodb: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Keys belong to the caller's own record: a new holder of an erased person's employee
+    id sends the same key and body, and runs (their own membership is created)."""
+    from local.admin import main
+
+    own = "/api/users/098765/loyalty_memberships"
+    headers = {"Idempotency-Key": "mine"}
+    first = api("POST", own, as_user="john", headers=headers, body=membership_document())
+    assert first.status == 201
+    assert key_items(dynamodb, "098765")
+    assert main(["erase-user", "acme", "098765", "--by", "test"]) == 0
+    assert key_items(dynamodb, "098765") == []
+    new = ["create-user", "acme", "098765", "--name", "Joan Smyth", "--email", "joan@acme.example"]
+    assert main([*new, "--by", "test"]) == 0
+    capsys.readouterr()
+    assert main(["issue-token", "joan@acme.example", "--by", "test", "--json"]) == 0
+    token = json.loads(capsys.readouterr().out)["token"]
+    joan = {"X-USER-USERNAME": "joan@acme.example", "X-USER-TOKEN": token, **headers}
+    again = api("POST", own, as_user=None, headers=joan, body=membership_document())
+    assert again.status == 201
+    assert again.json["data"]["id"] != first.json["data"]["id"]

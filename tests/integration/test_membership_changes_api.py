@@ -3,7 +3,6 @@ newest first, paged, filterable by membership, with exactly the reach of the mem
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -200,24 +199,3 @@ def test_nothing_crosses_companies(api: Api) -> None:
 
 def test_no_credentials_is_401(api: Api) -> None:
     assert api("GET", changes(), as_user=None).status == 401
-
-
-def test_a_trail_written_before_records_were_kept_reads_empty(api: Api, dynamodb: Any) -> None:
-    """A profile from before the trail (no audit counts, no records) is a user all the same."""
-    from local.admin import Admin
-    from loyalty_core.repository import items as i
-    from tests.conftest import TABLE
-
-    admin = Admin()
-    admin.create_company("legacy", "Legacy Co")
-    user = admin.create_user("legacy", "L1", "Old Timer", "old@legacy.example", "admin")
-    dynamodb.put_item(TableName=TABLE, Item=i.profile_item(user))  # as it was stored then
-    for item in dynamodb.scan(TableName=TABLE)["Items"]:  # and its creation record gone
-        if item["pk"]["S"] == "USER#legacy#L1" and item["sk"]["S"] != "PROFILE":
-            dynamodb.delete_item(TableName=TABLE, Key={"pk": item["pk"], "sk": item["sk"]})
-    admin.issue_token("old@legacy.example", token="old-token")
-    headers = {"X-USER-USERNAME": "old@legacy.example", "X-USER-TOKEN": "old-token"}
-    response = api("GET", changes("L1"), as_user=None, headers=headers)
-    assert response.status == 200
-    assert [d["attributes"]["changes"][0].get("api_token_id") for d in response.json["data"]]
-    assert response.json["meta"]["total"] == 1  # the token's issue, written since

@@ -13,7 +13,7 @@ from loyalty_core.errors import ConcurrentChange, TooManyMemberships
 from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER, Membership
 from loyalty_core.repository import keys as k
 from loyalty_core.services import memberships
-from tests.conftest import ORIGIN, TABLE, Api, membership_document, patch_document
+from tests.conftest import ORIGIN, TABLE, Api, commit, membership_document, patch_document
 from tests.integration.test_concur import concur, outcome
 from tests.integration.test_concurrency_and_faults import ADMIN, DRAFT, WORKERS, race
 
@@ -138,25 +138,9 @@ def test_parallel_concur_batches_at_98_let_exactly_one_in(api: Api, dynamodb: An
     assert (total(api), stored_count(dynamodb)) == (LIMIT, LIMIT)
 
 
-@pytest.mark.parametrize("held", [LIMIT - 1, LIMIT])
-def test_a_profile_without_a_stored_count_is_counted_from_its_memberships(
-    api: Api, dynamodb: Any, held: int
-) -> None:
-    give_memberships("098765", held)
-    dynamodb.update_item(  # as written before counts were kept
-        TableName=TABLE,
-        Key=k.profile_key("acme", "098765"),
-        UpdateExpression="REMOVE membership_count",
-    )
-    response = api("POST", PATH, body=membership_document(account_number="LEGACY"))
-    assert response.status == (201 if held < LIMIT else 422)
-    assert stored_count(dynamodb) == (LIMIT if held < LIMIT else None)
-    assert total(api) == LIMIT
-
-
 def test_the_store_itself_refuses_a_write_past_the_limit(api: Api) -> None:
     """The profile's guard holds the limit even for a writer that skipped the check."""
-    from loyalty_core.services.memberships import Change, new_membership
+    from loyalty_core.services.memberships import new_membership
     from loyalty_core.settings import get_repository
 
     give_memberships("098765", LIMIT)
@@ -164,7 +148,7 @@ def test_the_store_itself_refuses_a_write_past_the_limit(api: Api) -> None:
     snapshot = repo.get_user_memberships("acme", "098765")
     with pytest.raises(ConcurrentChange):
         extra = [new_membership(DRAFT, "acme", "098765")]
-        repo.commit(snapshot, put=extra, audit=Change(put=extra).audit(snapshot, ORIGIN))
+        commit(repo, snapshot, put=extra)
     assert total(api) == LIMIT
 
 
@@ -175,11 +159,6 @@ def test_the_admin_cli_lists_each_users_count(
 
     give_memberships("098765", 3)
     give_memberships("112233", 2)
-    dynamodb.update_item(  # Jane's profile predates the count: counted from her memberships
-        TableName=TABLE,
-        Key=k.profile_key("acme", "112233"),
-        UpdateExpression="REMOVE membership_count",
-    )
     assert main(["list-users", "acme"]) == 0
     lines = capsys.readouterr().out.splitlines()
     rows = {line.split()[0]: line.split() for line in lines[1:]}

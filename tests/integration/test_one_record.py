@@ -4,15 +4,13 @@ rule wherever they come from."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from lxml import etree
 
-from loyalty_core.models import MEMBERSHIP_ATTRIBUTES, Membership
-from loyalty_core.repository import items
-from tests.conftest import TABLE, Api, ApiResponse, membership_document, patch_document
+from loyalty_core.models import MEMBERSHIP_ATTRIBUTES
+from tests.conftest import Api, ApiResponse, membership_document, patch_document
 
 CONCUR = "/api/travelprofile/v1.0/loyalty"
 MEMBERSHIPS = "/api/users/098765/loyalty_memberships"
@@ -247,30 +245,6 @@ def test_other_tier_names_are_refused_in_json_api_and_concur(api: Api, tier: str
 
 
 # -- memberships stored without a name ------------------------------------------------------------
-
-
-def test_a_stored_membership_without_a_name_reads_and_writes_with_the_profile_name(
-    api: Api, dynamodb: Any
-) -> None:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    legacy = Membership(
-        id="5b1d8f0e-0000-4000-8000-000000000001",
-        company="acme",
-        employee_id="098765",
-        provider_id="0bf926d4-f236-5a5f-afc7-f40ea0b4950a",
-        program="Frequent Flier",
-        account_number="1234567890",
-        created_at=now,
-        updated_at=now,
-    )
-    dynamodb.put_item(TableName=TABLE, Item=items.membership_item(legacy))
-    item = f"{MEMBERSHIPS}/{legacy.id}"
-    assert api("GET", item).json["data"]["attributes"]["membership_name"] == "John Smith"
-    assert held(api)["Frequent Flier"]["attributes"]["membership_name"] == "John Smith"
-    assert api("PATCH", item, body=patch_document(legacy.id, level="Gold")).status == 200
-    key = {"pk": {"S": "USER#acme#098765"}, "sk": {"S": f"MEMBERSHIP#{legacy.id}"}}
-    stored = dynamodb.get_item(TableName=TABLE, Key=key)["Item"]
-    assert stored["membership_name"] == {"S": "John Smith"}
 
 
 def _document(provider: str, account: str, **attributes: Any) -> dict[str, Any]:

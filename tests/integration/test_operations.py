@@ -180,8 +180,7 @@ def test_the_api_5xx_rate_alarm_watches_this_api_and_stage() -> None:
     assert 0 < props["Threshold"] < 1
 
 
-@pytest.mark.parametrize("table", ["Table", "IdempotencyTable"])
-def test_dynamodb_throttling_alarms_on_both_tables(table: str) -> None:
+def test_dynamodb_throttling_alarms_on_the_table(table: str = "Table") -> None:
     reads = alarms_on("AWS/DynamoDB", "ReadThrottleEvents", TableName={"Ref": table})
     writes = alarms_on("AWS/DynamoDB", "WriteThrottleEvents", TableName={"Ref": table})
     requests = alarms_on("AWS/DynamoDB", "ThrottledRequests", TableName={"Ref": table})
@@ -190,7 +189,7 @@ def test_dynamodb_throttling_alarms_on_both_tables(table: str) -> None:
 
 def test_every_alarm_notifies_the_topic_and_ignores_missing_data() -> None:
     alarms = resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) >= 2 * len(template.functions()) + 3
+    assert len(alarms) >= 2 * len(template.functions()) + 2
     for name, alarm in alarms.items():
         props = alarm["Properties"]
         assert props["TreatMissingData"] == "notBreaching", name
@@ -219,7 +218,6 @@ def test_outputs_for_operators() -> None:
     expected = {
         "ApiUrl": None,
         "TableName": {"Ref": "Table"},
-        "IdempotencyTableName": {"Ref": "IdempotencyTable"},
         "AlarmTopicArn": TOPIC,
         "LocomoteUsagePlanId": {"Ref": "LocomoteUsagePlan"},
         "ConcurUsagePlanId": {"Ref": "ConcurUsagePlan"},

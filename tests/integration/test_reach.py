@@ -117,9 +117,12 @@ def test_username_is_case_insensitive(api: Api) -> None:
 def test_revoked_token_no_longer_authenticates(api: Api, dynamodb: object) -> None:
     from local.admin import Admin
     from loyalty_core.auth import hash_token, token_id
+    from loyalty_core.services.directory import revoke_token
 
     assert api("GET", path("098765"), as_user="john").status == 200
-    Admin().revoke_token("john.smith@acme.example", token_id(hash_token("john-token")))
+    admin = Admin(operator="tests")
+    tid = token_id(hash_token("john-token"))
+    revoke_token(admin.repo, "john.smith@acme.example", tid, origin=admin.origin())
     assert api("GET", path("098765"), as_user="john").status == 401
 
 
@@ -127,9 +130,13 @@ def test_expired_token_is_refused(api: Api, dynamodb: object) -> None:
     from datetime import UTC, datetime, timedelta
 
     from local.admin import Admin
+    from loyalty_core.services.directory import issue_token
 
     yesterday = datetime.now(UTC) - timedelta(days=1)
-    token, _ = Admin().issue_token("jane.doe@acme.example", expires_at=yesterday)
+    admin = Admin(operator="tests")
+    token, _ = issue_token(
+        admin.repo, "jane.doe@acme.example", origin=admin.origin(), expires_at=yesterday
+    )
     response = api(
         "GET",
         path("112233"),

@@ -165,12 +165,11 @@ def test_a_hotel_request_looks_up_at_most_nine_travellers(
 ) -> None:
     """Twelve BookingTravelers, each a user of the company: auth, one BatchGetItem for the
     first nine's logins, one Query for each of them; the last three are `traveller_limit`."""
-    from local.admin import Admin
     from local.template import ROOT
+    from tests.conftest import new_user
 
-    admin = Admin()
     for n in range(1, 13):
-        admin.create_user("acme", f"7000{n:02d}", f"Guest {n}", f"guest{n}@acme.example")
+        new_user("acme", f"7000{n:02d}", f"Guest {n}", f"guest{n}@acme.example")
     warm.create("700010", provider=QANTAS, account_number="QF10")
     warm.create("700001", provider=QANTAS, account_number="QF01")
     body = (ROOT / "tests/fixtures/uapi/reservation_v52.xml").read_text()

@@ -92,19 +92,17 @@ READS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}
 def test_read_only_routes_get_read_only_access() -> None:
     assert actions("LoyaltyProvidersFunction") <= READS
     assert actions("HotelEnrichmentFunction") <= READS
-    assert actions("HotelEnrichmentFunction", "IdempotencyTable") == set()
 
 
 def test_the_api_reference_reaches_no_table() -> None:
     docs = template.functions()["ApiDocsFunction"]
     assert "Policies" not in docs
-    assert actions("ApiDocsFunction") == actions("ApiDocsFunction", "IdempotencyTable") == set()
+    assert actions("ApiDocsFunction") == set()
 
 
 def test_no_function_may_scan() -> None:
     for name in template.functions():
         assert "dynamodb:Scan" not in actions(name)
-        assert "dynamodb:Scan" not in actions(name, "IdempotencyTable")
 
 
 def test_the_tests_build_the_table_from_the_template(dynamodb: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from loyalty_core.errors import ConcurrentChange, NotFound, TooManySubscriptions
-from loyalty_core.models import AuditRecord, MembershipDraft, Principal, Role, User
+from loyalty_core.models import AuditRecord, Company, MembershipDraft, Principal, Role, User
 from loyalty_core.models.audit import entry
 from loyalty_core.models.webhooks import (
     MAX_SUBSCRIPTIONS_PER_COMPANY,
@@ -41,11 +41,11 @@ def stores(request: pytest.FixtureRequest) -> Iterator[tuple[Any, Any]]:
         memberships = InMemoryRepository()
         for provider in json.loads(CATALOG.read_text("utf-8")):
             memberships.add_provider(Provider.model_validate(provider))
-        memberships.add_user(
+        memberships.seed_user(
             User(company="acme", employee_id="098765", name="John Smith", email="j@acme.example")
         )
+        memberships.add_company(Company(id="acme", name="Acme"))
         webhooks = InMemoryWebhooks(memberships)
-        webhooks.add_company("acme")
         yield webhooks, memberships
         return
     from loyalty_core.repository.webhooks import DynamoWebhooks

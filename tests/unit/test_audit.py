@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from loyalty_core.models import AuditRecord, Entry, Interface, Origin
 from loyalty_core.models.audit import Action, entry
-from loyalty_core.repository.items import expiring_with, live_changes, purge_at
+from loyalty_core.repository.retention import expiring_with, live_changes, purge_at
 
 ORIGIN = Origin("user:098765", Interface.LOCOMOTE, "req-1")
 values = st.one_of(st.none(), st.integers(0, 9), st.sampled_from(["Gold", "Silver", "AB1234"]))

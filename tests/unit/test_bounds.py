@@ -9,8 +9,9 @@ import pytest
 from lxml import etree
 
 from loyalty_core import errors as e
+from loyalty_core.interfaces import jsonapi
 from loyalty_core.interfaces.concur import xml as concur
-from loyalty_core.interfaces.locomote import api, jsonapi
+from loyalty_core.interfaces.locomote import api
 
 
 def test_clip_keeps_short_text_and_cuts_long_text_with_an_ellipsis() -> None:

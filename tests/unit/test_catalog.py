@@ -148,11 +148,17 @@ def test_the_source_note_covers_every_hotel_program() -> None:
 # -- the Provider model's rules on codes --------------------------------------------------------
 
 
-def test_a_hotel_program_stored_before_families_reads_as_a_family_of_its_primary_code() -> None:
-    stored = {"id": "x", "name": "Hilton Honors", "vendor_type": "hotel", "vendor_code": "HH"}
-    assert Provider.model_validate(stored).chain_codes == ("HH",)
-    listed = {**stored, "chain_codes": ["HX", "DT"]}
+def test_a_hotel_program_given_no_family_is_a_family_of_its_primary_code() -> None:
+    given = {"id": "x", "name": "Hilton Honors", "vendor_type": "hotel", "vendor_code": "HH"}
+    assert Provider.model_validate(given).chain_codes == ("HH",)
+    listed = {**given, "chain_codes": ["HH", "HX", "DT"]}
     assert Provider.model_validate(listed).chain_codes == ("HH", "HX", "DT")
+
+
+def test_a_hotel_family_that_does_not_start_with_the_primary_code_is_refused() -> None:
+    listed = {"id": "x", "name": "H", "vendor_type": "hotel", "vendor_code": "HH"}
+    with pytest.raises(ValidationError, match="start with its vendor_code"):
+        Provider.model_validate({**listed, "chain_codes": ["HX", "HH"]})
 
 
 @pytest.mark.parametrize(
@@ -160,7 +166,7 @@ def test_a_hotel_program_stored_before_families_reads_as_a_family_of_its_primary
     [
         ({"vendor_type": "air"}, "need their vendor code"),
         ({"vendor_type": "car", "vendor_code": "ZE", "chain_codes": ["ZE"]}, "only hotel"),
-        ({"vendor_type": "hotel", "vendor_code": "HH", "chain_codes": ["HX", "HX"]}, "twice"),
+        ({"vendor_type": "hotel", "vendor_code": "HH", "chain_codes": ["HH", "HH"]}, "twice"),
         ({"vendor_type": "hotel", "chain_codes": ["HX", "HXX"]}, "2 characters"),
     ],
 )

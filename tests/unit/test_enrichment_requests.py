@@ -12,7 +12,14 @@ import pytest
 from loyalty_core.errors import InvalidInput, MalformedRequest
 from loyalty_core.interfaces.hotel import uapi
 from loyalty_core.models import Membership, Principal, Provider, Role, User, VendorType
-from loyalty_core.models.cards import NamedProviders
+from loyalty_core.models.cards import (
+    Card,
+    CardPlace,
+    CardRequest,
+    Enrichment,
+    NamedProviders,
+    Traveller,
+)
 from loyalty_core.repository import Login
 from loyalty_core.services.enrichment import (
     EMAILS_PER_TRAVELLER,
@@ -227,7 +234,7 @@ def repo() -> CountingRepository:
     repo.add_provider(QANTAS)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     for n in range(1, 13):
-        repo.add_user(user(n))
+        repo.seed_user(user(n))
         held = Membership(
             id=f"m{n}",
             company="acme",
@@ -257,13 +264,19 @@ def run(repo: CountingRepository, document: bytes, employee_id: str | None = Non
     return enrich(repo, ADMIN, card_request, TODAY, "1G", employee_id)
 
 
+def counts(result: Enrichment, travellers: int) -> list[int]:
+    """How many cards each BookingTraveler gets, in document order."""
+    placed = result.placed()
+    return [len(placed.get(f"BookingTraveler {n}", [])) for n in range(1, travellers + 1)]
+
+
 def test_the_first_nine_booking_travelers_are_looked_up_matched_or_not(
     repo: CountingRepository,
 ) -> None:
     emails = [[f"t{n}@acme.example"] for n in range(1, 13)]
     emails[1] = ["nobody@acme.example"]  # the second one matches no user
     result = run(repo, reservation(*emails))
-    assert [len(cards) for cards in result.cards] == [1, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0]
+    assert counts(result, 12) == [1, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0]
     assert repo.emails_looked_up == [[e for (e,) in emails[:TRAVELLER_LIMIT]]]
     assert len(repo.memberships_read) == TRAVELLER_LIMIT - 1
     reasons = [(left.place, left.reason) for left in result.left_out]
@@ -275,7 +288,7 @@ def test_the_first_nine_booking_travelers_are_looked_up_matched_or_not(
 
 def test_nine_travellers_or_fewer_are_all_looked_up(repo: CountingRepository) -> None:
     result = run(repo, reservation(*[[f"t{n}@acme.example"] for n in range(1, 10)]))
-    assert all(len(cards) == 1 for cards in result.cards)
+    assert counts(result, 9) == [1] * 9
     assert "traveller_limit" not in {left.reason for left in result.left_out}
 
 
@@ -285,14 +298,14 @@ def test_a_traveller_is_looked_up_by_their_first_emails_only(repo: CountingRepos
     (looked_up,) = repo.emails_looked_up
     assert looked_up == [*many[:EMAILS_PER_TRAVELLER], "t4@acme.example"]
     assert len(looked_up) <= 100  # one BatchGetItem for nine such travellers
-    assert [len(cards) for cards in result.cards] == [0, 1]
+    assert counts(result, 2) == [0, 1]
 
 
 def test_a_booking_traveler_without_email_beside_others_is_not_found(
     repo: CountingRepository,
 ) -> None:
     result = run(repo, reservation(["t1@acme.example"], []), employee_id="900002")
-    assert [len(cards) for cards in result.cards] == [1, 0]
+    assert counts(result, 2) == [1, 0]
     (left,) = result.left_out
     assert left.reason == "traveller_not_found"
     assert "no Email" in left.detail
@@ -303,7 +316,10 @@ def test_the_only_booking_traveler_without_email_is_the_employee_id_traveller(
     repo: CountingRepository,
 ) -> None:
     result = run(repo, reservation([]), employee_id="900005")
-    assert [[c.card_number for c in cards] for cards in result.cards] == [["QF0005"]]
+    placed = result.placed()
+    assert {place: [c.card_number for c in cards] for place, cards in placed.items()} == {
+        "BookingTraveler 1": ["QF0005"]
+    }
     with pytest.raises(InvalidInput):
         run(repo, reservation([]))
 
@@ -318,3 +334,53 @@ def test_a_reservation_without_booking_traveler_has_no_place(repo: CountingRepos
     result = run(repo, reservation(), employee_id="900001")
     assert [left.reason for left in result.left_out] == ["no_place"]
     assert repo.emails_looked_up == [] and repo.memberships_read == []
+
+
+# -- writing: each card into the place it names -------------------------------------------------
+
+
+def card(number: str) -> Card:
+    return Card(f"key-{number}", "QF", number, "Air", f"m-{number}", "airline_code")
+
+
+def modify(*refs: str) -> bytes:
+    adds = "".join(f"<HotelAdd BookingTravelerRef='{ref}'/>" for ref in refs)
+    body = f"<UniversalModifyCmd>{adds}</UniversalModifyCmd>"
+    return request("UniversalRecordModifyReq", UNIVERSAL.format(52), body)
+
+
+def numbers_in(document: uapi.HotelRequest) -> dict[str, list[str]]:
+    """The CardNumbers under each HotelAdd, by its BookingTravelerRef."""
+    return {
+        element.get("BookingTravelerRef", ""): [c.get("CardNumber", "") for c in element]
+        for element in document.request.iter("{*}HotelAdd")
+    }
+
+
+def test_cards_go_to_the_place_they_name_whatever_the_order_given() -> None:
+    document = uapi.read_request(modify("b1", "b2", "b3"))
+    document.write({"HotelAdd 3": [card("C3")], "HotelAdd 1": [card("C1a"), card("C1b")]})
+    assert numbers_in(document) == {"b1": ["C1a", "C1b"], "b2": [], "b3": ["C3"]}
+
+
+def test_the_enrichment_names_the_place_of_each_card(repo: CountingRepository) -> None:
+    result = run(repo, reservation(["nobody@acme.example"], ["t2@acme.example"]))
+    assert [(a.place, a.card.card_number) for a in result.added] == [
+        ("BookingTraveler 2", "QF0002")
+    ]
+    assert {p: [c.card_number for c in cs] for p, cs in result.placed().items()} == {
+        "BookingTraveler 2": ["QF0002"]
+    }
+
+
+def test_a_card_for_a_place_the_document_lacks_is_never_written_elsewhere() -> None:
+    document = uapi.read_request(modify("b1"))
+    with pytest.raises(KeyError):
+        document.write({"HotelAdd 2": [card("C2")]})
+    assert numbers_in(document) == {"b1": []}
+
+
+def test_two_places_of_one_request_never_share_a_label() -> None:
+    place = CardPlace("BookingTraveler 1", Traveller("BookingTraveler 1"))
+    with pytest.raises(ValueError, match="share a label"):
+        CardRequest("HotelCreateReservationReq", (), frozenset(), (place, place))

@@ -9,8 +9,9 @@ import pytest
 
 from local.events import SEED_CREATE
 from loyalty_core import errors as e
+from loyalty_core.interfaces import jsonapi
 from loyalty_core.interfaces.http import public_url
-from loyalty_core.interfaces.locomote import api, jsonapi
+from loyalty_core.interfaces.locomote import api, documents
 
 JSON = "application/json"
 
@@ -21,7 +22,7 @@ def read(doc: Any, content_type: str = JSON, **event: Any) -> Any:
 
 
 def test_the_seed_create_document_becomes_a_draft() -> None:
-    draft = jsonapi.membership_draft(read(SEED_CREATE), "098765")
+    draft = documents.membership_draft(read(SEED_CREATE), "098765")
     assert draft.provider_id == "9c5b90ff-2cce-11e8-87f9-0662bed6e7db"
     assert draft.account_number == "H66590214"
     assert str(draft.expires_on) == "2021-01-01"
@@ -109,9 +110,19 @@ def test_each_domain_error_has_one_status_and_code(
 
 
 def test_domain_field_names_map_to_document_pointers() -> None:
-    assert jsonapi.pointer(("account_number",)) == "/data/attributes/account_number"
-    assert jsonapi.pointer(("provider_id",)) == "/data/relationships/loyalty_provider/data/id"
-    assert jsonapi.pointer(("data", "a/b")) == "/data/a~1b"
+    assert documents.pointer(("account_number",)) == "/data/attributes/account_number"
+    assert documents.pointer(("provider_id",)) == "/data/relationships/loyalty_provider/data/id"
+    assert documents.pointer(("data", "a/b")) == "/data/a~1b"
+
+
+def test_only_locomote_errors_point_into_the_membership_document() -> None:
+    error = e.Duplicate("taken", [e.Problem("already used", ("account_number",))])
+
+    def pointers(body: str | None) -> list[str]:
+        return [item["source"]["pointer"] for item in json.loads(body or "")["errors"]]
+
+    assert pointers(api.error_response(error).body) == ["/data/attributes/account_number"]
+    assert pointers(jsonapi.error_response(error).body) == ["/account_number"]
 
 
 def test_public_url_keeps_the_stage_prefix() -> None:

@@ -13,15 +13,15 @@ from hypothesis import strategies as st
 
 from loyalty_core import errors as e
 from loyalty_core.interfaces.http import PublicUrl
-from loyalty_core.interfaces.locomote import jsonapi
+from loyalty_core.interfaces.locomote import parameters, resources, views
 from loyalty_core.models import MEMBERSHIP_ATTRIBUTES, Membership, Provider
 from loyalty_core.models.provider import VendorType
 
 URL = PublicUrl("https://api.example/v1")
-LIST = jsonapi.Parameters(jsonapi.MEMBERSHIPS, collection=True, include=("loyalty_provider",))
-ONE = jsonapi.Parameters(jsonapi.MEMBERSHIPS, include=("loyalty_provider",))
-PROVIDER_LIST = jsonapi.Parameters(jsonapi.PROVIDERS, collection=True, filters=("category",))
-NOTHING = jsonapi.Parameters()
+LIST = parameters.Parameters(resources.MEMBERSHIPS, collection=True, include=("loyalty_provider",))
+ONE = parameters.Parameters(resources.MEMBERSHIPS, include=("loyalty_provider",))
+PROVIDER_LIST = parameters.Parameters(resources.PROVIDERS, collection=True, filters=("category",))
+NOTHING = parameters.Parameters()
 HILTON = Provider(id="hh", name="Hilton Honors", vendor_type=VendorType.HOTEL, vendor_code="HH")
 QANTAS = Provider(id="qf", name="Qantas", vendor_type=VendorType.AIR, vendor_code="QF")
 CATALOG = {p.id: p for p in (HILTON, QANTAS)}
@@ -44,10 +44,10 @@ def membership(n: int, provider: str = "hh", **values: Any) -> Membership:
     return Membership(**fields)
 
 
-def refused(query: dict[str, str], accepts: jsonapi.Parameters) -> list[str]:
+def refused(query: dict[str, str], accepts: parameters.Parameters) -> list[str]:
     """The parameters a refused query is reported at (it must be refused)."""
     with pytest.raises(e.MalformedRequest) as refusal:
-        jsonapi.read_query(query, accepts)
+        parameters.read_query(query, accepts)
     assert all(p.kind == "parameter" for p in refusal.value.problems)
     return [str(p.location[0]) for p in refusal.value.problems]
 
@@ -56,12 +56,12 @@ def refused(query: dict[str, str], accepts: jsonapi.Parameters) -> list[str]:
 
 
 def test_no_query_is_the_default_view() -> None:
-    assert jsonapi.read_query(None, LIST) == jsonapi.View()
-    assert jsonapi.read_query({}, NOTHING) == jsonapi.View()
+    assert parameters.read_query(None, LIST) == parameters.View()
+    assert parameters.read_query({}, NOTHING) == parameters.View()
 
 
 def test_a_whole_view_is_read() -> None:
-    view = jsonapi.read_query(
+    view = parameters.read_query(
         {
             "page[number]": "3",
             "page[size]": "100",
@@ -72,10 +72,10 @@ def test_a_whole_view_is_read() -> None:
         },
         LIST,
     )
-    assert view.page == jsonapi.Page(3, 100)
+    assert view.page == parameters.Page(3, 100)
     assert view.sort == (
-        jsonapi.SortKey("expires_on", descending=True),
-        jsonapi.SortKey("account_number"),
+        parameters.SortKey("expires_on", descending=True),
+        parameters.SortKey("account_number"),
     )
     assert view.include == ("loyalty_provider",)
     assert view.fields == {
@@ -121,14 +121,14 @@ def test_page_values_out_of_range_are_refused(query: dict[str, str]) -> None:
     ],
 )
 def test_a_parameter_a_route_does_not_read_is_refused_by_name(
-    accepts: jsonapi.Parameters, name: str
+    accepts: parameters.Parameters, name: str
 ) -> None:
     assert refused({name: "created_at"}, accepts) == [name]
 
 
 @pytest.mark.parametrize("name", ["employee_id", "_", "cacheBust", "x-trace"])
 def test_implementation_specific_parameters_are_left_alone(name: str) -> None:
-    assert jsonapi.read_query({name: "anything"}, NOTHING) == jsonapi.View()
+    assert parameters.read_query({name: "anything"}, NOTHING) == parameters.View()
 
 
 @pytest.mark.parametrize(
@@ -157,7 +157,7 @@ def test_every_bad_parameter_is_reported_at_once() -> None:
 
 def test_the_detail_names_what_a_parameter_takes_and_quotes_only_short_values() -> None:
     with pytest.raises(e.MalformedRequest) as refusal:
-        jsonapi.read_query({"sort": "expires", "include": "u" * 500}, LIST)
+        parameters.read_query({"sort": "expires", "include": "u" * 500}, LIST)
     sort, include = refusal.value.problems
     assert "'expires'" in sort.detail
     assert "created_at, expires_on, account_number" in sort.detail
@@ -165,18 +165,18 @@ def test_the_detail_names_what_a_parameter_takes_and_quotes_only_short_values() 
 
 
 def test_a_field_sorted_by_twice_keeps_its_first_direction() -> None:
-    view = jsonapi.read_query({"sort": "-created_at,account_number,created_at"}, LIST)
+    view = parameters.read_query({"sort": "-created_at,account_number,created_at"}, LIST)
     assert [str(key) for key in view.sort] == ["-created_at", "account_number"]
 
 
 def test_empty_lists_name_nothing() -> None:
-    view = jsonapi.read_query({"include": "", "fields[loyalty_memberships]": ""}, LIST)
+    view = parameters.read_query({"include": "", "fields[loyalty_memberships]": ""}, LIST)
     assert view.include == ()
     assert view.fields == {"loyalty_memberships": ()}
 
 
 def test_the_providers_sort_by_name_category_and_code() -> None:
-    view = jsonapi.read_query({"sort": "category,-code,name"}, PROVIDER_LIST)
+    view = parameters.read_query({"sort": "category,-code,name"}, PROVIDER_LIST)
     assert [str(key) for key in view.sort] == ["category", "-code", "name"]
     assert refused({"sort": "created_at"}, PROVIDER_LIST) == ["sort"]
 
@@ -184,7 +184,7 @@ def test_the_providers_sort_by_name_category_and_code() -> None:
 @given(st.dictionaries(st.text(max_size=20), st.text(max_size=30), max_size=6))
 def test_any_query_is_read_or_refused_naming_parameters(query: dict[str, str]) -> None:
     try:
-        jsonapi.read_query(query, LIST)
+        parameters.read_query(query, LIST)
     except e.MalformedRequest as refusal:
         assert refusal.problems
         assert {str(p.location[0]) for p in refusal.problems} <= set(query)
@@ -194,13 +194,13 @@ def test_any_query_is_read_or_refused_naming_parameters(query: dict[str, str]) -
 
 
 def ordered(held: list[Membership], sort: str) -> list[str]:
-    view = jsonapi.read_query({"sort": sort}, LIST)
-    return [m.account_number for m in jsonapi.ordered(held, view, jsonapi.MEMBERSHIPS)]
+    view = parameters.read_query({"sort": sort}, LIST)
+    return [m.account_number for m in parameters.ordered(held, view, resources.MEMBERSHIPS)]
 
 
 def test_no_sort_keeps_the_default_order() -> None:
     held = [membership(2), membership(1)]
-    assert jsonapi.ordered(held, jsonapi.View(), jsonapi.MEMBERSHIPS) == held
+    assert parameters.ordered(held, parameters.View(), resources.MEMBERSHIPS) == held
 
 
 def test_sort_ascending_descending_and_by_several_keys() -> None:
@@ -250,8 +250,8 @@ def test_sorting_is_a_permutation_ordered_by_its_key(
         membership(n, account_number=account, expires_on=expires)
         for n, (account, expires) in enumerate(values)
     ]
-    view = jsonapi.read_query({"sort": sort}, LIST)
-    result = list(jsonapi.ordered(held, view, jsonapi.MEMBERSHIPS))
+    view = parameters.read_query({"sort": sort}, LIST)
+    result = list(parameters.ordered(held, view, resources.MEMBERSHIPS))
     assert sorted(m.id for m in result) == sorted(m.id for m in held)
     name = sort.removeprefix("-")
     keys = [(getattr(m, name) is None, getattr(m, name), m.created_at) for m in result]
@@ -268,8 +268,8 @@ def test_sorting_is_a_permutation_ordered_by_its_key(
 
 
 def page_of(held: list[Membership], query: dict[str, str]) -> dict[str, Any]:
-    view = jsonapi.read_query(query, LIST)
-    return jsonapi.membership_page(held, view, URL, "098765", CATALOG.get)
+    view = parameters.read_query(query, LIST)
+    return views.membership_page(held, view, URL, "098765", CATALOG.get)
 
 
 def test_paged_links_keep_the_view() -> None:
@@ -299,7 +299,7 @@ def test_paged_links_keep_the_view() -> None:
 
 
 def test_relationships_link_to_what_they_name_and_have_no_self_link() -> None:
-    resource = jsonapi.membership_resource(membership(1), URL)
+    resource = views.membership_resource(membership(1), URL)
     assert resource["relationships"]["loyalty_provider"] == {
         "links": {"related": "https://api.example/v1/api/loyalty_providers/hh"},
         "data": {"id": "hh", "type": "loyalty_providers"},
@@ -317,7 +317,7 @@ def test_included_holds_each_named_provider_once_in_the_order_first_named() -> N
         ("loyalty_providers", "qf"),
         ("loyalty_providers", "hh"),
     ]  # a provider gone from the catalog has nothing to include
-    assert doc["included"][0] == jsonapi.provider_resource(QANTAS, URL)
+    assert doc["included"][0] == views.provider_resource(QANTAS, URL)
 
 
 def test_included_covers_only_the_page_shown() -> None:
@@ -330,12 +330,12 @@ def test_included_covers_only_the_page_shown() -> None:
 
 def test_without_include_there_is_no_included_member() -> None:
     assert "included" not in page_of([membership(1)], {})
-    view = jsonapi.read_query({}, ONE)
-    assert "included" not in jsonapi.membership_document(membership(1), view, URL, CATALOG.get)
+    view = parameters.read_query({}, ONE)
+    assert "included" not in views.membership_document(membership(1), view, URL, CATALOG.get)
 
 
 def test_sparse_fieldsets_keep_named_fields_and_relationships_only() -> None:
-    view = jsonapi.read_query(
+    view = parameters.read_query(
         {
             "fields[loyalty_memberships]": "level,loyalty_provider",
             "fields[loyalty_providers]": "name",
@@ -343,7 +343,7 @@ def test_sparse_fieldsets_keep_named_fields_and_relationships_only() -> None:
         },
         ONE,
     )
-    doc = jsonapi.membership_document(membership(1, level="Gold"), view, URL, CATALOG.get)
+    doc = views.membership_document(membership(1, level="Gold"), view, URL, CATALOG.get)
     data = doc["data"]
     assert list(data) == ["id", "type", "attributes", "relationships", "links", "meta"]
     assert data["attributes"] == {"level": "Gold"}
@@ -353,33 +353,35 @@ def test_sparse_fieldsets_keep_named_fields_and_relationships_only() -> None:
 
 
 def test_an_empty_fieldset_leaves_identity_links_and_meta() -> None:
-    view = jsonapi.read_query({"fields[loyalty_memberships]": ""}, ONE)
-    data = jsonapi.membership_document(membership(1), view, URL, CATALOG.get)["data"]
+    view = parameters.read_query({"fields[loyalty_memberships]": ""}, ONE)
+    data = views.membership_document(membership(1), view, URL, CATALOG.get)["data"]
     assert list(data) == ["id", "type", "links", "meta"]
 
 
 def test_a_relationship_left_out_of_the_fieldset_still_includes() -> None:
-    view = jsonapi.read_query(
+    view = parameters.read_query(
         {"fields[loyalty_memberships]": "level", "include": "loyalty_provider"}, ONE
     )
-    doc = jsonapi.membership_document(membership(1), view, URL, CATALOG.get)
+    doc = views.membership_document(membership(1), view, URL, CATALOG.get)
     assert "relationships" not in doc["data"]
     assert [p["id"] for p in doc["included"]] == ["hh"]
 
 
 def test_provider_documents_take_their_fieldset_and_sort() -> None:
-    view = jsonapi.read_query({"fields[loyalty_providers]": "code", "sort": "-name"}, PROVIDER_LIST)
-    doc = jsonapi.provider_page([HILTON, QANTAS], view, URL)
+    view = parameters.read_query(
+        {"fields[loyalty_providers]": "code", "sort": "-name"}, PROVIDER_LIST
+    )
+    doc = views.provider_page([HILTON, QANTAS], view, URL)
     assert [p["attributes"] for p in doc["data"]] == [{"code": "QF"}, {"code": "HH"}]
     assert "fields%5Bloyalty_providers%5D=code&sort=-name" in doc["links"]["self"]
-    one = jsonapi.provider_document(HILTON, view, URL)["data"]
+    one = views.provider_document(HILTON, view, URL)["data"]
     assert one["attributes"] == {"code": "HH"}
 
 
 def test_the_fields_a_fieldset_may_name_are_those_rendered() -> None:
-    resource = jsonapi.membership_resource(membership(1), URL)
+    resource = views.membership_resource(membership(1), URL)
     rendered = (*resource["attributes"], *resource["relationships"])
-    assert jsonapi.FIELDS[jsonapi.MEMBERSHIPS] == rendered
+    assert parameters.FIELDS[resources.MEMBERSHIPS] == rendered
     assert tuple(resource["attributes"]) == MEMBERSHIP_ATTRIBUTES
-    provider = jsonapi.provider_resource(HILTON, URL)
-    assert jsonapi.FIELDS[jsonapi.PROVIDERS] == tuple(provider["attributes"])
+    provider = views.provider_resource(HILTON, URL)
+    assert parameters.FIELDS[resources.PROVIDERS] == tuple(provider["attributes"])

@@ -18,15 +18,17 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from local import template
+from loyalty_core import errors as e
 from loyalty_core.interfaces import xml
 from loyalty_core.interfaces.concur import xml as concur
 from loyalty_core.interfaces.hotel import uapi
-from loyalty_core.interfaces.locomote import jsonapi
+from loyalty_core.interfaces.locomote import documents, parameters
+from loyalty_core.interfaces.locomote.resources import CHANGES, MEMBERSHIPS, PROVIDERS
 from loyalty_core.models import MEMBERSHIP_ATTRIBUTES
+from tests import travelport
 
 SPEC = template.ROOT / "openapi.json"
 EXAMPLES = template.ROOT / "examples"
-XSD = template.ROOT / "tests/reference/travelport/schemas"
 CONCUR_ROUTE = "/api/travelprofile/v1.0/loyalty"
 HOTEL_ROUTE = "/api/hotel/loyalty_cards/enrich"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -84,23 +86,24 @@ def test_membership_attributes_are_those_of_the_model(spec: dict[str, Any]) -> N
         "MembershipUpdateAttributes",
     ):
         assert list(schema(spec, name)["properties"]) == list(MEMBERSHIP_ATTRIBUTES), name
-    assert schema(spec, "MembershipCreateAttributes")["required"] == list(jsonapi.LOCOMOTE_REQUIRED)
+    required = schema(spec, "MembershipCreateAttributes")["required"]
+    assert required == list(documents.LOCOMOTE_REQUIRED)
 
 
 def test_paging_limits_are_those_of_the_code(spec: dict[str, Any]) -> None:
     size = spec["components"]["parameters"]["PageSize"]["schema"]
     assert (size["minimum"], size["maximum"], size["default"]) == (
         1,
-        jsonapi.MAX_PAGE_SIZE,
-        jsonapi.DEFAULT_PAGE_SIZE,
+        parameters.MAX_PAGE_SIZE,
+        parameters.DEFAULT_PAGE_SIZE,
     )
     number = spec["components"]["parameters"]["PageNumber"]["schema"]
-    assert (number["minimum"], number["maximum"]) == (1, jsonapi.MAX_PAGE_NUMBER)
-    collection = jsonapi.Parameters(primary=jsonapi.MEMBERSHIPS, collection=True)
-    last = jsonapi.read_query({"page[number]": str(jsonapi.MAX_PAGE_NUMBER)}, collection)
-    assert last.page.number == jsonapi.MAX_PAGE_NUMBER
-    with pytest.raises(jsonapi.e.MalformedRequest):
-        jsonapi.read_query({"page[number]": str(jsonapi.MAX_PAGE_NUMBER + 1)}, collection)
+    assert (number["minimum"], number["maximum"]) == (1, parameters.MAX_PAGE_NUMBER)
+    collection = parameters.Parameters(primary=MEMBERSHIPS, collection=True)
+    last = parameters.read_query({"page[number]": str(parameters.MAX_PAGE_NUMBER)}, collection)
+    assert last.page.number == parameters.MAX_PAGE_NUMBER
+    with pytest.raises(e.MalformedRequest):
+        parameters.read_query({"page[number]": str(parameters.MAX_PAGE_NUMBER + 1)}, collection)
 
 
 def test_concur_elements_are_those_of_the_codec(spec: dict[str, Any]) -> None:
@@ -119,15 +122,24 @@ def _names(alternatives: Any) -> str:
 @pytest.mark.parametrize(
     ("parameter", "pattern"),
     [
-        ("Include", "^({0}(,{0})*)?$".format(_names(jsonapi.INCLUDES))),
-        ("MembershipFields", "^({0}(,{0})*)?$".format(_names(jsonapi.FIELDS[jsonapi.MEMBERSHIPS]))),
-        ("ProviderFields", "^({0}(,{0})*)?$".format(_names(jsonapi.FIELDS[jsonapi.PROVIDERS]))),
+        ("Include", "^({0}(,{0})*)?$".format(_names(parameters.INCLUDES))),
+        (
+            "MembershipFields",
+            "^({0}(,{0})*)?$".format(_names(parameters.FIELDS[MEMBERSHIPS])),
+        ),
+        (
+            "ProviderFields",
+            "^({0}(,{0})*)?$".format(_names(parameters.FIELDS[PROVIDERS])),
+        ),
         (
             "MembershipChangeFields",
-            "^({0}(,{0})*)?$".format(_names(jsonapi.FIELDS[jsonapi.CHANGES])),
+            "^({0}(,{0})*)?$".format(_names(parameters.FIELDS[CHANGES])),
         ),
-        ("MembershipSort", "^-?{0}(,-?{0})*$".format(_names(jsonapi.SORTS[jsonapi.MEMBERSHIPS]))),
-        ("ProviderSort", "^-?{0}(,-?{0})*$".format(_names(jsonapi.SORTS[jsonapi.PROVIDERS]))),
+        (
+            "MembershipSort",
+            "^-?{0}(,-?{0})*$".format(_names(parameters.SORTS[MEMBERSHIPS])),
+        ),
+        ("ProviderSort", "^-?{0}(,-?{0})*$".format(_names(parameters.SORTS[PROVIDERS]))),
     ],
 )
 def test_view_parameters_take_what_the_codec_serves(
@@ -140,9 +152,7 @@ def test_view_parameters_take_what_the_codec_serves(
 
 def test_relationships_document_their_related_links(spec: dict[str, Any]) -> None:
     relationships = schema(spec, "Membership")["properties"]["relationships"]["properties"]
-    assert set(relationships) == set(jsonapi.FIELDS[jsonapi.MEMBERSHIPS]) - set(
-        MEMBERSHIP_ATTRIBUTES
-    )
+    assert set(relationships) == set(parameters.FIELDS[MEMBERSHIPS]) - set(MEMBERSHIP_ATTRIBUTES)
     for relationship in relationships.values():
         assert relationship["properties"]["links"] == {"$ref": "#/components/schemas/RelatedLinks"}
     assert list(schema(spec, "RelatedLinks")["properties"]) == ["related"]
@@ -216,7 +226,7 @@ def test_the_concur_examples_are_the_seed_documents_the_codec_reads(spec: dict[s
 
 @cache
 def xsd(path: str) -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(XSD / path)))
+    return etree.XMLSchema(etree.parse(str(travelport.schema(path))))
 
 
 def request_element(document: str) -> etree._Element:

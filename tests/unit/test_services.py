@@ -52,11 +52,11 @@ def repo() -> InMemoryRepository:
     repo = InMemoryRepository()
     for provider in (HILTON, QANTAS):
         repo.add_provider(provider)
-    repo.add_user(
+    repo.seed_user(
         User(company="acme", employee_id="098765", name="John Smith", email="john@acme.example"),
         {"t1": hash_token("john-token")},
     )
-    repo.add_user(
+    repo.seed_user(
         User(company="acme", employee_id="112233", name="Jane Doe", email="jane@acme.example")
     )
     return repo
@@ -275,19 +275,6 @@ def test_the_profile_name_always_passes_the_membership_name_rule(
 ) -> None:
     value = svc.name_on_membership(_user(name, employee_id))
     assert MembershipChanges(membership_name=value).membership_name == value
-
-
-def test_a_stored_membership_without_a_name_reads_with_the_profile_name(
-    repo: InMemoryRepository,
-) -> None:
-    created = create(repo, ADMIN, "098765", draft())
-    legacy = created.model_copy(update={"membership_name": None})
-    repo.memberships[("acme", "098765")][created.id] = legacy  # as Concur stored it before
-    assert svc.get_membership(repo, JOHN, "098765", created.id).membership_name == "John Smith"
-    [listed] = svc.list_memberships(repo, JOHN, "098765")
-    assert listed.membership_name == "John Smith"
-    update(repo, JOHN, "098765", created.id, MembershipChanges(level="Gold"))
-    assert repo.memberships[("acme", "098765")][created.id].membership_name == "John Smith"
 
 
 def test_formatted_and_bare_account_numbers_are_the_same_account(

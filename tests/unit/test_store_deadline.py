@@ -21,10 +21,14 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+    """A clock the test moves, and the production budget (nothing sets it deployed)."""
     fake = Clock()
     monkeypatch.setattr(settings.time, "monotonic", fake)
-    return fake
+    monkeypatch.delenv("STORE_BUDGET_SECONDS", raising=False)
+    settings.reset()
+    yield fake
+    settings.reset()
 
 
 @pytest.fixture

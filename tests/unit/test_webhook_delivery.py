@@ -71,7 +71,7 @@ def test_each_change_arrives_once_signed_in_order_with_its_audit_id() -> None:
     w.fan_out()
     w.deliver()
     got = w.endpoint.delivered()
-    audits = [a.id for a, _ in w.repo.audits[("acme", "098765")]]
+    audits = [a.id for _, a, _ in w.repo.audits[("acme", "098765")]]
     assert [e["id"] for e in got] == audits
     assert [c["action"] for e in got for c in e["data"]["changes"]] == [
         "create",
@@ -238,7 +238,7 @@ def test_nothing_is_lost_across_the_endpoints_downtime(downtime: timedelta) -> N
         w.clock.advance(rng.randint(20, 240))
     w.deliver()
     got = w.endpoint.delivered()
-    audits = {a.id for records in w.repo.audits.values() for a, _ in records}
+    audits = {a.id for records in w.repo.audits.values() for _, a, _ in records}
     assert {e["id"] for e in got} == audits and len(audits) >= 10
     assert len(got) == len(audits)  # no duplicates either
     for employee in held:
@@ -254,7 +254,7 @@ def test_a_thousand_events_with_random_failures_keep_each_travellers_order() -> 
 
     travellers = [f"t{n:02d}" for n in range(20)]
     for employee in travellers:
-        w.repo.add_user(
+        w.repo.seed_user(
             User(company="acme", employee_id=employee, name="T T", email=f"{employee}@acme.example")
         )
     rng = random.Random(1000)

@@ -10,10 +10,13 @@ from typing import Any
 from cloudevents.http import from_json
 
 from loyalty_core.interfaces.http import PublicUrl
-from loyalty_core.interfaces.locomote.jsonapi import membership_resource
+from loyalty_core.interfaces.locomote.views import membership_resource
 from loyalty_core.models import (
+    AccessToken,
     Application,
     ApplicationKind,
+    AuditRecord,
+    Company,
     Interface,
     Membership,
     MembershipChanges,
@@ -25,7 +28,7 @@ from loyalty_core.models import (
     User,
 )
 from loyalty_core.models.webhooks import PayloadKind, SubscriptionSettings
-from loyalty_core.repository import AccessToken
+from loyalty_core.repository.codec import serialize
 from loyalty_core.services import loyalty_updates
 from loyalty_core.services import memberships as svc
 from loyalty_core.services.webhooks import events, fanout, subscriptions
@@ -71,7 +74,7 @@ def test_a_change_is_a_cloudevent_with_the_records_id_and_the_users_sequence() -
         w.repo, ADMIN, "098765", made.id, MembershipChanges(level="Gold"), origin=ORIGIN
     )
     first, second = queued_events(w)
-    (audit_one, _), (audit_two, _) = w.repo.audits[("acme", "098765")]
+    (_, audit_one, _), (_, audit_two, _) = w.repo.audits[("acme", "098765")]
     parsed = from_json(json.dumps(second))  # the CloudEvents SDK reads it
     assert parsed["specversion"] == "1.0" and parsed["id"] == audit_two.id
     assert second["source"] == "/companies/acme" and second["subject"] == "users/098765"
@@ -168,7 +171,6 @@ def test_no_company_gets_another_companys_events() -> None:
 
 def test_an_admins_token_change_is_no_event() -> None:
     """Audit records of other subjects (users, tokens) in a user's trail make no event."""
-    from loyalty_core.models import AuditRecord
     from loyalty_core.models.audit import entry
 
     record = AuditRecord.of(ORIGIN, [entry("api_token_id", "abc", None, {"expires_at": None})])
@@ -178,31 +180,19 @@ def test_an_admins_token_change_is_no_event() -> None:
 
 
 def test_the_erasure_event_names_the_erased_user_and_nothing_personal() -> None:
-    from loyalty_core.models import AuditRecord
     from loyalty_core.repository import items as i
-    from loyalty_core.repository.webhooks import ERASURE_MARK
+    from loyalty_core.services.webhooks import fanout as f
 
     w = world()
     subscribe(w, events=["user.erased"])
     mark = AuditRecord.of(Origin("admin:ops", Interface.ADMIN, "req-9"), [])
-    profile = i.profile_item(
-        User(company="acme", employee_id="098765", name="John Smith", email="john@acme.example")
-    )
+    profile = removed_profile()
     profile["revision"] = {"N": "41"}
-    profile[ERASURE_MARK] = i.serialize(
-        {
-            "id": mark.id,
-            "occurred_at": mark.occurred_at.isoformat(),
-            "actor": "admin:ops",
-            "request_id": "req-9",
-        }
-    )
+    profile[i.ERASURE_MARK] = serialize(i.erasure_mark(mark))
     removed = {
         "eventName": "REMOVE",
         "dynamodb": {"Keys": {"pk": profile["pk"], "sk": profile["sk"]}, "OldImage": profile},
     }
-    from loyalty_core.services.webhooks import fanout as f
-
     f.process_batch(w.webhooks, {"Records": [removed]}, None)
     (sent,) = w.queue.sent
     event = json.loads(sent.body or "")
@@ -212,12 +202,16 @@ def test_the_erasure_event_names_the_erased_user_and_nothing_personal() -> None:
     assert "John" not in sent.body and "john@" not in (sent.body or "")
 
 
-def test_a_profile_removed_without_an_erasure_mark_is_no_event() -> None:
+def removed_profile() -> dict[str, Any]:
+    """John's profile as the stream's old image of its removal shows it."""
     from loyalty_core.repository import items as i
 
-    profile = i.profile_item(
-        User(company="acme", employee_id="098765", name="John Smith", email="john@acme.example")
-    )
+    john = User(company="acme", employee_id="098765", name="John Smith", email="john@acme.example")
+    return i.profile_item(john, AuditRecord.of(ORIGIN, []), 400)
+
+
+def test_a_profile_removed_without_an_erasure_mark_is_no_event() -> None:
+    profile = removed_profile()
     removed = {
         "eventName": "REMOVE",
         "dynamodb": {"Keys": {"pk": profile["pk"], "sk": profile["sk"]}, "OldImage": profile},
@@ -235,8 +229,8 @@ def test_the_largest_event_a_50_membership_concur_batch_stays_within_64_kb() -> 
     company, employee id and API base URL: one Concur batch changes them all."""
     w = world()
     company, employee = "c" * 40, "E" * 50
-    w.store.add_company(company)
-    w.repo.add_user(
+    w.repo.add_company(Company(id=company, name="C"))
+    w.repo.seed_user(
         User(company=company, employee_id=employee, name=WIDE * 100, email="e@c.example")
     )
     admin = Principal(company=company, employee_id="boss", role=Role.ADMIN)
@@ -293,7 +287,7 @@ def test_the_largest_event_a_50_membership_concur_batch_stays_within_64_kb() -> 
     one_more = len(json.dumps({"membership": shown[0]["membership"]}, ensure_ascii=False).encode())
     assert size + one_more > events.MAX_EVENT_BYTES
     assert len(by_subscription[thin.id].encode("utf-8")) < events.MAX_EVENT_BYTES // 2
-    assert from_json(largest)["id"] == w.repo.audits[(company, employee)][-1][0].id
+    assert from_json(largest)["id"] == w.repo.audits[(company, employee)][-1][1].id
 
 
 def test_every_event_kind_is_valid_against_the_documents_schema() -> None:

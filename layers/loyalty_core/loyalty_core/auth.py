@@ -15,8 +15,8 @@ import secrets
 from datetime import UTC, datetime
 
 from loyalty_core.errors import AccessDenied, Unauthenticated
-from loyalty_core.models import ApplicationKind, Principal
-from loyalty_core.repository import AccessToken, Repository
+from loyalty_core.models import AccessToken, ApplicationKind, Principal
+from loyalty_core.repository import Repository
 from loyalty_core.validators import is_text
 
 _NO_MATCH = "0" * 64

@@ -28,9 +28,11 @@ class Problem:
 
 
 class DomainError(Exception):
-    """Base of every error the service reports to a caller."""
+    """Base of every error the service reports to a caller. `retry_after_seconds`: when
+    to try again (a Retry-After header), for a refusal that time will lift."""
 
     title = "Error"
+    retry_after_seconds: int | None = None
 
     def __init__(self, detail: str = "", problems: list[Problem] | None = None) -> None:
         super().__init__(detail or self.title)
@@ -92,6 +94,13 @@ class Duplicate(Conflict):
     title = "Duplicate membership"
 
 
+class CredentialConflict(Conflict):
+    """A change of a user's credentials that finds them otherwise than it expects: a token
+    that exists already, one revoked meanwhile, a login that is gone. Nothing written."""
+
+    title = "Credential conflict"
+
+
 class ClientIdRefused(DomainError):
     title = "Client-generated ids are not supported"
 
@@ -123,9 +132,13 @@ class IdempotencyKeyReused(Conflict):
 
 
 class RequestInProgress(Conflict):
-    """A request with the same Idempotency-Key is still running."""
+    """A request with the same Idempotency-Key is still running: retry after it ends."""
 
     title = "Request in progress"
+
+    def __init__(self, detail: str = "", retry_after_seconds: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = max(1, retry_after_seconds)
 
 
 class StorageUnavailable(DomainError):

@@ -5,7 +5,7 @@ Before the snapshot (`warm`), what a request would otherwise do first: the handl
 is imported by then; the DynamoDB client is created and the provider catalog read (one
 Query, which also loads the parts of botocore that its first request loads: credentials,
 endpoint rules, serializer and parser); each interface's lazily imported modules are
-imported (`register`'s arguments, e.g. `idempotency.prepare`). Then the client's
+imported (`register`'s arguments). Then the client's
 connections are closed: the snapshot holds no open socket, each restored copy opens its
 own (two copies never continue one TLS session).
 

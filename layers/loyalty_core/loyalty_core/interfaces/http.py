@@ -13,7 +13,6 @@ from loyalty_core.errors import (
     MalformedRequest,
     MethodNotAllowed,
     PayloadTooLarge,
-    StorageUnavailable,
     UnsupportedMediaType,
     quote,
     quote_all,
@@ -193,9 +192,10 @@ def public_url(event: Mapping[str, Any]) -> PublicUrl:
 
 
 def error_headers(error: DomainError) -> dict[str, str]:
-    """Headers an error carries in every interface: Retry-After (503) and Allow (405)."""
+    """Headers an error carries in every interface: Retry-After (503, a key's request in
+    progress) and Allow (405)."""
     headers: dict[str, str] = {}
-    if isinstance(error, StorageUnavailable):
+    if error.retry_after_seconds is not None:
         headers["Retry-After"] = str(error.retry_after_seconds)
     if isinstance(error, MethodNotAllowed):
         headers["Allow"] = ", ".join(error.allowed)

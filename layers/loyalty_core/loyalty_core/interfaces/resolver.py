@@ -9,7 +9,7 @@ is the request's id, as the logs and the audit trail name it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
@@ -22,12 +22,15 @@ from loyalty_core.errors import (
     StorageUnavailable,
     clip,
 )
-from loyalty_core.idempotency import once
 from loyalty_core.interfaces.http import header
 from loyalty_core.observability import count, logger
+from loyalty_core.repository import KeyOwner, Repository
+from loyalty_core.services.idempotency import Claim, once
+from loyalty_core.settings import FUNCTION_TIMEOUT
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
+T = TypeVar("T")
 ErrorRenderer = Callable[[DomainError], Response[Any]]
 CrashRenderer = Callable[[], Response[Any]]
 
@@ -85,24 +88,40 @@ def request_id(app: APIGatewayRestResolver) -> str:
     return str(context.get("requestId") or "unknown")
 
 
+def _lease(app: APIGatewayRestResolver) -> float:
+    """How long this request may hold its Idempotency-Key: the Lambda's remaining time."""
+    context = app.lambda_context
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        return max(1.0, context.get_remaining_time_in_millis() / 1000)
+    return FUNCTION_TIMEOUT
+
+
 def replayable(
-    app: APIGatewayRestResolver, caller: str, run: Callable[[], Response[Any]]
+    app: APIGatewayRestResolver,
+    repo: Repository,
+    owner: KeyOwner,
+    caller: str,
+    run: Callable[[Claim | None], T],
+    render: Callable[[T], Response[Any]],
 ) -> Response[Any]:
-    """Run a POST once per `Idempotency-Key` (if the caller sent one): a replay to the
-    same URL (path and query) answers the first response again and writes nothing."""
+    """`render(run(claim))`, once per `Idempotency-Key` (if the caller sent one): a repeat
+    to the same URL (path and query) by the same `caller` answers the first answer again
+    and writes nothing; the answer is written with the request's own commit."""
     event = app.current_event
     query = urlencode(sorted((event.query_string_parameters or {}).items()))
 
-    def outcome() -> dict[str, Any]:
-        response = run()
+    def answer(result: T) -> dict[str, Any]:
+        response = render(result)
         return {"status": response.status_code, "headers": response.headers, "body": response.body}
 
     result = once(
+        repo,
         header(event.headers, "Idempotency-Key"),
-        scope=f"{event.http_method} {event.path}?{query}",
-        caller=caller,
+        owner,
+        scope=f"{caller} {event.http_method} {event.path}?{query}",
         body=event.body,
-        lambda_context=app.lambda_context,
-        run=outcome,
+        run=run,
+        render=answer,
+        lease_seconds=_lease(app),
     )
     return Response(status_code=result["status"], headers=result["headers"], body=result["body"])

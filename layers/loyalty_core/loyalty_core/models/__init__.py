@@ -9,7 +9,9 @@ from loyalty_core.models.membership import (
     MembershipDraft,
     ProgramUpdate,
 )
+from loyalty_core.models.membership_set import Change, MembershipSet
 from loyalty_core.models.party import (
+    AccessToken,
     Application,
     ApplicationKind,
     Company,
@@ -22,15 +24,18 @@ from loyalty_core.models.provider import Provider, VendorType
 __all__ = [
     "MAX_MEMBERSHIPS_PER_USER",
     "MEMBERSHIP_ATTRIBUTES",
+    "AccessToken",
     "Application",
     "ApplicationKind",
     "AuditRecord",
+    "Change",
     "Company",
     "Entry",
     "Interface",
     "Membership",
     "MembershipChanges",
     "MembershipDraft",
+    "MembershipSet",
     "Origin",
     "Principal",
     "ProgramUpdate",

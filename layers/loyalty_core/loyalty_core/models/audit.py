@@ -78,9 +78,7 @@ class Entry(BaseModel):
     action: Action
     before: Fields | None
     after: Fields | None
-    # A membership's version after the change (before it, on a delete); None for other
-    # subjects and in records written before versions were kept.
-    version: int | None = None
+    version: int | None = None  # a membership's version after the change (before, on a delete)
 
     @model_validator(mode="after")
     def _one_subject_and_sides(self) -> Entry:
@@ -98,17 +96,16 @@ class Entry(BaseModel):
         return next(s for s in SUBJECTS if getattr(self, s) is not None)
 
     def as_json(self) -> Fields:
-        """`{"membership_id": ..., "action", "before", "after"}` (or the subject it names),
-        with the membership's `version` when the entry holds it."""
-        found: Fields = {
+        """`{"membership_id": ..., "action", "version", "before", "after"}` (or the subject
+        it names; `version` for a membership only)."""
+        versioned = {} if self.version is None else {"version": self.version}
+        return {
             self.subject: getattr(self, self.subject),
             "action": self.action.value,
+            **versioned,
             "before": self.before,
             "after": self.after,
         }
-        if self.version is not None:
-            found["version"] = self.version
-        return found
 
     @property
     def changed(self) -> list[str]:
@@ -170,7 +167,7 @@ def membership_entry(before: Membership | None, after: Membership | None) -> Ent
         found.id,
         None if before is None else membership_fields(before),
         None if after is None else membership_fields(after),
-        version=found.version,
+        found.version,
     )
 
 

@@ -1,6 +1,6 @@
-"""Hotel LoyaltyCards as the enrichment sees them, free of any XML: what a hotel request
-asks (its places, their travellers and the cards they already carry), and what the
-enrichment answers (the cards to add to each place, and every membership left out)."""
+"""LoyaltyCards as the enrichment sees them, free of any XML: what a request asks (its
+places, their travellers and the cards they already carry), and what the enrichment
+answers (the cards to add, each naming its place, and every membership left out)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,8 @@ class Traveller:
 
 @dataclass(frozen=True)
 class CardPlace:
-    """One place in a hotel request that can take cards, for one traveller."""
+    """One place in a request that can take cards, for one traveller. Its `label` names it
+    in the report, and to the codec that writes the cards chosen for it."""
 
     label: str
     traveller: Traveller
@@ -76,7 +77,8 @@ class NamedProviders:
 
 @dataclass(frozen=True)
 class CardRequest:
-    """What the enrichment needs to know of a hotel request."""
+    """What the enrichment needs to know of a request: its kind, and its product, whose
+    rules choose the cards (`services.enrichment.RULES`); each place labelled once."""
 
     kind: str
     providers: tuple[NamedProviders, ...]  # every provider code the document names, and where
@@ -84,6 +86,12 @@ class CardRequest:
     places: tuple[CardPlace, ...]
     takes_cards: bool = True  # False: the request kind has no place for cards at all
     prohibited_chains: frozenset[str] = frozenset()  # ProhibitedChains
+    product: str = "hotel"
+
+    def __post_init__(self) -> None:
+        labels = [place.label for place in self.places]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"two places of one request share a label: {labels}")
 
 
 @dataclass(frozen=True)
@@ -105,10 +113,17 @@ class NotAdded:
 
 @dataclass
 class Enrichment:
-    """The cards for each place of the request (in its order), and the report."""
+    """The cards added, each with the place it goes to, and every one left out, why."""
 
     provider: str
     kind: str
-    cards: list[list[Card]] = field(default_factory=list)
     added: list[Added] = field(default_factory=list)
     left_out: list[NotAdded] = field(default_factory=list)
+
+    def placed(self) -> dict[str, list[Card]]:
+        """The cards to write, under the label of the place each goes to, in the order
+        they were chosen."""
+        placed: dict[str, list[Card]] = {}
+        for added in self.added:
+            placed.setdefault(added.place, []).append(added.card)
+        return placed

@@ -62,13 +62,11 @@ class Provider(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _primary_code_in_family(cls, data: Any) -> Any:
-        """A hotel program's family holds its primary code (items stored before families
-        existed carry the vendor code alone)."""
-        if isinstance(data, dict) and data.get("vendor_type") == VendorType.HOTEL:
-            primary, family = data.get("vendor_code"), list(data.get("chain_codes") or ())
-            if primary and primary not in family:
-                data = {**data, "chain_codes": [primary, *family]}
+    def _family_of_one(cls, data: Any) -> Any:
+        """A hotel program given no family is a family of its primary code alone."""
+        hotel = isinstance(data, dict) and data.get("vendor_type") == VendorType.HOTEL
+        if hotel and data.get("vendor_code") and not data.get("chain_codes"):
+            data = {**data, "chain_codes": [data["vendor_code"]]}
         return data
 
     @model_validator(mode="after")
@@ -78,6 +76,8 @@ class Provider(BaseModel):
                 raise ValueError("air and car programs need their vendor code")
             if self.chain_codes:
                 raise ValueError("only hotel programs have chain codes")
+        elif self.vendor_code is not None and self.chain_codes[:1] != (self.vendor_code,):
+            raise ValueError("a hotel program's chain_codes start with its vendor_code")
         if len(set(self.chain_codes)) != len(self.chain_codes):
             raise ValueError("chain_codes lists a code twice")
         return self

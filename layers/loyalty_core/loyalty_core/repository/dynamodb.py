@@ -11,12 +11,27 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 
-from loyalty_core.errors import ConcurrentChange, StorageUnavailable, WriteOutcomeUnknown
-from loyalty_core.models import AuditRecord, Membership, Provider
-from loyalty_core.repository import AccessToken, History, Login, UserMemberships
+from loyalty_core.errors import (
+    ConcurrentChange,
+    CredentialConflict,
+    RequestInProgress,
+    StorageUnavailable,
+    WriteOutcomeUnknown,
+)
+from loyalty_core.models import AccessToken, Membership, MembershipSet, Provider
+from loyalty_core.repository import (
+    History,
+    KeyAnswer,
+    KeyOwner,
+    KeyRecord,
+    Login,
+    UserWrite,
+)
+from loyalty_core.repository import guards as g
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
-from loyalty_core.repository.items import Item
+from loyalty_core.repository.codec import Item, values
+from loyalty_core.repository.retention import is_purged, live_changes
 
 # Errors that mean "try again later", never "your request was wrong".
 _TRANSIENT = {
@@ -32,16 +47,44 @@ QUERY_LIMIT = 100_000  # a Query's Limit is a 32-bit number; a deep page reads i
 _CONCURRENT_REASONS = {"ConditionalCheckFailed", "TransactionConflict"}
 
 
+KEY_TAKEN_OVER = "This request's Idempotency-Key was taken over by a retry; retry shortly"
+CREDENTIALS_CHANGED = (
+    "The user's login or tokens are not as the change expects; nothing was written"
+)
+
+
+def _status(err: ClientError) -> int:
+    return int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+
+
 @contextmanager
-def translate_errors(write: bool = False) -> Iterator[None]:
-    """Turn boto errors into domain errors, once, at the adapter's edge. A write whose
-    answer was lost (sent, then timed out or dropped) may have been applied."""
+def translate_errors(
+    write: bool = False, key_at: int | None = None, credentials: Sequence[int] = ()
+) -> Iterator[None]:
+    """Turn boto errors into domain errors, once, at the adapter's edge.
+
+    A write that was sent and then went unanswered (a read timeout, a dropped connection)
+    or answered a server error (any 5xx, with or without an error code) may have been
+    applied: WriteOutcomeUnknown, which the services settle by reading. A read that fails
+    so is StorageUnavailable (503). `key_at`: the position, in a transaction, of the
+    action that needs this request's claim on its Idempotency-Key; `credentials`: those of
+    the actions whose conditions are a credential's (CredentialConflict when one fails and
+    the profile's guard, first, held)."""
     try:
         yield
     except ClientError as err:
         code = err.response.get("Error", {}).get("Code", "")
         if code == "TransactionCanceledException":
-            reasons = {r.get("Code") for r in err.response.get("CancellationReasons", [])}
+            found = err.response.get("CancellationReasons", [])
+            reasons = {r.get("Code") for r in found}
+
+            def failed(at: int) -> bool:
+                return len(found) > at and found[at].get("Code") == "ConditionalCheckFailed"
+
+            if key_at is not None and failed(key_at):
+                raise RequestInProgress(KEY_TAKEN_OVER) from err
+            if not failed(0) and any(failed(at) for at in credentials):
+                raise CredentialConflict(CREDENTIALS_CHANGED) from err
             if reasons & _CONCURRENT_REASONS and not reasons & _TRANSIENT_REASONS:
                 raise ConcurrentChange("The user's memberships changed during the write") from err
             raise StorageUnavailable("The write was cancelled; nothing was written") from err
@@ -49,6 +92,10 @@ def translate_errors(write: bool = False) -> Iterator[None]:
             raise WriteOutcomeUnknown("The write is still being applied") from err
         if code in _TRANSIENT:
             raise StorageUnavailable("The membership store is busy; retry shortly") from err
+        if _status(err) >= 500 or not code:  # a server error, named or not
+            if write:
+                raise WriteOutcomeUnknown("The membership store failed the write") from err
+            raise StorageUnavailable("The membership store failed; retry shortly") from err
         raise
     except HTTPClientError as err:  # sent, but no answer: a read timeout, a dropped connection
         if write:
@@ -85,21 +132,36 @@ class DynamoRepository:
         item: Item | None = found.get("Item")
         return item
 
-    def _query(self, pk: str, sk: str, sk_condition: str = "begins_with(sk, :sk)") -> list[Item]:
-        args: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": f"pk = :pk AND {sk_condition}",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":sk": {"S": sk}},
-            "ConsistentRead": True,
-        }
+    def _query(
+        self,
+        pk: str,
+        sk: str,
+        sk_condition: str = "begins_with(sk, :sk)",
+        more: Item | None = None,
+    ) -> list[Item]:
+        return self._every_page(
+            {
+                "KeyConditionExpression": f"pk = :pk AND {sk_condition}",
+                "ExpressionAttributeValues": {":pk": {"S": pk}, ":sk": {"S": sk}, **(more or {})},
+                "ConsistentRead": True,
+            }
+        )
+
+    def _every_page(self, args: dict[str, Any], limit: int | None = None) -> list[Item]:
+        """Every item a Query of the table (`args`, but its name) finds, page after page;
+        with a `limit`, that many at most, read with no more pages than they need."""
+        args = {"TableName": self.table, **args}
         items: list[Item] = []
         with translate_errors():
-            while True:
+            while limit is None or len(items) < limit:
+                if limit is not None:
+                    args["Limit"] = limit - len(items)
                 page = self.client.query(**args)
                 items.extend(page.get("Items", []))
                 if "LastEvaluatedKey" not in page:
-                    return items
+                    break
                 args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return items
 
     def get_login(self, email: str) -> Login | None:
         item = self._get(k.login_key(email))
@@ -129,10 +191,15 @@ class DynamoRepository:
             return None
         return i.parse_access_token(item)
 
-    def get_user_memberships(self, company: str, employee_id: str) -> UserMemberships | None:
-        """The memberships and the profile, up to the profile: never an audit record."""
-        items = self._query(k.user_pk(company, employee_id), k.PROFILE, "sk <= :sk")
-        return i.parse_user_memberships(items)
+    def get_user_memberships(self, company: str, employee_id: str) -> MembershipSet | None:
+        """The memberships and the profile: never an audit record nor a key."""
+        items = self._query(
+            k.user_pk(company, employee_id),
+            k.MEMBERSHIP_PREFIX,
+            "sk BETWEEN :sk AND :profile",
+            {":profile": {"S": k.PROFILE}},
+        )
+        return i.parse_membership_set(items)
 
     def get_membership(
         self, company: str, employee_id: str, membership_id: str
@@ -166,9 +233,9 @@ class DynamoRepository:
                 for item in page.get("Items", []):
                     if item["sk"]["S"] == k.PROFILE:
                         profile = item
-                        total = i.live_changes(i.parse_revision(item)[1], now)
+                        total = live_changes(i.parse_revision(item)[1], now)
                         wanted = min(start + count, total) if start < total else 0
-                    elif profile is not None and not i.is_purged(item, now):
+                    elif profile is not None and not is_purged(item, now):
                         records.append(item)
                 if profile is None:
                     return None
@@ -178,6 +245,18 @@ class DynamoRepository:
                 args["Limit"] = min(wanted - len(records), QUERY_LIMIT)
         page_records = tuple(i.parse_change(item) for item in records[start:wanted])
         return History(i.parse_user(profile), total, page_records)
+
+    def committed(self, company: str, employee_id: str, revision: int, audit_id: str) -> bool:
+        """The audit record numbered `revision` is the commit's own token: one GetItem."""
+        with translate_errors():
+            found = self.client.get_item(
+                TableName=self.table,
+                Key=k.change_key(company, employee_id, revision),
+                ConsistentRead=True,
+                ProjectionExpression="id",
+            )
+        item = found.get("Item")
+        return item is not None and item.get("id", {}).get("S") == audit_id
 
     def providers(self) -> Sequence[Provider]:
         return tuple(self._provider_map().values())
@@ -201,32 +280,128 @@ class DynamoRepository:
 
     # -- writes ------------------------------------------------------------
 
-    def commit(
-        self,
-        snapshot: UserMemberships,
-        put: Sequence[Membership] = (),
-        delete: Sequence[Membership] = (),
-        *,
-        audit: AuditRecord,
-    ) -> None:
-        """One TransactWriteItems: the profile's guard first, then each membership, then the
+    def _transact(self, actions: Sequence[dict[str, Any]]) -> None:
+        """One TransactWriteItems of `actions` on the table; a refused condition is
+        ConcurrentChange, an unknown outcome WriteOutcomeUnknown."""
+        with translate_errors(write=True):
+            self.client.transact_write_items(
+                TransactItems=[
+                    {kind: {"TableName": self.table, **body}}
+                    for action in actions
+                    for kind, body in action.items()
+                ]
+            )
+
+    def _update_if(self, **update: Any) -> bool:
+        """One conditional UpdateItem on the table (`update`, but its name): False when its
+        condition refused it (nothing written)."""
+        try:
+            with translate_errors(write=True):
+                self.client.update_item(TableName=self.table, **update)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def commit(self, write: UserWrite) -> None:
+        """One TransactWriteItems: the profile's guard first, then each membership, the
         audit record, numbered by the revision the guard moves to (so a write that is
-        refused, or that its re-read finds applied, never leaves a second one)."""
+        refused, or that its re-read finds applied, never leaves a second one), and the
+        answer of the request's Idempotency-Key, if it has one: the answer is durable
+        with the write itself."""
         days = self.audit_retention_days
-        count = snapshot.count_after(put, delete)
-        guard = i.profile_write_guard(snapshot, count, audit, days)
-        actions: list[dict[str, Any]] = [{"Update": {"TableName": self.table, **guard}}]
-        for m in put:
+        actions: list[dict[str, Any]] = [
+            {"Update": {"TableName": self.table, **g.user_write_guard(write, days)}}
+        ]
+        for m in write.put:
             actions.append({"Put": {"TableName": self.table, "Item": i.membership_item(m)}})
-        for m in delete:
+        for m in write.delete:
             key = k.membership_key(m.company, m.employee_id, m.id)
             actions.append({"Delete": {"TableName": self.table, "Key": key}})
-        user = snapshot.user
-        record = i.change_item(audit, user.company, user.employee_id, snapshot.revision + 1, days)
+        credentials: list[int] = []  # the actions whose conditions are a credential's
+        login = g.login_update(write)
+        if login is not None:
+            credentials.append(len(actions))
+            actions.append({"Update": {"TableName": self.table, **login}})
+        for kind, action, own in g.concur_token_actions(write):
+            if own:
+                credentials.append(len(actions))
+            actions.append({kind: {"TableName": self.table, **action}})
+        user, revision = write.snapshot.user, write.snapshot.revision + 1
+        record = i.change_item(write.audit, user.company, user.employee_id, revision, days)
         actions.append({"Put": {"TableName": self.table, "Item": record}})
-        # A token of this call makes the SDK's own retries of it idempotent on DynamoDB
-        # (the embedded one ignores it: then the services recognise the write they made).
-        with translate_errors(write=True):
+        key_at = None
+        if write.key is not None:
+            key_at = len(actions)
+            actions.append({"Update": {"TableName": self.table, **g.key_answer(write.key)}})
+        # A token of this call makes the SDK's own retries of it idempotent on DynamoDB; the
+        # services recognise a landing by its audit record (`committed`), whatever the store.
+        with translate_errors(write=True, key_at=key_at, credentials=credentials):
             self.client.transact_write_items(
                 TransactItems=actions, ClientRequestToken=str(uuid.uuid4())
             )
+
+    # -- Idempotency-Keys ----------------------------------------------------------
+
+    def claim_key(
+        self,
+        owner: KeyOwner,
+        key_hash: str,
+        request_hash: str,
+        claim: str,
+        lease_until: float,
+        expires: int,
+        taking_over: str | None = None,
+    ) -> KeyRecord | None:
+        """One conditional PutItem: a key no one holds (or one past its `purge_at`, which
+        DynamoDB's TTL removes within days), or one whose claim is `taking_over` and has
+        no answer. When the key is held, the record that holds it, from the same call."""
+        item = i.key_item(
+            owner.company, owner.employee_id, key_hash, request_hash, claim, lease_until, expires
+        )
+        if taking_over is None:
+            condition = "attribute_not_exists(pk) OR purge_at <= :now"
+            names = values({":now": int(time.time())})
+        else:
+            condition = "claim = :old AND attribute_not_exists(answer)"
+            names = values({":old": taking_over})
+        try:
+            with translate_errors(write=True):
+                self.client.put_item(
+                    TableName=self.table,
+                    Item=item,
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues=names,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            held = err.response.get("Item")
+            if held is None:  # taken over and gone meanwhile: it is free again
+                return self.claim_key(owner, key_hash, request_hash, claim, lease_until, expires)
+            return i.parse_key(held)
+        return None
+
+    def answer_key(self, key: KeyAnswer) -> None:
+        try:
+            with translate_errors(write=True):
+                self.client.update_item(TableName=self.table, **g.key_answer(key))
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            raise RequestInProgress(KEY_TAKEN_OVER) from err
+
+    def release_key(self, owner: KeyOwner, key_hash: str, claim: str) -> None:
+        try:
+            with translate_errors(write=True):
+                self.client.delete_item(
+                    TableName=self.table,
+                    Key=k.idempotency_key(owner.company, owner.employee_id, key_hash),
+                    ConditionExpression="claim = :claim AND attribute_not_exists(answer)",
+                    ExpressionAttributeValues=values({":claim": claim}),
+                )
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise

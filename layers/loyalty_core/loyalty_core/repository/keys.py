@@ -6,6 +6,8 @@
 | erasure record (no personal data) | COMPANY#{company} | ERASURE#{occurred_at}#{id} |
 | user profile (+ write revision) | USER#{company}#{employee_id} | PROFILE |
 | membership | USER#{company}#{employee_id} | MEMBERSHIP#{id} |
+| Idempotency-Key of the user (a caller) | USER#{company}#{employee_id} | IDEMPOTENCY#{sha256} |
+| a Concur token acting for the user, indexed | USER#{company}#{employee_id} | CONCUR#{sha256} |
 | audit record of a user | USER#{company}#{employee_id} | PROFILE#CHANGE#{10^12 - revision} |
 | login (user + hashed API tokens) | LOGIN#{email} | LOGIN |
 | provider | PROVIDER | PROVIDER#{id} |
@@ -22,10 +24,20 @@ A user's profile and memberships share one partition: listing is one Query,
 and the company is part of every user key, so no read can cross companies.
 
 A user's audit records sort after the profile, newest first (the revision each record
-was written with, counted down from 10^12): the memberships Query reads up to the
-profile (`sk <= PROFILE`) and never an audit record; the history Query reads from the
-profile on (`sk >= PROFILE`), the profile first (the user, and how many records they
-hold), then the newest records, as many as the page needs.
+was written with, counted down from 10^12): the memberships Query reads the memberships
+and the profile (`sk BETWEEN MEMBERSHIP# AND PROFILE`), never an audit record nor a key;
+the history Query reads from the profile on (`sk >= PROFILE`), the profile first (the
+user, and how many records they hold), then the newest records, as many as the page
+needs. The Idempotency-Keys a user sends as a caller live in their partition too, so that
+erasing the user erases them, and so do the index entries of the Concur tokens acting
+for them (written and removed with each token), so that erasure finds those tokens with
+the rest of the partition.
+
+One index, `company_users` (a sparse GSI: only profiles carry its keys), lists a
+company's users in employee id order: partition `COMPANY#{company}`
+(`company_users_pk`), sort the employee id (`company_users_sk`). It projects the user's
+fields only, so that the profile updates of every membership write (revision, count,
+audit expiry) never write to it.
 
 The change feed (index `ChangeFeed`, keys only): a user's audit record that touches a
 membership also carries `feed_pk` = FEED#{company}#{day} and `feed_sk` =
@@ -45,6 +57,12 @@ ERASURE_PREFIX = "ERASURE#"
 PROVIDER_PARTITION = "PROVIDER"
 PROVIDER_PREFIX = "PROVIDER#"
 TOKEN_PREFIX = "TOKEN#"  # noqa: S105 - a key prefix, not a secret
+IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
+CONCUR_PREFIX = "CONCUR#"
+ACCESS_TOKEN_PREFIX = "OAUTH#"  # noqa: S105 - a key prefix, not a secret
+COMPANY_USERS = "company_users"  # the index of a company's users
+COMPANY_USERS_PK = "company_users_pk"
+COMPANY_USERS_SK = "company_users_sk"
 
 
 def Key(pk: str, sk: str) -> dict[str, dict[str, str]]:
@@ -55,12 +73,28 @@ def user_pk(company: str, employee_id: str) -> str:
     return f"USER#{company}#{employee_id}"
 
 
+def user_of(pk: str) -> tuple[str, str]:
+    """(company, employee id) of a user's partition key (a company id holds no `#`)."""
+    company, employee_id = pk.removeprefix("USER#").split("#", 1)
+    return company, employee_id
+
+
 def profile_key(company: str, employee_id: str) -> dict[str, dict[str, str]]:
     return Key(user_pk(company, employee_id), PROFILE)
 
 
 def membership_key(company: str, employee_id: str, membership_id: str) -> dict[str, dict[str, str]]:
     return Key(user_pk(company, employee_id), MEMBERSHIP_PREFIX + membership_id)
+
+
+def idempotency_key(company: str, employee_id: str, key_hash: str) -> dict[str, dict[str, str]]:
+    """An Idempotency-Key the user sent (as a caller), by the hash of its scope and value."""
+    return Key(user_pk(company, employee_id), IDEMPOTENCY_PREFIX + key_hash)
+
+
+def concur_entry_key(company: str, employee_id: str, token_hash: str) -> dict[str, dict[str, str]]:
+    """The user's index entry of a Concur token acting for them."""
+    return Key(user_pk(company, employee_id), CONCUR_PREFIX + token_hash)
 
 
 def change_key(company: str, employee_id: str, revision: int) -> dict[str, dict[str, str]]:
@@ -107,7 +141,12 @@ def application_token_key(app_id: str, token_hash: str) -> dict[str, dict[str, s
 
 
 def access_token_key(token_hash: str) -> dict[str, dict[str, str]]:
-    return Key(f"OAUTH#{token_hash}", "OAUTH")
+    return Key(ACCESS_TOKEN_PREFIX + token_hash, "OAUTH")
+
+
+def company_users_keys(company: str, employee_id: str) -> dict[str, str]:
+    """The `company_users` index's keys, as a profile carries them."""
+    return {COMPANY_USERS_PK: company_pk(company), COMPANY_USERS_SK: employee_id}
 
 
 # -- webhooks (SPEC 13) -------------------------------------------------------------------
@@ -158,9 +197,3 @@ def feed_keys(company: str, occurred_at: datetime, record_id: str) -> dict[str, 
     """The change feed's keys of one audit record (its attributes, beside pk and sk)."""
     moment = stamp(occurred_at)
     return {"feed_pk": feed_pk(company, moment[:10]), "feed_sk": f"{moment}#{record_id}"}
-
-
-def user_of(pk: str) -> tuple[str, str]:
-    """(company, employee id) of a user partition's key (neither holds a #)."""
-    company, _, employee_id = pk.removeprefix("USER#").partition("#")
-    return company, employee_id

@@ -9,19 +9,19 @@ shapes, and the DynamoDB adapter of them (the same single table; see `keys`).
 - A replay reads the change feed (index `ChangeFeed`, keys only) one Query per day of its
   window, then the audit records themselves as it sends them.
 - An erasure marks the profile with its record's id and time before it removes it
-  (`erasure_mark`): the stream's image of the removed profile then names the erased
-  user, which the erasure record itself never does.
+  (`items.erasure_mark`, written by the directory's `erase`): the stream's image of the
+  removed profile then names the erased user, which the erasure record itself never does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from loyalty_core.errors import ConcurrentChange, NotFound, TooManySubscriptions
-from loyalty_core.models import AuditRecord, Interface
+from loyalty_core.models import AuditRecord
 from loyalty_core.models.webhooks import (
     MAX_SUBSCRIPTIONS_PER_COMPANY,
     ChangeRef,
@@ -30,8 +30,9 @@ from loyalty_core.models.webhooks import (
 )
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
-from loyalty_core.repository.dynamodb import translate_errors
-from loyalty_core.repository.items import Item
+from loyalty_core.repository.codec import Item, deserialize, from_item, to_item, values
+from loyalty_core.repository.dynamodb import DynamoRepository, translate_errors
+from loyalty_core.repository.retention import is_purged, purge_at
 
 DELIVERY_RETENTION = timedelta(days=30)
 
@@ -85,11 +86,11 @@ def read_stream_record(raw: Mapping[str, Any]) -> StreamedChange | None:
         record = i.parse_change(image)
         if not any(c.membership_id for c in record.changes):
             return None
-        revision = int(i.deserialize(image["revision"])) if "revision" in image else 0
+        revision = int(deserialize(image["revision"])) if "revision" in image else 0
         return StreamedChange(False, company, employee_id, record, revision)
     if raw.get("eventName") == "REMOVE" and sk == k.PROFILE:
         image = change.get("OldImage") or {}
-        mark = parse_erasure_mark(image)
+        mark = i.parse_erasure_mark(image)
         if mark is None:
             return None
         return StreamedChange(True, company, employee_id, mark, i.parse_revision(image)[0] + 1)
@@ -152,20 +153,20 @@ class WebhookRepository(Protocol):
 
 def subscription_item(subscription: Subscription) -> Item:
     fields = subscription.model_dump(mode="json", exclude_none=True)
-    return i.to_item(fields, k.subscription_key(subscription.company, subscription.id))
+    return to_item(fields, k.subscription_key(subscription.company, subscription.id))
 
 
 def parse_subscription(item: Item) -> Subscription:
-    return Subscription.model_validate(i.from_item(item))
+    return Subscription.model_validate(from_item(item))
 
 
 def subscription_change_item(audit: AuditRecord, company: str, retention_days: int) -> Item:
     fields = {
         "id": audit.id,
         **audit.as_json(),
-        "purge_at": i.purge_at(audit.occurred_at, retention_days),
+        "purge_at": purge_at(audit.occurred_at, retention_days),
     }
-    return i.to_item(fields, k.subscription_change_key(company, audit.occurred_at, audit.id))
+    return to_item(fields, k.subscription_change_key(company, audit.occurred_at, audit.id))
 
 
 def delivery_item(company: str, record: DeliveryRecord) -> Item:
@@ -173,62 +174,19 @@ def delivery_item(company: str, record: DeliveryRecord) -> Item:
     fields = record.model_dump(mode="json", exclude_none=True)
     fields["purge_at"] = int((last + DELIVERY_RETENTION).timestamp())
     key = k.delivery_key(company, record.subscription_id, record.enqueued_at, record.id)
-    return i.to_item(fields, key)
+    return to_item(fields, key)
 
 
 def parse_delivery(item: Item) -> DeliveryRecord:
-    fields = i.from_item(item)
+    fields = from_item(item)
     fields.pop("purge_at", None)
     return DeliveryRecord.model_validate(fields)
 
 
 def parse_stored_change(item: Item) -> StoredChange:
     company, employee_id = k.user_of(item["pk"]["S"])
-    revision = int(i.deserialize(item["revision"])) if "revision" in item else 0
+    revision = int(deserialize(item["revision"])) if "revision" in item else 0
     return StoredChange(i.parse_change(item), company, employee_id, revision)
-
-
-# An erasure's mark on the profile it is about to remove: its record's id, time, actor and
-# request id (`erasure_mark`, `parse_erasure_mark`).
-ERASURE_MARK = "erasure"
-
-
-def erasure_mark(company: str, employee_id: str, audit: AuditRecord) -> dict[str, Any]:
-    """The UpdateItem arguments (no TableName) that mark the profile with the erasure's
-    record, unless an interrupted run marked it already (its mark is kept: the erasure has
-    one id however often it is run)."""
-    return {
-        "Key": k.profile_key(company, employee_id),
-        "UpdateExpression": "SET #m = if_not_exists(#m, :m)",
-        "ConditionExpression": "attribute_exists(pk)",
-        "ExpressionAttributeNames": {"#m": ERASURE_MARK},
-        "ExpressionAttributeValues": i.values(
-            {
-                ":m": {
-                    "id": audit.id,
-                    "occurred_at": audit.occurred_at.isoformat(),
-                    "actor": audit.actor,
-                    "request_id": audit.request_id,
-                }
-            }
-        ),
-        "ReturnValues": "ALL_NEW",
-    }
-
-
-def parse_erasure_mark(profile: Item) -> AuditRecord | None:
-    """The erasure's record as the profile's mark holds it (no changes: it names no one)."""
-    mark = i.from_item(profile).get(ERASURE_MARK)
-    if not isinstance(mark, dict):
-        return None
-    return AuditRecord(
-        id=mark["id"],
-        occurred_at=datetime.fromisoformat(mark["occurred_at"]),
-        actor=mark["actor"],
-        interface=Interface.ADMIN,
-        request_id=mark["request_id"],
-        changes=(),
-    )
 
 
 def _cursor(item: Item) -> str:
@@ -239,40 +197,9 @@ def _cursor(item: Item) -> str:
 # -- the DynamoDB adapter ------------------------------------------------------------------
 
 
-class DynamoWebhooks:
-    """The webhook port on the single table (the same client as the memberships')."""
-
-    def __init__(self, client: Any, table_name: str, audit_retention_days: int = 400) -> None:
-        self.client = client
-        self.table = table_name
-        self.audit_retention_days = audit_retention_days
-
-    def _query(self, **args: Any) -> list[Item]:
-        items: list[Item] = []
-        args = {"TableName": self.table, **args}
-        with translate_errors():
-            while True:
-                page = self.client.query(**args)
-                items.extend(page.get("Items", []))
-                if "LastEvaluatedKey" not in page:
-                    return items
-                args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def _get(self, key: dict[str, dict[str, str]]) -> Item | None:
-        with translate_errors():
-            found = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
-        item: Item | None = found.get("Item")
-        return item
-
-    def _transact(self, actions: list[dict[str, Any]]) -> None:
-        with translate_errors(write=True):
-            self.client.transact_write_items(
-                TransactItems=[
-                    {kind: {"TableName": self.table, **body}}
-                    for action in actions
-                    for kind, body in action.items()
-                ]
-            )
+class DynamoWebhooks(DynamoRepository):
+    """The webhook port on the single table (the same client as the memberships'), with
+    the adapter's reads, pager and transactions."""
 
     def _audit_put(self, company: str, audit: AuditRecord) -> dict[str, Any]:
         item = subscription_change_item(audit, company, self.audit_retention_days)
@@ -281,13 +208,7 @@ class DynamoWebhooks:
     # -- subscriptions -------------------------------------------------------------
 
     def list_subscriptions(self, company: str) -> tuple[Subscription, ...]:
-        items = self._query(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
-            ExpressionAttributeValues=i.values(
-                {":pk": k.company_pk(company), ":sk": k.SUBSCRIPTION_PREFIX}
-            ),
-            ConsistentRead=True,
-        )
+        items = self._query(k.company_pk(company), k.SUBSCRIPTION_PREFIX)
         found = [parse_subscription(item) for item in items]
         return tuple(sorted(found, key=lambda s: (s.created_at, s.id)))
 
@@ -302,7 +223,7 @@ class DynamoWebhooks:
             "Key": k.subscription_count_key(company),
             "UpdateExpression": "SET subscriptions = if_not_exists(subscriptions, :zero) + :one",
             "ConditionExpression": "attribute_not_exists(subscriptions) OR subscriptions < :most",
-            "ExpressionAttributeValues": i.values(
+            "ExpressionAttributeValues": values(
                 {":zero": 0, ":one": 1, ":most": MAX_SUBSCRIPTIONS_PER_COMPANY}
             ),
         }
@@ -326,7 +247,7 @@ class DynamoWebhooks:
         put = {
             "Item": subscription_item(after),
             "ConditionExpression": "version = :v",
-            "ExpressionAttributeValues": i.values({":v": before.version}),
+            "ExpressionAttributeValues": values({":v": before.version}),
         }
         actions = [{"Put": put}]
         if audit is not None:
@@ -338,24 +259,26 @@ class DynamoWebhooks:
         delete = {
             "Key": k.subscription_key(company, subscription.id),
             "ConditionExpression": "version = :v",
-            "ExpressionAttributeValues": i.values({":v": subscription.version}),
+            "ExpressionAttributeValues": values({":v": subscription.version}),
         }
         count = {
             "Key": k.subscription_count_key(company),
             "UpdateExpression": "SET subscriptions = subscriptions - :one",
             "ConditionExpression": "subscriptions > :zero",
-            "ExpressionAttributeValues": i.values({":one": 1, ":zero": 0}),
+            "ExpressionAttributeValues": values({":one": 1, ":zero": 0}),
         }
         self._transact([{"Delete": delete}, {"Update": count}, self._audit_put(company, audit)])
 
     def subscription_changes(self, company: str) -> tuple[AuditRecord, ...]:
-        items = self._query(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
-            ExpressionAttributeValues=i.values(
-                {":pk": k.company_pk(company), ":sk": k.SUBSCRIPTION_CHANGE_PREFIX}
-            ),
-            ScanIndexForward=False,
-            ConsistentRead=True,
+        items = self._every_page(
+            {
+                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :sk)",
+                "ExpressionAttributeValues": values(
+                    {":pk": k.company_pk(company), ":sk": k.SUBSCRIPTION_CHANGE_PREFIX}
+                ),
+                "ScanIndexForward": False,
+                "ConsistentRead": True,
+            }
         )
         return tuple(i.parse_change(item) for item in items)
 
@@ -374,22 +297,20 @@ class DynamoWebhooks:
     def list_deliveries(
         self, company: str, subscription_id: str, count: int, after: str | None = None
     ) -> DeliveryPage:
-        """One Query of `count` + 1 items at most, whatever the page's depth."""
+        """`count` + 1 items at most (the one more says whether a page follows), whatever
+        the page's depth."""
         pk = k.deliveries_pk(company, subscription_id)
         args: dict[str, Any] = {
-            "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :sk)",
-            "ExpressionAttributeValues": i.values({":pk": pk, ":sk": k.DELIVERY_PREFIX}),
+            "ExpressionAttributeValues": values({":pk": pk, ":sk": k.DELIVERY_PREFIX}),
             "ScanIndexForward": False,
             "ConsistentRead": True,
-            "Limit": count + 1,
         }
         if after is not None:
             args["ExclusiveStartKey"] = k.Key(pk, k.DELIVERY_PREFIX + after)
-        with translate_errors():
-            items: list[Item] = self.client.query(**args).get("Items", [])
+        items = self._every_page(args, limit=count + 1)
         now = datetime.now(UTC)
-        shown = [item for item in items[:count] if not i.is_purged(item, now)]
+        shown = [item for item in items[:count] if not is_purged(item, now)]
         more = _cursor(items[count - 1]) if len(items) > count else None
         return DeliveryPage(tuple(parse_delivery(item) for item in shown), more)
 
@@ -398,37 +319,57 @@ class DynamoWebhooks:
     def change_feed(
         self, company: str, since: datetime, until: datetime, limit: int
     ) -> list[FeedEntry]:
+        """One Query of the index per day of the window (fewer once `limit` is met)."""
         refs: list[FeedEntry] = []
         day = since.astimezone(UTC).date()
         last = until.astimezone(UTC).date()
         low, high = k.stamp(since), k.stamp(until)
         while day <= last and len(refs) < limit:
-            args: dict[str, Any] = {
-                "TableName": self.table,
+            # BETWEEN is inclusive, but a key of the `until` moment itself sorts after
+            # `high` (it goes on with `#id`): the window ends before `until`.
+            args = {
                 "IndexName": k.FEED_INDEX,
                 "KeyConditionExpression": "feed_pk = :pk AND feed_sk BETWEEN :low AND :high",
-                "ExpressionAttributeValues": i.values(
+                "ExpressionAttributeValues": values(
                     {":pk": k.feed_pk(company, day.isoformat()), ":low": low, ":high": high}
                 ),
             }
-            with translate_errors():
-                while len(refs) < limit:
-                    args["Limit"] = limit - len(refs)
-                    page = self.client.query(**args)
-                    for item in page.get("Items", []):
-                        moment, _, record_id = item["feed_sk"]["S"].partition("#")
-                        if moment < high:  # BETWEEN is inclusive; until is not
-                            ref = ChangeRef(pk=item["pk"]["S"], sk=item["sk"]["S"])
-                            employee_id = k.user_of(ref.pk)[1]
-                            refs.append(FeedEntry(record_id, employee_id, ref))
-                    if "LastEvaluatedKey" not in page:
-                        break
-                    args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            for item in self._every_page(args, limit=limit - len(refs)):
+                record_id = item["feed_sk"]["S"].partition("#")[2]
+                ref = ChangeRef(pk=item["pk"]["S"], sk=item["sk"]["S"])
+                refs.append(FeedEntry(record_id, k.user_of(ref.pk)[1], ref))
             day += timedelta(days=1)
-        return refs[:limit]
+        return refs
 
     def get_change(self, ref: ChangeRef) -> StoredChange | None:
         item = self._get(k.Key(ref.pk, ref.sk))
         if item is None or not ref.sk.startswith(k.CHANGE_PREFIX):
             return None
         return parse_stored_change(item)
+
+    # -- the backfill of the change feed ---------------------------------------------
+
+    def backfill_feed(self, items: Iterable[Item]) -> int:
+        """Put in the change feed the users' audit records touching a membership that were
+        written before it existed, idempotently (a record removed meanwhile stays removed).
+        `items`: every item of the table (the admin CLI's walk of it). How many it wrote."""
+        done = 0
+        for item in items:
+            pk, sk = item["pk"]["S"], item["sk"]["S"]
+            if not pk.startswith("USER#") or not sk.startswith(k.CHANGE_PREFIX):
+                continue
+            record = i.parse_change(item)
+            if "feed_pk" in item or not any(c.membership_id for c in record.changes):
+                continue
+            feed = k.feed_keys(k.user_of(pk)[0], record.occurred_at, record.id)
+            done += self._update_if(  # False: purged or erased, or in the feed meanwhile
+                Key=k.Key(pk, sk),
+                UpdateExpression="SET feed_pk = :pk, feed_sk = :sk",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(feed_pk)",
+                ExpressionAttributeValues=values({":pk": feed["feed_pk"], ":sk": feed["feed_sk"]}),
+            )
+        return done
+
+
+def _follows_the_port(store: DynamoWebhooks) -> WebhookRepository:
+    return store  # mypy holds the adapter to the port here

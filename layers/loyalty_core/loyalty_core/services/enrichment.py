@@ -8,15 +8,15 @@ code; no hotel program whose every brand the request prohibits; CardNumber at
 most 36 characters; SupplierCode exactly two characters: the chain or airline
 code, else `$$` (1G, 1V) or `XX` (1P, which refuses `$$`). Then the use case:
 choose the GDS, find each place's traveller within the caller's reach, and plan
-their cards. Reading and writing the XML is the hotel interface's
-(`interfaces/hotel/uapi.py`).
+their cards by the rule set of the request's product (`RULES`: hotel only so far).
+Reading and writing the XML is the interface's codec (`interfaces/hotel/uapi.py`).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 
 from loyalty_core.access import reaches_user
@@ -133,6 +133,34 @@ def plan_cards(
                 plan.add.append(Card(str(uuid.uuid4()), code, m.account_number, kind, m.id, rule))
                 room -= 1
     return plan
+
+
+def hotel_cards(
+    held: Sequence[Membership],
+    catalog: Mapping[str, Provider],
+    gds: str,
+    today: date,
+    request: CardRequest,
+    place: CardPlace,
+) -> Plan:
+    """The hotel rule set at one place of a hotel request."""
+    return plan_cards(
+        held,
+        catalog,
+        gds,
+        today,
+        request.chains,
+        place.existing,
+        prohibited=request.prohibited_chains,
+    )
+
+
+# A product's rule set: one traveller's cards at one place of one of its requests. The use
+# case below (provider, travellers, reach, limits, the report) is the same for every product.
+Rules = Callable[
+    [Sequence[Membership], Mapping[str, Provider], str, date, CardRequest, CardPlace], Plan
+]
+RULES: dict[str, Rules] = {"hotel": hotel_cards}
 
 
 # -- the use case ---------------------------------------------------------------------
@@ -256,9 +284,8 @@ def enrich(
     catalog = {p.id: p for p in repo.providers()}
     known: dict[str, tuple[Membership, ...]] = {}
     position = 0  # of the place's BookingTraveler, in document order
+    rules = RULES[request.product]
     for place in request.places:
-        cards: list[Card] = []
-        result.cards.append(cards)
         if place.traveller.booking_traveler:
             position += 1
             if position > TRAVELLER_LIMIT:
@@ -285,16 +312,7 @@ def enrich(
             )
             continue
         who, held = found
-        plan = plan_cards(
-            held,
-            catalog,
-            gds,
-            today,
-            request.chains,
-            place.existing,
-            prohibited=request.prohibited_chains,
-        )
-        cards.extend(plan.add)
+        plan = rules(held, catalog, gds, today, request, place)
         result.added.extend(Added(place.label, who, card) for card in plan.add)
         result.left_out.extend(
             NotAdded(place.label, left.reason, left.detail, who, left.membership_id)

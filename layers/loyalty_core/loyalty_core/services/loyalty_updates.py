@@ -4,28 +4,25 @@ upsert of a whole batch by (user, provider, program)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from loyalty_core.errors import AccessDenied, InvalidInput, Problem, quote
 from loyalty_core.models import (
+    AccessToken,
     ApplicationKind,
+    Change,
     Membership,
     MembershipDraft,
+    MembershipSet,
     Origin,
     ProgramUpdate,
     Provider,
     VendorType,
 )
-from loyalty_core.repository import AccessToken, Repository, UserMemberships
-from loyalty_core.services.memberships import (
-    Change,
-    apply_changes,
-    duplicate_of,
-    name_on_membership,
-    new_membership,
-    write_with_retry,
-)
+from loyalty_core.repository import Repository
+from loyalty_core.services.idempotency import Claim
+from loyalty_core.services.memberships import apply_changes, name_on_membership, new_membership
 from loyalty_core.services.providers import by_code
+from loyalty_core.services.writes import write
 
 REFUSED = "The update is not valid; nothing was applied"
 
@@ -67,35 +64,21 @@ def programs(repo: Repository, token: AccessToken, sent: Sequence[ProgramUpdate]
     return found
 
 
-def _named_by(
-    held: Sequence[Membership], provider_id: str, update: ProgramUpdate
-) -> Membership | None:
-    """The membership an update names: the user's membership of this provider with its
-    program (`UniqueID`); else one of this provider with no program yet (entered through
-    the JSON:API) that holds the account number sent, or that is the only one of this
-    provider without a program. That one takes the program from then on."""
-    mine = [h for h in held if h.provider_id == provider_id]
-    named = next((h for h in mine if h.program == update.program), None)
-    if named is not None:
-        return named
-    unnamed = [h for h in mine if h.program is None]
-    sent_number = update.changes.account_number
-    same_number = next((h for h in unnamed if h.account_number == sent_number), None)
-    if same_number is not None:
-        return same_number
-    return unnamed[0] if len(unnamed) == 1 else None
-
-
 def apply_updates(
-    repo: Repository, token: AccessToken, sent: Sequence[ProgramUpdate], *, origin: Origin
+    repo: Repository,
+    token: AccessToken,
+    sent: Sequence[ProgramUpdate],
+    *,
+    origin: Origin,
+    claim: Claim | None = None,
 ) -> list[Membership]:
     """Upsert each update by (user, provider, program), all in one transaction, with one
     audit record for the whole batch (50 memberships, the guard and the record: 52 of
     DynamoDB's 100 actions)."""
     providers = programs(repo, token, sent)
 
-    def decide(snapshot: UserMemberships) -> tuple[Change, list[Membership]]:
-        held = list(snapshot.memberships)
+    def decide(snapshot: MembershipSet) -> tuple[Change, list[Membership]]:
+        held = snapshot
         written: list[Membership] = []
         problems: list[Problem] = []
         seen: set[tuple[str, str]] = set()
@@ -104,7 +87,7 @@ def apply_updates(
                 problems.append(update.problem("program", "is sent twice for the same program"))
                 continue
             seen.add((provider.id, update.program))
-            current = _named_by(held, provider.id, update)
+            current = held.named_by(provider.id, update.program, update.changes.account_number)
             if current is not None:
                 result = apply_changes(current, update.changes)
                 if result is current:  # nothing to change: not a write
@@ -123,18 +106,17 @@ def apply_updates(
                     }
                 )
                 result = new_membership(draft, token.company, token.employee_id)
-            view = replace(snapshot, memberships=tuple(held))
-            if duplicate_of(view, provider.id, result.account_number, result.id):
+            if held.duplicate_of(provider.id, result.account_number, result.id):
                 problems.append(
                     update.problem(
                         "account_number", "is already held under another program of this vendor"
                     )
                 )
                 continue
-            held = [h for h in held if h.id != result.id] + [result]
+            held = held.after(Change(put=(result,)))
             written.append(result)
         if problems:
             raise InvalidInput(REFUSED, problems)
-        return Change(put=written), written
+        return Change(put=tuple(written)), written
 
-    return write_with_retry(repo, token.company, token.employee_id, decide, origin)
+    return write(repo, token.company, token.employee_id, decide, origin, claim)

@@ -3,6 +3,7 @@ LoyaltyMembershipResponse), its Authorization header, its media types and body."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
@@ -13,9 +14,10 @@ from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.concur import xml
 from loyalty_core.interfaces.http import error_headers, header, read_body, require_media_type
 from loyalty_core.interfaces.xml import ENCODINGS, MAX_BYTES, MEDIA_TYPES
-from loyalty_core.models import Interface, Origin, ProgramUpdate
+from loyalty_core.models import AccessToken, Interface, Origin, ProgramUpdate
 from loyalty_core.observability import identify
-from loyalty_core.repository import AccessToken, Repository
+from loyalty_core.repository import KeyOwner, Repository
+from loyalty_core.services.idempotency import Claim
 
 MEDIA_TYPE = "application/xml"
 
@@ -51,6 +53,19 @@ def caller(app: APIGatewayRestResolver, repo: Repository) -> AccessToken:
 def origin(app: APIGatewayRestResolver, token: AccessToken) -> Origin:
     """Who writes, as the audit trail records it: the application, through Concur."""
     return Origin(token.actor, Interface.CONCUR, resolver.request_id(app))
+
+
+def replayable(
+    app: APIGatewayRestResolver,
+    repo: Repository,
+    token: AccessToken,
+    run: Callable[[Claim | None], object],
+) -> Response[Any]:
+    """`run` once per Idempotency-Key of this application acting for its user, answered
+    OK (`resolver.replayable`). The key belongs to the user's record, in the application's
+    own scope."""
+    owner = KeyOwner(token.company, token.employee_id)
+    return resolver.replayable(app, repo, owner, token.actor, run, lambda _: ok())
 
 
 def updates(app: APIGatewayRestResolver) -> list[ProgramUpdate]:

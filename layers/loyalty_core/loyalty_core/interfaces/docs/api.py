@@ -21,8 +21,8 @@ import aws_lambda_powertools
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
 
-from loyalty_core.errors import DomainError, NotFound
-from loyalty_core.interfaces import resolver
+from loyalty_core.errors import NotFound
+from loyalty_core.interfaces import jsonapi, resolver
 from loyalty_core.interfaces.http import public_url
 
 SWAGGER_UI = Path(aws_lambda_powertools.__file__).parent / "event_handler/openapi/swagger_ui"
@@ -33,28 +33,15 @@ ASSETS = {
 }
 PAGE = "/docs"
 DOCUMENT = "/openapi.json"
+TITLE = "Loyalty membership service API"
 ASSET_CACHE = "public, max-age=86400"  # asset URLs carry Powertools' version (?v=)
 
 
-def _error_response(error: DomainError) -> Response[str]:
-    # The JSON:API renderer (and the models it imports) only when a request is refused:
-    # reading the page, its assets or the document never pays for them.
-    from loyalty_core.interfaces.locomote import api as locomote
-
-    return locomote.error_response(error)
-
-
-def _crash_response() -> Response[str]:
-    from loyalty_core.interfaces.locomote import api as locomote
-
-    return locomote.crash_response()
-
-
 def make_app() -> APIGatewayRestResolver:
-    return resolver.make_app(_error_response, _crash_response)
+    return resolver.make_app(jsonapi.error_response, jsonapi.crash_response)
 
 
-def origin(app: APIGatewayRestResolver) -> str:
+def _served_from(app: APIGatewayRestResolver) -> str:
     """Where the caller reached us, with the stage: `https://host/v1`."""
     return public_url(app.current_event.raw_event).origin
 
@@ -93,12 +80,12 @@ def _document_text(path: Path, served_from: str) -> str:
     return json.dumps(spec, ensure_ascii=False, indent=2) + "\n"
 
 
-def document(path: Path, served_from: str) -> Response[str]:
+def document(app: APIGatewayRestResolver, path: Path) -> Response[str]:
     """The OpenAPI document at `path`, with the server it is served from listed first."""
     return Response(
         status_code=200,
         content_type="application/json",
-        body=_document_text(path, served_from),
+        body=_document_text(path, _served_from(app)),
         headers={"Cache-Control": "no-cache"},
     )
 
@@ -130,12 +117,14 @@ window.ui = SwaggerUIBundle({{
 """
 
 
-def page(served_from: str, title: str = "Loyalty membership service API") -> Response[str]:
+def page(
+    app: APIGatewayRestResolver, title: str = "Loyalty membership service API"
+) -> Response[str]:
     """The reference page: Swagger UI on the document served beside it."""
-    base = urlsplit(served_from).path.rstrip("/")
+    base = urlsplit(_served_from(app)).path.rstrip("/")
     version = f"?v={POWERTOOLS_VERSION}"
     body = _PAGE.format(
-        title=html.escape(title),
+        title=html.escape(TITLE),
         css=html.escape(f"{base}{PAGE}/swagger-ui.css{version}"),
         js=html.escape(f"{base}{PAGE}/swagger-ui.js{version}"),
         document=json.dumps(f"{base}{DOCUMENT}").replace("<", "\\u003c"),

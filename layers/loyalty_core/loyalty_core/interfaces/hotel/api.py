@@ -1,18 +1,28 @@
 """The hotel enrichment call's HTTP edge: a Universal API hotel request in, the same
 document out with its cards (or, when the caller prefers JSON, a report around it).
-Callers authenticate, and errors answer, as on the JSON:API routes."""
+Callers authenticate as company users, and errors answer as JSON:API documents, as on the
+JSON:API routes.
+
+The pipeline is one for every product: the codec reads the document into what the
+enrichment needs (its places and travellers, `CardRequest`), the enrichment chooses each
+place's cards by the product's rule set, the codec writes them into the places they name
+(in schema order), and the answer reports them. A product is a codec (a `CardDocument`:
+`uapi.HotelRequest` for hotels) and a rule set (`services.enrichment.RULES`).
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
 from loyalty_core.errors import MAX_DETAIL, MalformedRequest, Problem, clip
 from loyalty_core.interfaces import resolver
+from loyalty_core.interfaces.company_user import caller
 from loyalty_core.interfaces.hotel import uapi
 from loyalty_core.interfaces.http import (
     header,
@@ -21,42 +31,71 @@ from loyalty_core.interfaces.http import (
     read_body,
     require_media_type,
 )
-from loyalty_core.interfaces.locomote.api import caller, crash_response, error_response
+from loyalty_core.interfaces.jsonapi import crash_response, error_response
 from loyalty_core.interfaces.xml import ENCODINGS, MAX_BYTES, MEDIA_TYPES
-from loyalty_core.models.cards import Enrichment
+from loyalty_core.models.cards import Card, CardRequest, Enrichment
 from loyalty_core.observability import count, record
 from loyalty_core.validators import is_reference
 
-__all__ = ["caller", "make_app", "query", "read_request", "render", "today"]
+__all__ = ["Call", "CardDocument", "caller", "make_app", "read_call", "render"]
 
 JSON = "application/json"
 REFERENCE = "booking_traveler_ref"
+
+
+class CardDocument(Protocol):
+    """A request document as a product's codec reads and writes it."""
+
+    def card_request(self) -> CardRequest:
+        """What the enrichment needs to know: the places, their travellers and cards."""
+        ...
+
+    def write(self, placed: Mapping[str, Sequence[Card]]) -> None:
+        """Write the cards chosen for each place, under its label, into that place."""
+        ...
+
+    def serialize(self) -> bytes:
+        """The document as answered."""
+        ...
+
+
+@dataclass(frozen=True)
+class Call:
+    """One enrichment call as read: the document, what it asks of the enrichment, the
+    query's provider and employee_id, and the day it is answered."""
+
+    document: CardDocument
+    request: CardRequest
+    provider: str | None
+    employee_id: str | None
+    today: date
 
 
 def make_app() -> APIGatewayRestResolver:
     return resolver.make_app(error_response, crash_response)
 
 
-def query(app: APIGatewayRestResolver, name: str) -> str | None:
-    return (app.current_event.query_string_parameters or {}).get(name)
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-def read_request(app: APIGatewayRestResolver) -> uapi.HotelRequest:
-    """The hotel request, once its media type (415), size (413) and XML (400, 422) are good."""
+def read_call(app: APIGatewayRestResolver) -> Call:
+    """The call, once the body's media type (415), size (413) and XML (400, 422) and
+    `booking_traveler_ref` (400) are good."""
     event = app.current_event
+    query = event.query_string_parameters or {}
     require_media_type(header(event.headers, "Content-Type"), MEDIA_TYPES, ENCODINGS)
     data = read_body(event.raw_event, MAX_BYTES)
-    reference = query(app, REFERENCE)
+    reference = query.get(REFERENCE)
     if reference is not None and not is_reference(reference):
         raise MalformedRequest(
             "booking_traveler_ref must be a BookingTraveler Key",
             [Problem("must be 1-64 characters of text, no spaces", (REFERENCE,), "parameter")],
         )
-    return uapi.read_request(data, reference)
+    document = uapi.read_request(data, reference)
+    return Call(
+        document,
+        document.card_request(),
+        query.get("provider"),
+        query.get("employee_id"),
+        datetime.now(UTC).date(),
+    )
 
 
 def report(result: Enrichment) -> dict[str, Any]:
@@ -86,12 +125,10 @@ def report(result: Enrichment) -> dict[str, Any]:
     }
 
 
-def render(
-    app: APIGatewayRestResolver, request: uapi.HotelRequest, result: Enrichment
-) -> Response[Any]:
-    """Write the cards into the document; answer it as XML, or as JSON with the report."""
-    for place, cards in zip(request.places, result.cards, strict=True):
-        uapi.write_cards(request, place, cards)
+def render(app: APIGatewayRestResolver, request: CardDocument, result: Enrichment) -> Response[Any]:
+    """Write the cards into the places they name; answer the document as XML, or as JSON
+    with the report."""
+    request.write(result.placed())
     document = request.serialize().decode("utf-8")
     record(
         "HotelRequestsEnriched",

@@ -1,6 +1,7 @@
 """The Travelport Universal API hotel request codec: read a request as the enrichment's
-CardRequest (its places, travellers and cards), and write LoyaltyCard elements there. Works on any schema version: elements are found by local name, and cards are
-written in the request's own common_vNN_0 namespace and prefix.
+CardRequest (its places, travellers and cards), and write LoyaltyCard elements into the
+places the enrichment names. Works on any schema version: elements are found by local
+name, and cards are written in the request's own common_vNN_0 namespace and prefix.
 
 Where cards go (v52 schema; the order inside each sequence matters):
 
@@ -15,7 +16,7 @@ Where cards go (v52 schema; the order inside each sequence matters):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -109,7 +110,14 @@ class HotelRequest:
             places=tuple(place.card_place() for place in self.places),
             takes_cards=self.kind != RULES,
             prohibited_chains=self.prohibited_chains,
+            product="hotel",
         )
+
+    def write(self, placed: Mapping[str, Sequence[Card]]) -> None:
+        """Write the cards chosen for each place, under its label, into that place."""
+        places = {place.label: place for place in self.places}
+        for label, cards in placed.items():
+            _write_cards(self, places[label], cards)
 
     def serialize(self) -> bytes:
         """The document in UTF-8, keeping its own XML declaration when it had one."""
@@ -353,7 +361,7 @@ def _indent_like(parent: etree._Element, index: int, element: etree._Element) ->
         element.tail, previous.tail = previous.tail, indent
 
 
-def write_cards(request: HotelRequest, place: Place, cards: Sequence[Card]) -> None:
+def _write_cards(request: HotelRequest, place: Place, cards: Sequence[Card]) -> None:
     """Put `cards` in their place, creating the modifiers element where it is missing."""
     if not cards:
         return

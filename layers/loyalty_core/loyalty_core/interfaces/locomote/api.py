@@ -1,18 +1,21 @@
-"""The Locomote JSON:API interface's HTTP edge: its resolver (errors as JSON:API
-documents, JSON:API content negotiation), its credentials, request bodies and responses.
-The hotel enrichment call authenticates its callers and reports its errors the same way.
+"""The Locomote JSON:API interface's HTTP edge, what its handlers' routes call: its
+resolver (errors as JSON:API documents, JSON:API content negotiation), its callers
+(company users), what a request asks (its view, its document, its precondition) and each
+answer. The codec is beside it: `documents` (request bodies), `parameters` (the query
+parameters, and what each route reads), `views` (resources, pages, links); `resources`
+names the types and their paths.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
-from loyalty_core.auth import authenticate_user
 from loyalty_core.errors import DomainError
-from loyalty_core.interfaces import resolver
+from loyalty_core.interfaces import jsonapi, resolver
+from loyalty_core.interfaces.company_user import caller
 from loyalty_core.interfaces.http import (
     PublicUrl,
     header,
@@ -20,42 +23,51 @@ from loyalty_core.interfaces.http import (
     read_body,
     require_media_type,
 )
-from loyalty_core.interfaces.locomote import jsonapi
-from loyalty_core.models import Interface, Origin, Principal
-from loyalty_core.observability import identify
-from loyalty_core.repository import Repository
+from loyalty_core.interfaces.locomote import documents, views
+from loyalty_core.interfaces.locomote.parameters import Parameters, View, read_query
+from loyalty_core.models import (
+    Interface,
+    Membership,
+    MembershipChanges,
+    MembershipDraft,
+    Origin,
+    Principal,
+    Provider,
+)
+from loyalty_core.repository import KeyOwner, Repository
+from loyalty_core.services.idempotency import Claim
+
+if TYPE_CHECKING:  # annotations only: the providers function never imports the history
+    from loyalty_core.services.history import Changes
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "caller",
+    "changes_page",
+    "created",
+    "error_response",
+    "if_match",
+    "make_app",
+    "membership",
+    "membership_changes",
+    "membership_draft",
+    "membership_page",
+    "no_content",
+    "origin",
+    "provider",
+    "provider_page",
+    "read_resource",
+    "replayable",
+    "view",
+]
 
 MAX_BODY_BYTES = 64 * 1024
-
-
-def respond(status: int, body: dict[str, Any] | None = None, **headers: str) -> Response[str]:
-    return Response(
-        status_code=status,
-        content_type=jsonapi.MEDIA_TYPE if body is not None else None,
-        body=jsonapi.serialize(body) if body is not None else None,
-        headers={name.replace("_", "-"): value for name, value in headers.items()},
-    )
+T = TypeVar("T")
 
 
 def error_response(error: DomainError) -> Response[str]:
-    status, body, headers = jsonapi.error_document(error)
-    return respond(status, body, **headers)
-
-
-def crash_response() -> Response[str]:
-    return respond(
-        500,
-        jsonapi.document(
-            errors=[
-                {
-                    "status": "500",
-                    "code": "internal_error",
-                    "title": "Internal error",
-                    "detail": "The request failed unexpectedly; it was logged.",
-                }
-            ]
-        ),
-    )
+    """A refusal as a JSON:API error document, pointing into the membership document."""
+    return jsonapi.error_response(error, documents.pointer)
 
 
 def _negotiation(
@@ -67,22 +79,9 @@ def _negotiation(
 
 
 def make_app() -> APIGatewayRestResolver:
-    app = resolver.make_app(error_response, crash_response)
+    app = resolver.make_app(error_response, jsonapi.crash_response)
     app.use(middlewares=[_negotiation])
     return app
-
-
-def caller(app: APIGatewayRestResolver, repo: Repository) -> Principal:
-    """The user behind `X-USER-USERNAME` + `X-USER-TOKEN` (401 otherwise); the seed's
-    `X-USER_TOKEN` spelling of the token header is accepted too."""
-    headers = app.current_event.headers
-    principal = authenticate_user(
-        repo,
-        header(headers, "X-USER-USERNAME"),
-        header(headers, "X-USER-TOKEN", "X-USER_TOKEN"),
-    )
-    identify(principal.company, principal.actor)
-    return principal
 
 
 def origin(app: APIGatewayRestResolver, principal: Principal) -> Origin:
@@ -90,24 +89,102 @@ def origin(app: APIGatewayRestResolver, principal: Principal) -> Origin:
     return Origin(principal.actor, Interface.LOCOMOTE, resolver.request_id(app))
 
 
+def replayable(
+    app: APIGatewayRestResolver,
+    repo: Repository,
+    principal: Principal,
+    run: Callable[[Claim | None], T],
+    render: Callable[[T], Response[Any]],
+) -> Response[Any]:
+    """`render(run(claim))` once per Idempotency-Key of this caller, in their own record
+    (`resolver.replayable`)."""
+    owner = KeyOwner(principal.company, principal.employee_id)
+    return resolver.replayable(app, repo, owner, principal.actor, run, render)
+
+
+# -- what a request asks ----------------------------------------------------------------
+
+
+def view(app: APIGatewayRestResolver, accepts: Parameters) -> View:
+    """What the query string asks of the answer, of the parameters the route `accepts`."""
+    return read_query(app.current_event.query_string_parameters or {}, accepts)
+
+
 def read_resource(event: Mapping[str, Any]) -> Any:
     """A proxy event's primary resource: 415, 413 or 400 when it cannot be read."""
-    require_media_type(header(event.get("headers"), "Content-Type"), jsonapi.ACCEPTED_BODY_TYPES)
-    return jsonapi.read_resource(read_body(event, MAX_BODY_BYTES))
+    require_media_type(header(event.get("headers"), "Content-Type"), documents.ACCEPTED_BODY_TYPES)
+    return documents.read_resource(read_body(event, MAX_BODY_BYTES))
 
 
-def resource(app: APIGatewayRestResolver) -> Any:
-    """The request document's primary resource."""
-    return read_resource(app.current_event.raw_event)
+def membership_draft(app: APIGatewayRestResolver, employee_id: str) -> MembershipDraft:
+    """A POST's document as a new membership of `employee_id`."""
+    return documents.membership_draft(read_resource(app.current_event.raw_event), employee_id)
 
 
-def query(app: APIGatewayRestResolver) -> Mapping[str, str]:
-    return app.current_event.query_string_parameters or {}
-
-
-def url(app: APIGatewayRestResolver) -> PublicUrl:
-    return public_url(app.current_event.raw_event)
+def membership_changes(
+    app: APIGatewayRestResolver, employee_id: str, membership_id: str
+) -> tuple[MembershipChanges, str | None]:
+    """A PATCH's document: the attributes sent and the provider named, if any."""
+    resource = read_resource(app.current_event.raw_event)
+    return documents.membership_changes(resource, employee_id, membership_id)
 
 
 def if_match(app: APIGatewayRestResolver) -> str | None:
     return header(app.current_event.headers, "If-Match")
+
+
+# -- answers ----------------------------------------------------------------------------
+
+
+def _url(app: APIGatewayRestResolver) -> PublicUrl:
+    return public_url(app.current_event.raw_event)
+
+
+def membership(
+    app: APIGatewayRestResolver, m: Membership, view: View, providers: views.ProviderLookup
+) -> Response[str]:
+    """One membership, with its ETag."""
+    doc = views.membership_document(m, view, _url(app), providers)
+    return jsonapi.respond(200, doc, ETag=m.etag)
+
+
+def created(
+    app: APIGatewayRestResolver, m: Membership, view: View, providers: views.ProviderLookup
+) -> Response[str]:
+    """A membership just created (201), with its Location and ETag."""
+    url = _url(app)
+    doc = views.membership_document(m, view, url, providers)
+    return jsonapi.respond(201, doc, Location=views.membership_url(m, url), ETag=m.etag)
+
+
+def membership_page(
+    app: APIGatewayRestResolver,
+    held: Sequence[Membership],
+    view: View,
+    employee_id: str,
+    providers: views.ProviderLookup,
+) -> Response[str]:
+    doc = views.membership_page(held, view, _url(app), employee_id, providers)
+    return jsonapi.respond(200, doc)
+
+
+def changes_page(
+    app: APIGatewayRestResolver, found: Changes, view: View, employee_id: str
+) -> Response[str]:
+    url = _url(app)
+    doc = views.changes_page(found.records, found.total, view, url, employee_id, found.searched)
+    return jsonapi.respond(200, doc)
+
+
+def provider(app: APIGatewayRestResolver, p: Provider, view: View) -> Response[str]:
+    return jsonapi.respond(200, views.provider_document(p, view, _url(app)))
+
+
+def provider_page(
+    app: APIGatewayRestResolver, found: Sequence[Provider], view: View
+) -> Response[str]:
+    return jsonapi.respond(200, views.provider_page(found, view, _url(app)))
+
+
+def no_content() -> Response[str]:
+    return jsonapi.respond(204)

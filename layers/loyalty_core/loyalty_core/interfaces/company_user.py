@@ -1,0 +1,25 @@
+"""A company user's credentials, as the Locomote and hotel enrichment interfaces take them:
+`X-USER-USERNAME` + `X-USER-TOKEN`. The rules (hashes, constant time) are `auth`'s."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
+
+from loyalty_core.auth import authenticate_user
+from loyalty_core.interfaces.http import header
+from loyalty_core.models import Principal
+from loyalty_core.observability import identify
+from loyalty_core.repository import Repository
+
+
+def caller(app: APIGatewayRestResolver, repo: Repository) -> Principal:
+    """The user behind `X-USER-USERNAME` + `X-USER-TOKEN` (401 otherwise); the seed's
+    `X-USER_TOKEN` spelling of the token header is accepted too."""
+    headers = app.current_event.headers
+    principal = authenticate_user(
+        repo,
+        header(headers, "X-USER-USERNAME"),
+        header(headers, "X-USER-TOKEN", "X-USER_TOKEN"),
+    )
+    identify(principal.company, principal.actor)
+    return principal

@@ -1,0 +1,220 @@
+"""Locomote's answers: resources rendered (with sparse fieldsets and what `include` asks
+for), one-resource documents, pages of a collection in the order asked, and their links."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from loyalty_core.interfaces.http import PublicUrl
+from loyalty_core.interfaces.jsonapi import document
+from loyalty_core.interfaces.locomote.parameters import View, ordered
+from loyalty_core.interfaces.locomote.resources import (
+    CHANGES,
+    MEMBERSHIPS,
+    PROVIDERS,
+    USERS,
+    changes_path,
+    membership_path,
+    provider_path,
+)
+from loyalty_core.models import (
+    MEMBERSHIP_ATTRIBUTES,
+    AuditRecord,
+    Membership,
+    Provider,
+    VendorType,
+)
+
+ProviderLookup = Callable[[str], Provider | None]
+
+
+def membership_url(m: Membership, url: PublicUrl) -> str:
+    """Where a membership is read: its `self` link, and a created one's Location."""
+    return url.of(membership_path(m.employee_id, m.id))
+
+
+def membership_resource(m: Membership, url: PublicUrl) -> dict[str, Any]:
+    """A membership as a resource object. Its relationships link to what they name
+    (`related`); no `self` link, as no relationship endpoint is served."""
+    attributes = m.model_dump(mode="json", include=set(MEMBERSHIP_ATTRIBUTES))
+    return {
+        "id": m.id,
+        "type": MEMBERSHIPS,
+        "attributes": {name: attributes.get(name) for name in MEMBERSHIP_ATTRIBUTES},
+        "relationships": {
+            "user": {
+                "links": {"related": url.of(membership_path(m.employee_id))},
+                "data": {"id": m.employee_id, "type": USERS},
+            },
+            "loyalty_provider": {
+                "links": {"related": url.of(provider_path(m.provider_id))},
+                "data": {"id": m.provider_id, "type": PROVIDERS},
+            },
+        },
+        "links": {"self": membership_url(m, url)},
+        "meta": {
+            "created_at": m.created_at.isoformat(),
+            "updated_at": m.updated_at.isoformat(),
+            "version": m.version,
+        },
+    }
+
+
+def provider_resource(p: Provider, url: PublicUrl) -> dict[str, Any]:
+    """`code` is the primary code (null for a hotel alliance with none of its own);
+    `chain_codes` a hotel program's brand family, null for air and car programs."""
+    chain_codes = list(p.chain_codes) if p.vendor_type is VendorType.HOTEL else None
+    return {
+        "id": p.id,
+        "type": PROVIDERS,
+        "attributes": {
+            "name": p.name,
+            "category": p.category,
+            "code": p.vendor_code,
+            "chain_codes": chain_codes,
+        },
+        "links": {"self": url.of(provider_path(p.id))},
+    }
+
+
+def change_resource(record: AuditRecord, employee_id: str, url: PublicUrl) -> dict[str, Any]:
+    """An audit record as a resource object (no `self` link: it is read in its list)."""
+    return {
+        "id": record.id,
+        "type": CHANGES,
+        "attributes": record.as_json(),
+        "relationships": {
+            "user": {
+                "links": {"related": url.of(membership_path(employee_id))},
+                "data": {"id": employee_id, "type": USERS},
+            }
+        },
+    }
+
+
+def _sparse(resource: dict[str, Any], view: View) -> dict[str, Any]:
+    """The resource with only the fields `fields[TYPE]` names (all without one): the
+    attributes and relationships not named are left out; id, type, links, meta stay."""
+    names = view.fields.get(resource["type"])
+    if names is None:
+        return resource
+    sparse: dict[str, Any] = {}
+    for member, value in resource.items():
+        if member in ("attributes", "relationships"):
+            value = {name: v for name, v in value.items() if name in names}
+            if not value:
+                continue
+        sparse[member] = value
+    return sparse
+
+
+def _memberships_including(
+    shown: Sequence[Membership], view: View, url: PublicUrl, providers: ProviderLookup
+) -> dict[str, Any]:
+    """`included` for these memberships: each provider they name once, in the order first
+    named (a provider no longer in the catalog has nothing to show)."""
+    if "loyalty_provider" not in view.include:
+        return {}
+    found = (providers(i) for i in dict.fromkeys(m.provider_id for m in shown))
+    return {"included": [_sparse(provider_resource(p, url), view) for p in found if p]}
+
+
+def membership_document(
+    m: Membership, view: View, url: PublicUrl, providers: ProviderLookup
+) -> dict[str, Any]:
+    """One membership, with what `include` asks for."""
+    return document(
+        data=_sparse(membership_resource(m, url), view),
+        **_memberships_including([m], view, url, providers),
+    )
+
+
+def membership_page(
+    held: Sequence[Membership],
+    view: View,
+    url: PublicUrl,
+    employee_id: str,
+    providers: ProviderLookup,
+) -> dict[str, Any]:
+    """One page of a user's memberships, in the order asked for, with what `include` asks."""
+    return paged(
+        ordered(held, view, MEMBERSHIPS),
+        view,
+        url,
+        membership_path(employee_id),
+        lambda m: _sparse(membership_resource(m, url), view),
+        lambda shown: _memberships_including(shown, view, url, providers),
+    )
+
+
+def provider_document(p: Provider, view: View, url: PublicUrl) -> dict[str, Any]:
+    return document(data=_sparse(provider_resource(p, url), view))
+
+
+def provider_page(found: Sequence[Provider], view: View, url: PublicUrl) -> dict[str, Any]:
+    return paged(
+        ordered(found, view, PROVIDERS),
+        view,
+        url,
+        provider_path(),
+        lambda p: _sparse(provider_resource(p, url), view),
+    )
+
+
+def changes_page(
+    records: Sequence[AuditRecord],
+    total: int,
+    view: View,
+    url: PublicUrl,
+    employee_id: str,
+    searched: int | None = None,
+) -> dict[str, Any]:
+    """One page of a user's audit records, newest first, of `total` (the page was read as
+    it is: the store pages the trail); `searched` says how many records a filter read."""
+    meta: dict[str, Any] = {"total": total}
+    if searched is not None:
+        meta["searched"] = searched
+    return document(
+        data=[_sparse(change_resource(r, employee_id, url), view) for r in records],
+        links=page_links(view, url, changes_path(employee_id), total),
+        meta=meta,
+    )
+
+
+def paged(
+    items: Sequence[Any],
+    view: View,
+    url: PublicUrl,
+    path: str,
+    render: Callable[[Any], dict[str, Any]],
+    included: Callable[[Sequence[Any]], dict[str, Any]] = lambda _: {},
+) -> dict[str, Any]:
+    """A collection document for one page: data (and what it includes), links (self, first,
+    last, prev, next: each with the same view), meta.total."""
+    shown = view.page.slice(items)
+    return document(
+        data=[render(item) for item in shown],
+        **included(shown),
+        links=page_links(view, url, path, len(items)),
+        meta={"total": len(items)},
+    )
+
+
+def page_links(view: View, url: PublicUrl, path: str, total: int) -> dict[str, str | None]:
+    """A collection's links (self, first, last, prev, next), each with the same view."""
+    page = view.page
+    last = max(1, math.ceil(total / page.size))
+
+    def link(number: int) -> str:
+        return url.of(path, urlencode(view.link_query(number), safe=","))
+
+    return {
+        "self": link(page.number),
+        "first": link(1),
+        "last": link(last),
+        "prev": link(page.number - 1) if 1 < page.number <= last + 1 else None,
+        "next": link(page.number + 1) if page.number < last else None,
+    }

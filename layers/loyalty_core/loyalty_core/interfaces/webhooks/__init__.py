@@ -1,1 +1,0 @@
-"""The webhook subscriptions JSON:API interface (SPEC 13)."""

@@ -1,0 +1,5 @@
+"""`python -m local.admin ...`"""
+
+from local.admin import main
+
+raise SystemExit(main())
