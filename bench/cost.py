@@ -167,23 +167,25 @@ def hold(count: int) -> None:
     trail is TYPICAL_CHANGES records of one membership's update each (as a trail mostly
     is), not the bulk records that filling and emptying write."""
     from local.demo import demo_origin, give_memberships
-    from loyalty_core.models import MembershipChanges
-    from loyalty_core.services.memberships import Change, apply_changes
+    from loyalty_core.models import Change, MembershipChanges, MembershipSet
+    from loyalty_core.services.memberships import apply_changes
+    from loyalty_core.services.writes import write
     from loyalty_core.settings import get_repository
+
+    def empty(held: MembershipSet) -> tuple[Change, None]:
+        return Change(delete=tuple(held.memberships[:98])), None
+
+    def update(points: int) -> Callable[[MembershipSet], tuple[Change, None]]:
+        change = MembershipChanges(point_total=points * 1000, level="Gold")
+        return lambda held: (Change(put=(apply_changes(held.memberships[0], change),)), None)
 
     repo = get_repository()
     for employee_id in USERS:
-        while (snapshot := repo.get_user_memberships("acme", employee_id)).memberships:
-            gone = list(snapshot.memberships[:98])
-            audit = Change(delete=gone).audit(snapshot, demo_origin())
-            repo.commit(snapshot, delete=gone, audit=audit)
+        while repo.get_user_memberships("acme", employee_id).memberships:
+            write(repo, "acme", employee_id, empty, demo_origin())
         give_memberships(employee_id, count)
     for points in range(TYPICAL_CHANGES):
-        snapshot = repo.get_user_memberships("acme", USERS[0])
-        change = MembershipChanges(point_total=points * 1000, level="Gold")
-        touched = [apply_changes(snapshot.memberships[0], change)]
-        audit = Change(put=touched).audit(snapshot, demo_origin())
-        repo.commit(snapshot, put=touched, audit=audit)
+        write(repo, "acme", USERS[0], update(points), demo_origin())
 
 
 def first_membership() -> Callable[[str], str]:

@@ -4,6 +4,7 @@ so the benchmark measures the handler's own overhead and nothing of the store.""
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -34,11 +35,15 @@ class StubDynamoDB:
         **_: Any,
     ) -> dict[str, Any]:
         """The key conditions the repository sends: `begins_with(sk, :sk)`, `sk <= :sk`,
-        `sk >= :sk`; in key order, from ExclusiveStartKey, at most Limit items."""
+        `sk >= :sk`, `sk BETWEEN :sk AND :other`; in key order, from ExclusiveStartKey, at
+        most Limit items."""
         self.calls.append("Query")
         pk = ExpressionAttributeValues[":pk"]["S"]
         bound = ExpressionAttributeValues.get(":sk", {}).get("S", "")
+        between = re.search(r"BETWEEN :sk AND (:\w+)", KeyConditionExpression)
+        upper = ExpressionAttributeValues[between.group(1)]["S"] if between else ""
         keeps: dict[str, Callable[[str], bool]] = {
+            "BETWEEN": lambda sk: bound <= sk <= upper,
             "begins_with": lambda sk: sk.startswith(bound),
             "<=": lambda sk: sk <= bound,
             ">=": lambda sk: sk >= bound,

@@ -59,6 +59,9 @@ CONCUR = "/api/travelprofile/v1.0/loyalty"
 HOTEL = "/api/hotel/loyalty_cards/enrich"
 HOTEL_SEARCH = (EXAMPLES / "hotel_search_request.xml").read_text("utf-8")
 HOTEL_RESERVATION = (EXAMPLES / "hotel_reservation_request.xml").read_text("utf-8")
+ENRICH = "/api/loyalty_cards/enrich"
+AIR_RESERVATION = (EXAMPLES / "air_reservation_request.xml").read_text("utf-8")
+VEHICLE_SEARCH = (EXAMPLES / "vehicle_search_request.xml").read_text("utf-8")
 
 MEMBERSHIPS = "/api/users/{employee_id}/loyalty_memberships"
 MEMBERSHIP = MEMBERSHIPS + "/{membership_id}"
@@ -105,6 +108,22 @@ DEFINITIONS: dict[str, tuple[Any, ...]] = {
         {},
         HOTEL_RESERVATION,
         {**ADMIN, "Content-Type": ["text/xml; charset=utf-8"], "Accept": ["application/json"]},
+    ),
+    "enrich_air_reservation": (
+        "POST",
+        ENRICH,
+        {},
+        {},
+        AIR_RESERVATION,
+        {**ADMIN, "Content-Type": ["application/xml"], "Accept": ["application/json"]},
+    ),
+    "enrich_vehicle_search": (
+        "POST",
+        ENRICH,
+        {},
+        {"employee_id": ["112233"]},
+        VEHICLE_SEARCH,
+        {**ADMIN, "Content-Type": ["application/xml"]},
     ),
     "concur_tmc_update": (
         "POST",

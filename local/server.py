@@ -227,6 +227,9 @@ def examples(base: str) -> str:
             f"  curl -s {admin} -H 'Content-Type: application/xml' "
             "--data-binary @examples/hotel_search_request.xml "
             f"'{base}/api/hotel/loyalty_cards/enrich?employee_id=112233'",
+            f"  curl -s {admin} -H 'Content-Type: application/xml' "
+            "--data-binary @examples/air_reservation_request.xml "
+            f"{base}/api/loyalty_cards/enrich",
         ]
     )
 

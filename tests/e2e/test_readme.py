@@ -1,8 +1,9 @@
 """The examples of the README and of docs/, pasted into bash as a reader would, against a
 fresh local front: every bash block of the README's API section and of the API, Concur,
-hotel and admin CLI pages runs without error, and every `# => ...` line under a command is
-a line of what it printed. No block showing answers is left where no test runs it (the
-webhooks page's runs in tests/e2e/test_webhooks_local.py, beside a partner's receiver)."""
+hotel, enrichment and admin CLI pages runs without error, and every `# => ...` line under
+a command is a line of what it printed. No block showing answers is left where no test
+runs it (the webhooks page's runs in tests/e2e/test_webhooks_local.py, beside a partner's
+receiver)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ API_EXAMPLES = {
     "docs/api.md": None,
     "docs/concur.md": None,
     "docs/hotel.md": None,
+    "docs/enrichment.md": None,
 }
 ADMIN_EXAMPLE = "docs/admin.md"
 WEBHOOKS_PAGE = "docs/webhooks.md"

@@ -48,6 +48,8 @@ EXPECTED = {
     "concur_tmc_update": 200,
     "hotel_enrich_search": 200,
     "hotel_enrich_reservation": 200,
+    "enrich_air_reservation": 200,
+    "enrich_vehicle_search": 200,
     "get_provider": 200,
     "api_reference": 200,
     "api_reference_asset": 200,

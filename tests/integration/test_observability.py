@@ -138,7 +138,7 @@ def test_hotel_metrics_count_cards(api: Api, capsys: pytest.CaptureFixture[str])
     )
     out = capsys.readouterr().out
     emf = [json.loads(line) for line in out.splitlines() if '"LoyaltyCardsAdded"' in line]
-    assert emf and emf[0]["LoyaltyCardsAdded"] in (1, [1.0]) and emf[0]["interface"] == "hotel"
+    assert emf and emf[0]["LoyaltyCardsAdded"] in (1, [1.0]) and emf[0]["interface"] == "uapi"
 
 
 def test_mask_keeps_only_the_last_four() -> None:

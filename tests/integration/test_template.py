@@ -91,7 +91,7 @@ READS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}
 
 def test_read_only_routes_get_read_only_access() -> None:
     assert actions("LoyaltyProvidersFunction") <= READS
-    assert actions("HotelEnrichmentFunction") <= READS
+    assert actions("LoyaltyCardEnrichmentFunction") <= READS
 
 
 def test_the_api_reference_reaches_no_table() -> None:

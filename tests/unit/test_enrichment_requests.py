@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from loyalty_core.errors import InvalidInput, MalformedRequest
-from loyalty_core.interfaces.hotel import uapi
+from loyalty_core.interfaces.uapi import codec as uapi
 from loyalty_core.models import Membership, Principal, Provider, Role, User, VendorType
 from loyalty_core.models.cards import (
     Card,
@@ -37,6 +37,11 @@ QANTAS = Provider(id="qf", name="Qantas", vendor_type=VendorType.AIR, vendor_cod
 ADMIN = Principal(company="acme", employee_id="boss", role=Role.ADMIN)
 
 
+def read_hotel(document: bytes, booking_traveler_ref: str | None = None) -> uapi.UapiRequest:
+    """A request as the hotel route reads it."""
+    return uapi.read_request(document, booking_traveler_ref, uapi.HOTEL_ONLY)
+
+
 # -- the request kind: namespace and name ---------------------------------------------------
 
 
@@ -60,17 +65,17 @@ def request(name: str, namespace: str | None, body: str = "") -> bytes:
 )
 def test_hotel_requests_are_known_by_namespace_and_name(name: str, namespace: str) -> None:
     body = '<com:BookingTraveler><com:Email EmailID="a@b.example"/></com:BookingTraveler>'
-    assert uapi.read_request(request(name, namespace, body)).kind == name
+    assert read_hotel(request(name, namespace, body)).kind == name
 
 
 def test_cards_take_the_common_namespace_of_the_requests_version_if_none_is_declared() -> None:
     document = b'<HotelSearchAvailabilityReq xmlns="http://www.travelport.com/schema/hotel_v30_0"/>'
-    assert uapi.read_request(document).common_namespace == COMMON.format(30)
+    assert read_hotel(document).common_namespace == COMMON.format(30)
 
 
 def test_a_modify_request_is_known_in_the_universal_namespace() -> None:
     body = "<UniversalModifyCmd><HotelAdd BookingTravelerRef='b1'/></UniversalModifyCmd>"
-    assert uapi.read_request(request("UniversalRecordModifyReq", UNIVERSAL.format(42), body)).kind
+    assert read_hotel(request("UniversalRecordModifyReq", UNIVERSAL.format(42), body)).kind
 
 
 @pytest.mark.parametrize(
@@ -104,7 +109,7 @@ def test_anything_else_is_refused_naming_what_came_and_what_is_accepted(
     name: str, namespace: str | None, received: str
 ) -> None:
     with pytest.raises(uapi.NotAHotelRequest) as refused:
-        uapi.read_request(request(name, namespace))
+        read_hotel(request(name, namespace))
     detail = refused.value.detail
     assert received in detail
     accepted = "HotelSearchAvailabilityReq, HotelSuperShopperReq, HotelDetailsReq, HotelRulesReq"
@@ -199,7 +204,7 @@ def test_the_codec_reports_every_code_the_document_names_and_where() -> None:
     document = document.replace(
         b"<HotelSearchAvailabilityReq", b'<HotelSearchAvailabilityReq ProviderCode="1V"'
     )
-    assert uapi.read_request(document).card_request().providers == named(
+    assert read_hotel(document).card_request().providers == named(
         ("ProviderCode", ("1V",)), ("PointOfSale", ("1G",)), ("PermittedProviders", ("TRM", "1G"))
     )
 
@@ -260,7 +265,7 @@ def reservation(*travellers: Sequence[str]) -> bytes:
 
 
 def run(repo: CountingRepository, document: bytes, employee_id: str | None = None):  # type: ignore[no-untyped-def]
-    card_request = uapi.read_request(document).card_request()
+    card_request = read_hotel(document).card_request()
     return enrich(repo, ADMIN, card_request, TODAY, "1G", employee_id)
 
 
@@ -349,7 +354,7 @@ def modify(*refs: str) -> bytes:
     return request("UniversalRecordModifyReq", UNIVERSAL.format(52), body)
 
 
-def numbers_in(document: uapi.HotelRequest) -> dict[str, list[str]]:
+def numbers_in(document: uapi.UapiRequest) -> dict[str, list[str]]:
     """The CardNumbers under each HotelAdd, by its BookingTravelerRef."""
     return {
         element.get("BookingTravelerRef", ""): [c.get("CardNumber", "") for c in element]
@@ -358,7 +363,7 @@ def numbers_in(document: uapi.HotelRequest) -> dict[str, list[str]]:
 
 
 def test_cards_go_to_the_place_they_name_whatever_the_order_given() -> None:
-    document = uapi.read_request(modify("b1", "b2", "b3"))
+    document = read_hotel(modify("b1", "b2", "b3"))
     document.write({"HotelAdd 3": [card("C3")], "HotelAdd 1": [card("C1a"), card("C1b")]})
     assert numbers_in(document) == {"b1": ["C1a", "C1b"], "b2": [], "b3": ["C3"]}
 
@@ -374,7 +379,7 @@ def test_the_enrichment_names_the_place_of_each_card(repo: CountingRepository) -
 
 
 def test_a_card_for_a_place_the_document_lacks_is_never_written_elsewhere() -> None:
-    document = uapi.read_request(modify("b1"))
+    document = read_hotel(modify("b1"))
     with pytest.raises(KeyError):
         document.write({"HotelAdd 2": [card("C2")]})
     assert numbers_in(document) == {"b1": []}
@@ -383,4 +388,4 @@ def test_a_card_for_a_place_the_document_lacks_is_never_written_elsewhere() -> N
 def test_two_places_of_one_request_never_share_a_label() -> None:
     place = CardPlace("BookingTraveler 1", Traveller("BookingTraveler 1"))
     with pytest.raises(ValueError, match="share a label"):
-        CardRequest("HotelCreateReservationReq", (), frozenset(), (place, place))
+        CardRequest("HotelCreateReservationReq", (), (place, place))

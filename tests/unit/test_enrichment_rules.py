@@ -11,7 +11,7 @@ import pytest
 
 from loyalty_core.models import Membership, Provider, VendorType
 from loyalty_core.models.cards import ExistingCard
-from loyalty_core.services.enrichment import plan_cards, supplier_code
+from loyalty_core.services.card_rules import plan_cards, supplier_code
 
 TODAY = date(2026, 11, 21)
 HILTON = Provider(id="hh", name="Hilton Honors", vendor_type=VendorType.HOTEL, vendor_code="HH")

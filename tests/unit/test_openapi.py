@@ -1,6 +1,7 @@
 """openapi.json: a valid OpenAPI 3 document, in step with template.yaml and the code, whose
 every example is valid: JSON ones against their schemas, XML ones against the Universal API
-XSD (hotel) or the Concur codec, and equal to the documents in examples/."""
+XSD of their namespace (hotel, air, vehicle, universal) or the Concur codec, and equal to the
+documents in examples/."""
 
 from __future__ import annotations
 
@@ -21,18 +22,27 @@ from local import template
 from loyalty_core import errors as e
 from loyalty_core.interfaces import xml
 from loyalty_core.interfaces.concur import xml as concur
-from loyalty_core.interfaces.hotel import uapi
 from loyalty_core.interfaces.locomote import documents, parameters
 from loyalty_core.interfaces.locomote.resources import CHANGES, MEMBERSHIPS, PROVIDERS
+from loyalty_core.interfaces.uapi import codec
 from loyalty_core.models import MEMBERSHIP_ATTRIBUTES
 from tests import travelport
+from tests.openapi_rules import LENGTHS, RULES, resolve
 
 SPEC = template.ROOT / "openapi.json"
 EXAMPLES = template.ROOT / "examples"
 CONCUR_ROUTE = "/api/travelprofile/v1.0/loyalty"
 HOTEL_ROUTE = "/api/hotel/loyalty_cards/enrich"
+ENRICH_ROUTE = "/api/loyalty_cards/enrich"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-ALL_KINDS = [kind for kinds in uapi.KINDS.values() for kind in kinds]
+ALL_KINDS = list(codec.KINDS)  # every kind the general route takes
+HOTEL_KINDS = [*(k.name for k in codec.PRODUCTS["hotel"].kinds), codec.MODIFY]
+XSD_OF = {
+    "hotel": "hotel_v52_0/HotelReqRsp.xsd",
+    "air": "air_v52_0/AirReqRsp.xsd",
+    "vehicle": "vehicle_v52_0/VehicleReqRsp.xsd",
+    "universal": "universal_v52_0/UniversalRecordReqRsp.xsd",
+}
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +160,75 @@ def test_view_parameters_take_what_the_codec_serves(
     assert re.fullmatch(pattern, schema["example"])
 
 
+@pytest.mark.parametrize("pointer", RULES)
+def test_each_pattern_is_the_services_own_rule(spec: dict[str, Any], pointer: str) -> None:
+    """The document states each rule as the very pattern the service checks, so that a
+    client generated from it refuses what the service refuses (`python -m
+    tests.openapi_rules` writes them in after a rule changes)."""
+    schema = resolve(spec, pointer)
+    assert schema["pattern"] == RULES[pointer]
+    assert not set(LENGTHS) & set(schema), "the pattern states the length"
+
+
+# Strings a client sends whose rule is not a pattern, an enum or a format, and why.
+UNPATTERNED = {
+    "/components/parameters/IfMatch/schema": "ETags are compared, never refused (412)",
+    "/components/parameters/FilterCode/schema": "a filter: a code no provider has finds none",
+    "/components/schemas/MembershipUpdateResource/properties/id": "the URL's id or 409",
+    "/components/schemas/ProviderIdentifier/properties/id": "a catalog provider's id or 404",
+    "/components/schemas/ConcurMembership/properties/VendorCode": "a catalog code or 400",
+}
+
+
+def sent_strings(
+    spec: dict[str, Any], node: dict[str, Any], at: str, seen: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(pointer, schema) of every string schema within `node`, references followed."""
+    if "$ref" in node:
+        target = node["$ref"].removeprefix("#")
+        if target not in seen:
+            yield from sent_strings(spec, resolve(spec, target), target, seen | {target})
+        return
+    if node.get("type") == "string":
+        yield at, node
+    for name, member in (node.get("properties") or {}).items():
+        yield from sent_strings(spec, member, f"{at}/properties/{name}", seen)
+    if isinstance(node.get("items"), dict):
+        yield from sent_strings(spec, node["items"], f"{at}/items", seen)
+    for combinator in ("allOf", "anyOf", "oneOf"):
+        for index, member in enumerate(node.get(combinator) or []):
+            yield from sent_strings(spec, member, f"{at}/{combinator}/{index}", seen)
+
+
+def test_every_string_a_client_sends_states_its_rule(spec: dict[str, Any]) -> None:
+    """Every parameter and every string of a JSON or Concur body carries its rule: a
+    pattern, an enum or a format (the enrichment routes' bodies are Universal API
+    documents, whose rules are Travelport's XSDs)."""
+    found: dict[str, dict[str, Any]] = {}
+    for (path, _), operation in operations(spec).items():
+        shared = spec["paths"][path].get("parameters", [])
+        for parameter in [*shared, *operation.get("parameters", [])]:
+            target = parameter["$ref"].removeprefix("#") if "$ref" in parameter else None
+            schema = resolve(spec, target)["schema"] if target else parameter["schema"]
+            where = f"{target}/schema" if target else f"{path} {parameter['name']}"
+            found.update(sent_strings(spec, schema, where))
+        if path in (HOTEL_ROUTE, ENRICH_ROUTE):
+            continue
+        for media in operation.get("requestBody", {}).get("content", {}).values():
+            found.update(sent_strings(spec, media["schema"], "body"))
+    assert {
+        "/components/parameters/EmployeeId/schema",
+        "/components/schemas/MembershipCreateAttributes/properties/program",
+        "/components/schemas/ConcurMembership/properties/UniqueID",
+    } <= set(found)
+    unstated = {
+        where
+        for where, schema in found.items()
+        if not {"pattern", "enum", "format"} & set(schema) and where not in UNPATTERNED
+    }
+    assert not unstated
+
+
 def test_relationships_document_their_related_links(spec: dict[str, Any]) -> None:
     relationships = schema(spec, "Membership")["properties"]["relationships"]["properties"]
     assert set(relationships) == set(parameters.FIELDS[MEMBERSHIPS]) - set(MEMBERSHIP_ATTRIBUTES)
@@ -234,31 +313,84 @@ def request_element(document: str) -> etree._Element:
     return next(iter(root.find("{*}Body"))) if etree.QName(root).localname == "Envelope" else root
 
 
-def test_there_is_a_hotel_example_of_every_request_kind_valid_against_the_xsd(
-    spec: dict[str, Any],
-) -> None:
-    examples = xml_examples(spec, HOTEL_ROUTE)
-    kinds = [
-        ref["$ref"].rsplit("/", 1)[1]
-        for ref in spec["components"]["schemas"]["HotelRequestDocument"]["anyOf"]
-    ]
-    assert sorted(kinds) == sorted(ALL_KINDS)
+def documented_kinds(spec: dict[str, Any], document: str) -> list[str]:
+    return [ref["$ref"].rsplit("/", 1)[1] for ref in schema(spec, document)["anyOf"]]
+
+
+def checked_examples(spec: dict[str, Any], route: str) -> list[str]:
+    """The kinds of a route's examples, each the examples/ file it names, valid against the
+    v52 XSD of its namespace (a kind older versions only have, renamed to v52's like one)."""
     seen = []
-    for example in examples.values():
+    for example in xml_examples(spec, route).values():
         assert example["value"] == (EXAMPLES / example_file(example)).read_text("utf-8")
         element = request_element(example["value"])
         kind = etree.QName(element).localname
         declared = schema(spec, kind)["xml"]
-        assert (declared["name"], declared["namespace"]) == (kind, etree.QName(element).namespace)
-        universal = "universal_v52_0" in declared["namespace"]
-        checker = xsd(
-            "universal_v52_0/UniversalRecordReqRsp.xsd"
-            if universal
-            else "hotel_v52_0/HotelReqRsp.xsd"
-        )
+        namespace = etree.QName(element).namespace
+        if kind == "LowFareSearchAsynchReq":  # up to air_v49_0; on LowFareSearchReq's base
+            assert namespace == "http://www.travelport.com/schema/air_v48_0"
+            renamed = re.sub(r"_v48_0\b", "_v52_0", example["value"])
+            element = request_element(renamed.replace(kind, "LowFareSearchReq"))
+            namespace = declared["namespace"]
+        assert (declared["name"], declared["namespace"]) == (kind, namespace)
+        family = namespace.rsplit("/", 1)[1].split("_")[0]
+        checker = xsd(XSD_OF[family])
         assert checker.validate(etree.ElementTree(element)), (kind, checker.error_log)
         seen.append(kind)
-    assert sorted(seen) == sorted(ALL_KINDS)
+    return seen
+
+
+def test_there_is_a_hotel_example_of_every_request_kind_valid_against_the_xsd(
+    spec: dict[str, Any],
+) -> None:
+    assert sorted(documented_kinds(spec, "HotelRequestDocument")) == sorted(HOTEL_KINDS)
+    assert sorted(checked_examples(spec, HOTEL_ROUTE)) == sorted(HOTEL_KINDS)
+
+
+def test_there_is_an_example_of_every_kind_the_general_route_takes_valid_against_the_xsd(
+    spec: dict[str, Any],
+) -> None:
+    assert sorted(documented_kinds(spec, "UapiRequestDocument")) == sorted(ALL_KINDS)
+    seen = checked_examples(spec, ENRICH_ROUTE)
+    assert set(seen) == set(ALL_KINDS)
+    modify = [e for e in xml_examples(spec, ENRICH_ROUTE).values() if codec.MODIFY in e["value"]]
+    assert {
+        name for e in modify for name in ("HotelAdd", "AirAdd", "VehicleAdd") if name in e["value"]
+    } == {
+        "HotelAdd",
+        "AirAdd",
+        "VehicleAdd",
+    }
+
+
+def test_every_example_file_is_an_example_of_the_reference(spec: dict[str, Any]) -> None:
+    named = {
+        example_file(example)
+        for route in (HOTEL_ROUTE, ENRICH_ROUTE, CONCUR_ROUTE)
+        for example in xml_examples(spec, route).values()
+        if "examples/" in example.get("description", "")
+    }
+    named |= {"concur_supplier_update.xml", "concur_tmc_update.xml"}
+    assert {p.name for p in EXAMPLES.glob("*.xml")} == named
+
+
+def test_the_report_states_every_reason_and_supplier_type(spec: dict[str, Any]) -> None:
+    data = schema(spec, "EnrichmentReport")["properties"]["data"]["properties"]
+    reasons = data["left_out"]["items"]["properties"]["reason"]["description"]
+    for reason in (
+        "hotel_program",
+        "air_program",
+        "vehicle_program",
+        "partner_carrier",
+        "other_carrier",
+        "other_vendor",
+        "not_on_provider",
+        "traveller_limit",
+    ):
+        assert f"`{reason}`" in reasons
+    added = data["added"]["items"]["properties"]
+    assert added["supplier_type"]["enum"] == ["Hotel", "Air", "Vehicle"]
+    assert data["product"]["enum"] == list(codec.PRODUCTS)
 
 
 def test_xml_request_bodies_are_described_as_xml_documents(spec: dict[str, Any]) -> None:
@@ -268,3 +400,4 @@ def test_xml_request_bodies_are_described_as_xml_documents(spec: dict[str, Any])
         described = schema(spec, name)
         assert "type" not in described and described["xml"]["name"] == name, name
     assert "type" not in schema(spec, "HotelRequestDocument")
+    assert "type" not in schema(spec, "UapiRequestDocument")

@@ -119,3 +119,52 @@ def test_the_budget_never_passes_the_lambdas_remaining_time(clock: Clock) -> Non
 def test_a_call_past_the_deadline_fails_before_sending(client: Any) -> None:
     with settings.store_deadline(remaining_ms=1_000), pytest.raises(StorageUnavailable):
         client.get_item(TableName="t", Key={"pk": {"S": "x"}})
+
+
+def test_calls_under_way_at_once_spend_the_budget_once(clock: Clock) -> None:
+    """The enrichment reads its travellers at once: overlapping calls count the time the
+    invocation waits (here 3 s, from the first start to the last end), neither once per
+    call (5 s, which would refuse the next attempt) nor only the last call's (1 s)."""
+    with settings.store_deadline(remaining_ms=10_000):
+        settings._call_starts()  # A at 0 s
+        clock.now += 1.0
+        settings._call_starts()  # B at 1 s
+        clock.now += 1.0
+        settings._call_ends()  # A at 2 s
+        clock.now += 1.0
+        settings._call_ends()  # B at 3 s: 3 s spent, 1 s left
+        assert settings._room_for(1.0)
+        assert not settings._room_for(1.1)
+        settings._call_starts()
+        with pytest.raises(StorageUnavailable):
+            settings._before_attempt()  # an attempt may take 2 s: it does not fit
+
+
+def test_a_call_still_under_way_counts_until_the_last_one_ends(clock: Clock) -> None:
+    with settings.store_deadline(remaining_ms=10_000):
+        settings._call_starts()
+        settings._call_starts()
+        clock.now += 1.5
+        settings._call_ends()  # one still under way: the stretch goes on
+        clock.now += 1.0
+        assert not settings._room_for(1.6)  # 2.5 s spent so far
+        assert settings._room_for(1.5)
+        settings._call_ends()
+        settings._call_ends()  # one end too many (a call begun before the deadline): ignored
+        clock.now += 3.0  # time outside DynamoDB does not count
+        assert settings._room_for(1.5)
+
+
+def test_the_budget_is_kept_right_by_calls_on_several_threads(clock: Clock) -> None:
+    import threading
+
+    with settings.store_deadline(remaining_ms=10_000):
+        threads = [
+            threading.Thread(target=lambda: (settings._call_starts(), settings._call_ends()))
+            for _ in range(50)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert settings._budget.calls == 0 and settings._budget.busy_since is None

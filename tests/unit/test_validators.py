@@ -188,7 +188,38 @@ def test_text_is_stored_in_one_spelling() -> None:
     assert decomposed.membership_name == "José Müller"
 
 
-@pytest.mark.parametrize("value", ["a\u2028b", "a\ufffeb", "a\u0378b"])
-def test_printable_fields_refuse_separators_and_unassigned_code_points(value: str) -> None:
+NOT_PRINTABLE = {
+    "a line separator": "a\u2028b",
+    "a no-break space": "a\u00a0b",
+    "a noncharacter": "a\ufffeb",
+    "private use": "a\ue000b",
+    "private use past U+FFFF": "a\U000f0000b",
+    "a soft hyphen (a format character)": "a\u00adb",
+    "a tag character": "a\U000e0041b",
+    "a character NFC writes as two": "a\u0958b",
+}
+
+
+@pytest.mark.parametrize("value", NOT_PRINTABLE.values(), ids=NOT_PRINTABLE.keys())
+def test_printable_fields_refuse_what_is_not_printable(value: str) -> None:
     for field in ("program", "next_status", "status_benefits"):
         assert bad(field, value).startswith("Value error, must be")
+
+
+def test_unassigned_code_points_are_text_like_letters() -> None:
+    """The rules do not move with the Unicode version: U+0378 (unassigned in Unicode 14.0)
+    is taken wherever a letter is."""
+    changes = MembershipChanges(program="a\u0378b", membership_name="Jo\u0378", level="\u0378")
+    assert (changes.program, changes.membership_name, changes.level) == (
+        "a\u0378b",
+        "Jo\u0378",
+        "\u0378",
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("membership_name", "𠮷野 Taro"), ("membership_name", "देवनागरी"), ("level", "Ünïcode 2")],
+)
+def test_names_and_levels_take_letters_of_every_script(field: str, value: str) -> None:
+    assert getattr(MembershipChanges.model_validate({field: value}), field) == value

@@ -1,6 +1,6 @@
 """Credentials: random tokens, stored only as SHA-256 hashes, compared in constant time.
 
-Two kinds of caller: a company's user (the JSON:API and hotel interfaces'
+Two kinds of caller: a company's user (the JSON:API and Universal API interfaces'
 `X-USER-USERNAME` + `X-USER-TOKEN`), and a Concur partner application acting for
 one user (`Authorization: OAuth {token}`). What each caller may then touch is
 `loyalty_core.access`.

@@ -29,6 +29,7 @@ busy machine is no measure of DynamoDB), and one test holds the production budge
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -128,16 +129,22 @@ def dynamodb_client() -> Any:
 
 
 class _Budget:
-    """The current invocation's DynamoDB time: spent in finished calls, the call under way,
-    and when the Lambda's time (less the margin) runs out. `ends` None: no invocation."""
+    """The current invocation's DynamoDB time: the wall-clock time during which at least one
+    of its calls was under way (calls made concurrently, as the enrichment's per-traveller
+    Queries are, count once), and when the Lambda's time (less the margin) runs out.
+    `ends` None: no invocation."""
 
-    spent = 0.0
-    call_started: float | None = None
+    spent = 0.0  # seconds of the stretches with calls under way that have ended
+    busy_since: float | None = None  # when the current stretch began (calls under way)
+    calls = 0  # calls under way: started, not yet answered
     ends: float | None = None
     limit = STORE_BUDGET
 
 
 _budget = _Budget()
+# The invocation's calls may run on several threads at once (one botocore client, which is
+# thread-safe): each change of the budget is made under this lock.
+_budget_lock = threading.Lock()
 
 
 @contextmanager
@@ -145,13 +152,15 @@ def store_deadline(remaining_ms: int | None) -> Iterator[None]:
     """For one invocation: its DynamoDB calls (attempts, backoffs) may take
     `store_budget_seconds` (STORE_BUDGET deployed) in all, and end `LAMBDA_MARGIN` before
     the Lambda's time runs out. An attempt starts, and a retry waits, only if it can end
-    within both; otherwise the call fails as StorageUnavailable (503, Retry-After)."""
+    within both; otherwise the call fails as StorageUnavailable (503, Retry-After). Calls
+    under way at the same time spend the budget once: it is the time the invocation waits."""
     now = time.monotonic()
-    _budget.spent, _budget.call_started = 0.0, None
-    _budget.limit = get_settings().store_budget_seconds
-    _budget.ends = now + (
-        remaining_ms / 1000 - LAMBDA_MARGIN if remaining_ms is not None else _budget.limit
-    )
+    with _budget_lock:
+        _budget.spent, _budget.busy_since, _budget.calls = 0.0, None, 0
+        _budget.limit = get_settings().store_budget_seconds
+        _budget.ends = now + (
+            remaining_ms / 1000 - LAMBDA_MARGIN if remaining_ms is not None else _budget.limit
+        )
     try:
         yield
     finally:
@@ -159,21 +168,29 @@ def store_deadline(remaining_ms: int | None) -> Iterator[None]:
 
 
 def _call_starts(**_: Any) -> None:
-    _budget.call_started = time.monotonic()
+    with _budget_lock:
+        if _budget.calls == 0:
+            _budget.busy_since = time.monotonic()
+        _budget.calls += 1
 
 
 def _call_ends(**_: Any) -> None:
-    if _budget.call_started is not None:
-        _budget.spent += time.monotonic() - _budget.call_started
-        _budget.call_started = None
+    with _budget_lock:
+        if _budget.calls == 0:  # a call begun before the invocation's deadline was set
+            return
+        _budget.calls -= 1
+        if _budget.calls == 0 and _budget.busy_since is not None:
+            _budget.spent += time.monotonic() - _budget.busy_since
+            _budget.busy_since = None
 
 
 def _room_for(seconds: float) -> bool:
-    if _budget.ends is None:
-        return True
-    now = time.monotonic()
-    spent = _budget.spent + (now - _budget.call_started if _budget.call_started else 0.0)
-    return spent + seconds <= _budget.limit and now + seconds <= _budget.ends
+    with _budget_lock:
+        if _budget.ends is None:
+            return True
+        now = time.monotonic()
+        busy = now - _budget.busy_since if _budget.busy_since is not None else 0.0
+        return _budget.spent + busy + seconds <= _budget.limit and now + seconds <= _budget.ends
 
 
 def _before_attempt(**_: Any) -> None:

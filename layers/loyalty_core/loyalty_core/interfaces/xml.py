@@ -1,4 +1,4 @@
-"""The one hardened XML parser of the layer, for the Concur and hotel interfaces.
+"""The one hardened XML parser of the layer, for the Concur and Universal API interfaces.
 
 No DTD (a DOCTYPE is refused outright), no entity expansion, no network; only the
 encodings UTF-8, UTF-16 and US-ASCII (refused before parsing); and a depth and an

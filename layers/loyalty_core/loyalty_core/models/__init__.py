@@ -19,12 +19,13 @@ from loyalty_core.models.party import (
     Role,
     User,
 )
-from loyalty_core.models.provider import Provider, VendorType
+from loyalty_core.models.provider import Alliance, Provider, VendorType
 
 __all__ = [
     "MAX_MEMBERSHIPS_PER_USER",
     "MEMBERSHIP_ATTRIBUTES",
     "AccessToken",
+    "Alliance",
     "Application",
     "ApplicationKind",
     "AuditRecord",

@@ -68,7 +68,7 @@ class Application(BaseModel):
 
 
 class Principal(BaseModel):
-    """The authenticated caller of the JSON:API or hotel interface (whom it may reach:
+    """The authenticated caller of the JSON:API or Universal API interface (whom it may reach:
     `loyalty_core.access`)."""
 
     model_config = ConfigDict(frozen=True)

@@ -46,11 +46,22 @@ CATEGORY = {VendorType.AIR: "airline", VendorType.HOTEL: "hotel", VendorType.CAR
 SUPPLIER_TYPE = {VendorType.AIR: "Air", VendorType.HOTEL: "Hotel", VendorType.CAR: "Vehicle"}
 
 
+class Alliance(StrEnum):
+    """The airline alliance an airline program's carrier belongs to (or none): its partners
+    are the alliance's other members."""
+
+    ONEWORLD = "oneworld"
+    STAR_ALLIANCE = "Star Alliance"
+    SKYTEAM = "SkyTeam"
+    NONE = "none"
+
+
 class Provider(BaseModel):
     """A loyalty program. A hotel program is a brand family: `chain_codes` are the GDS chain
     codes of its brands, its primary `vendor_code` among them (first). A hotel program with
     no chain code of its own (a multi-chain alliance) has neither; air and car programs
-    always have their vendor code and no chain codes."""
+    always have their vendor code and no chain codes. An airline program records its
+    carrier's `alliance` (None: not recorded); other programs have none."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -59,6 +70,7 @@ class Provider(BaseModel):
     vendor_type: VendorType
     vendor_code: VendorCode | None = None
     chain_codes: tuple[VendorCode, ...] = ()
+    alliance: Alliance | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -78,6 +90,8 @@ class Provider(BaseModel):
                 raise ValueError("only hotel programs have chain codes")
         elif self.vendor_code is not None and self.chain_codes[:1] != (self.vendor_code,):
             raise ValueError("a hotel program's chain_codes start with its vendor_code")
+        if self.alliance is not None and self.vendor_type is not VendorType.AIR:
+            raise ValueError("only airline programs belong to an airline alliance")
         if len(set(self.chain_codes)) != len(self.chain_codes):
             raise ValueError("chain_codes lists a code twice")
         return self
@@ -93,3 +107,9 @@ class Provider(BaseModel):
         if self.vendor_type is VendorType.HOTEL:
             return self.chain_codes
         return (self.vendor_code,) if self.vendor_code else ()
+
+    @property
+    def partners_in(self) -> Alliance | None:
+        """The alliance whose members are this airline program's partners: None for a
+        program of no alliance, or whose alliance is not recorded."""
+        return None if self.alliance in (None, Alliance.NONE) else self.alliance

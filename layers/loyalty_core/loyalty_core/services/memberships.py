@@ -4,7 +4,6 @@ unit of work (`services.writes`)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, datetime
 
@@ -23,7 +22,7 @@ from loyalty_core.models import (
 from loyalty_core.repository import Repository
 from loyalty_core.services.idempotency import Claim
 from loyalty_core.services.writes import load, write
-from loyalty_core.validators import is_record_id
+from loyalty_core.validators import MEMBERSHIP_NAME, NOT_NAME_CHARACTER, compiled, is_record_id
 
 
 def _now() -> datetime:
@@ -38,9 +37,9 @@ def name_on_membership(user: User) -> str:
     """The name a membership carries when its interface sends none (Concur): the user's
     profile name, each character the membership name rule refuses turned into a space,
     spaces collapsed, cut to 50; the employee id if no letter or digit is left."""
-    name = " ".join(re.sub(r"[^\w .'-]", " ", user.name).split())[:50].strip()
+    name = " ".join(compiled(NOT_NAME_CHARACTER).sub(" ", user.name).split())[:50].strip()
     for candidate in (name, user.employee_id):
-        if re.search(r"[^\W_]", candidate):
+        if compiled(MEMBERSHIP_NAME).fullmatch(candidate):
             return candidate
     return "Member"  # an employee id of underscores only: no name to take
 

@@ -1,1 +1,0 @@
-"""The Travelport Universal API hotel LoyaltyCard enrichment interface (XML)."""
