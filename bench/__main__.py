@@ -3,7 +3,8 @@
 1. handler overhead per route, DynamoDB stubbed (median, p95 of warm invocations;
    `bench/warm.py`);
 2. DynamoDB requests per API call, against the embedded DynamoDB (moto;
-   `bench/requests_per_call.py`);
+   `bench/requests_per_call.py`); 2b. what a page of the audit trail reads at depths 1,
+   10 and the last of 100 and 1,500 records, plain and filtered (`bench/trail_pages.py`);
 3. cold start as deployed: each handler imported with its DynamoDB client from the
    `sam build` output (built for this machine by the same steps), in fresh python3.12
    interpreters, as a ratio to `import boto3` + one DynamoDB client (target 1.3), beside
@@ -32,6 +33,7 @@ from bench.calls import call, environment, membership_cases
 from bench.cold_start import print_cold_start
 from bench.requests_per_call import print_requests_per_call
 from bench.stub import StubDynamoDB
+from bench.trail_pages import print_trail_pages
 from bench.travellers import print_travellers
 from bench.warm import print_overhead
 from local.template import ROOT
@@ -48,6 +50,7 @@ def main() -> None:
     client, stub = environment()
     print_overhead(stub, args.iterations)
     print_requests_per_call(client)
+    print_trail_pages(client)
     print_cold_start(args.cold_runs)
 
     print(f"\n4. What one call costs (units on the embedded DynamoDB; {args.cost_runs} warm calls)")

@@ -33,5 +33,7 @@ def print_requests_per_call(client: Any) -> None:
     for name, calls, status in requests_per_call(client):
         print(f"   {name:26} {len(calls)}  {' + '.join(calls):40} {status}")
     print("   budget: GET = auth + 1 read (the audit trail: 1 Query, however long);")
-    print("   write = auth + <= 1 read + 1 write (its audit record one more action of it);")
+    print("   write = auth + <= 1 read + 1 write (its audit record one more action of it; a")
+    print("   write touching 49+ memberships first writes the index entries its transaction")
+    print("   has no room for: 1 BatchWriteItem);")
     print("   hotel: auth + the BookingTravelers' logins (1 BatchGetItem) + 1 Query per traveller")

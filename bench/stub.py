@@ -32,18 +32,20 @@ class StubDynamoDB:
         ExpressionAttributeValues: dict[str, Any],
         Limit: int | None = None,
         ExclusiveStartKey: dict[str, Any] | None = None,
+        ScanIndexForward: bool = True,
         **_: Any,
     ) -> dict[str, Any]:
         """The key conditions the repository sends: `begins_with(sk, :sk)`, `sk <= :sk`,
-        `sk >= :sk`, `sk BETWEEN :sk AND :other`; in key order, from ExclusiveStartKey, at
-        most Limit items."""
+        `sk >= :sk`, `sk BETWEEN :low AND :high`; in key order (or reversed), from
+        ExclusiveStartKey, at most Limit items."""
         self.calls.append("Query")
-        pk = ExpressionAttributeValues[":pk"]["S"]
-        bound = ExpressionAttributeValues.get(":sk", {}).get("S", "")
-        between = re.search(r"BETWEEN :sk AND (:\w+)", KeyConditionExpression)
-        upper = ExpressionAttributeValues[between.group(1)]["S"] if between else ""
+        values = {name: value.get("S", "") for name, value in ExpressionAttributeValues.items()}
+        pk = values[":pk"]
+        between = re.search(r"BETWEEN (:\w+) AND (:\w+)", KeyConditionExpression)
+        low, high = (values[between.group(1)], values[between.group(2)]) if between else ("", "")
+        bound = values.get(":sk", "")
         keeps: dict[str, Callable[[str], bool]] = {
-            "BETWEEN": lambda sk: bound <= sk <= upper,
+            "BETWEEN": lambda sk: low <= sk <= high,
             "begins_with": lambda sk: sk.startswith(bound),
             "<=": lambda sk: sk <= bound,
             ">=": lambda sk: sk >= bound,
@@ -52,8 +54,10 @@ class StubDynamoDB:
         after = ExclusiveStartKey["sk"]["S"] if ExclusiveStartKey else None
         found = [
             v
-            for (p, sk), v in sorted(self.items.items())
-            if p == pk and keep(sk) and (after is None or sk > after)
+            for (p, sk), v in sorted(self.items.items(), reverse=not ScanIndexForward)
+            if p == pk
+            and keep(sk)
+            and (after is None or (sk > after if ScanIndexForward else sk < after))
         ]
         answer: dict[str, Any] = {"Items": found[:Limit], "Count": len(found[:Limit])}
         if Limit is not None and len(found) > Limit:
@@ -72,6 +76,14 @@ class StubDynamoDB:
             for table, request in RequestItems.items()
         }
         return {"Responses": found, "UnprocessedKeys": {}}
+
+    def batch_write_item(self, *, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append("BatchWriteItem")
+        for requests in RequestItems.values():
+            for request in requests:
+                item = request["PutRequest"]["Item"]
+                self.items[(item["pk"]["S"], item["sk"]["S"])] = item
+        return {"UnprocessedItems": {}}
 
     def transact_write_items(
         self, *, TransactItems: list[dict[str, Any]], **_: Any

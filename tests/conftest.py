@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
@@ -21,6 +22,11 @@ from loyalty_core import settings
 from loyalty_core.models import AuditRecord, Change, Interface, Origin
 from loyalty_core.repository import KeyAnswer, UserWrite
 from tests.faults import Faults
+
+# No time limit per generated example: a timed assertion in disguise, which a busy machine
+# fails (performance is the bench's, never a test's).
+hypothesis_settings.register_profile("project", deadline=None)
+hypothesis_settings.load_profile("project")
 
 TABLE = "loyalty-memberships-test"
 # A write called on the services directly, as one Locomote request of the acme admin.

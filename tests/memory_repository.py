@@ -39,11 +39,12 @@ from loyalty_core.models.webhooks import (
     Subscription,
 )
 from loyalty_core.repository import (
-    History,
     KeyAnswer,
     KeyOwner,
     KeyRecord,
     Login,
+    Revised,
+    TrailPage,
     UserWrite,
 )
 from loyalty_core.repository.keys import change_key, stamp, user_of
@@ -119,18 +120,40 @@ class InMemoryRepository:
     ) -> Membership | None:
         return self.memberships.get((company, employee_id), {}).get(membership_id)
 
-    def get_history(
-        self, company: str, employee_id: str, start: int, count: int, now: datetime
-    ) -> History | None:
-        found = self.users.get((company, employee_id))
-        if found is None:
-            return None
+    def get_trail(
+        self,
+        company: str,
+        employee_id: str,
+        now: datetime,
+        size: int,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        skip: int = 0,
+        membership: str | None = None,
+    ) -> TrailPage | None:
+        """As the DynamoDB adapter reads it: the total only where its read reaches the
+        profile (the first pages, a page[before] page at the newest record, no filter)."""
         kept = [
-            record
-            for _, record, purge in reversed(self.audits.get((company, employee_id), []))
+            Revised(revision, record)
+            for revision, record, purge in reversed(self.audits.get((company, employee_id), []))
             if purge > now.timestamp()
         ]
-        return History(found[0], len(kept), tuple(kept[start : start + count]))
+        total = len(kept) if membership is None else None
+        if membership is not None:
+            kept = [r for r in kept if r.record.touches(membership)]
+        if after is not None:  # never reads the profile
+            older = [r for r in kept if r.revision < after]
+            return TrailPage(tuple(older[:size]), None, True, len(older) > size, after)
+        if (company, employee_id) not in self.users:
+            return None
+        if before is not None:
+            newer = [r for r in kept if r.revision > before]
+            top = len(newer) <= size
+            return TrailPage(tuple(newer[-size:]), total if top else None, not top, True, before)
+        shown = tuple(kept[skip : skip + size])
+        edge = kept[-1].revision - 1 if kept and not shown else 0
+        return TrailPage(shown, total, skip > 0 and bool(kept), len(kept) > skip + size, edge)
 
     def committed(self, company: str, employee_id: str, revision: int, audit_id: str) -> bool:
         return any(
@@ -334,6 +357,10 @@ class InMemoryRepository:
                 {
                     "memberships": len(self.memberships.get((company, employee_id), {})),
                     "changes": len(self.audits.get((company, employee_id), [])),
+                    "trail_index": sum(
+                        len({c.membership_id for c in record.changes if c.membership_id})
+                        for _, record, _ in self.audits.get((company, employee_id), [])
+                    ),
                     "other": sum(1 for c, e, _ in self.keys if (c, e) == (company, employee_id)),
                     "concur_tokens": len(tokens),
                     "concur_index": len(tokens),

@@ -33,7 +33,7 @@ resolver.allow(app, CHANGES, ["GET"])
 ANSWER = Parameters(resources.MEMBERSHIPS, include=("loyalty_provider",))
 LIST = Parameters(resources.MEMBERSHIPS, collection=True, include=ANSWER.include)
 NO_ANSWER = Parameters()
-CHANGE_LIST = Parameters(resources.CHANGES, collection=True, filters=history.FILTERS)
+CHANGE_LIST = Parameters(resources.CHANGES, collection=True, cursor=True, filters=history.FILTERS)
 
 
 @app.get(COLLECTION)
@@ -120,8 +120,10 @@ def list_changes(employee_id: str) -> Response[str]:
         repo,
         caller,
         employee_id,
-        view.page.start,
         view.page.size,
+        number=view.page.number,
+        after=view.page.after,
+        before=view.page.before,
         membership=view.filters.get("membership"),
     )
     return locomote.changes_page(app, found, view, employee_id)

@@ -45,7 +45,7 @@ def _create_table(admin: Admin, a: argparse.Namespace) -> Outcome:
 def every_item(admin: Admin) -> Iterator[dict[str, Any]]:
     """Every item of the table, page by page: a Scan, the one of this code base (a backfill
     cannot read through the index it builds); admin tooling only, run once per version (the
-    backfills of the keyed reads and of the webhooks' change feed)."""
+    backfills of the keyed reads, of the trail index and of the webhooks' change feed)."""
     pages = admin.client.get_paginator("scan").paginate(TableName=admin.table, ConsistentRead=True)
     for page in pages:
         yield from page.get("Items", [])
@@ -62,4 +62,20 @@ def _backfill_indexes(admin: Admin, a: argparse.Namespace) -> Outcome:
         {"backfilled": written},
         f"{written['profiles']} user(s) added to the company_users index, "
         f"{written['concur_tokens']} Concur token(s) given their user's index entry",
+    )
+
+
+@command(
+    "index-trail",
+    "index earlier audit records by the memberships they touch, for the trail's "
+    "filter[membership] (idempotent; once after upgrading)",
+    arg("company", nargs="?", help="one company's users (default: every user)"),
+)
+def _index_trail(admin: Admin, a: argparse.Namespace) -> Outcome:
+    from loyalty_core.services.history import backfill_index
+
+    done = backfill_index(admin.repo, admin.repo.users_among(every_item(admin), a.company))
+    return Outcome(
+        {"users": done.users, "entries_written": done.entries},
+        f"{done.users} user(s) read; {done.entries} trail index entries written",
     )

@@ -92,6 +92,13 @@ WEBHOOK_STATED = (
     "must be enabled and take",
     "must be a cursor from a next link",
 )
+# The audit trail's paging, by what each error says: one of page[after] and page[before],
+# neither with page[number], and a cursor only of the trail (the user and filter) that gave
+# it (the cursor parameters' descriptions state each).
+TRAIL_CROSS_FIELD = (
+    "cannot be sent with page[after]",
+    "must be a cursor from this trail's own links",
+)
 # Concur's ErrorDescription lists its problems one Membership each.
 CONCUR_PROBLEM = re.compile(r"(?:^|; )Membership \d+ \(UniqueID ")
 
@@ -124,7 +131,11 @@ def _names_a_cross_field_rule(response: Any, case: Any) -> bool:
         return all(any(rule in problem for rule in ENRICH_CROSS_FIELD) for problem in refused)
     if case.operation.path.startswith(WEBHOOKS):
         return all(any(rule in problem for rule in WEBHOOK_STATED) for problem in refused)
-    return all(problem.split(":")[0] in CROSS_FIELD_CODES for problem in refused)
+    return all(
+        problem.split(":")[0] in CROSS_FIELD_CODES
+        or any(rule in problem for rule in TRAIL_CROSS_FIELD)
+        for problem in refused
+    )
 
 
 def schema_valid_data_is_accepted(ctx: Any, response: Any, case: Any) -> bool | None:

@@ -154,6 +154,19 @@ def test_every_json_route_through_the_generated_client(
         "level": "Platinum",
         "loyalty_provider": MARRIOTT,
     }
+    # The same records a page at a time, following the cursors in links.next
+    changes, seen, cursor = module(memberships + "list_membership_changes"), [], None
+    while True:
+        page = changes.sync(
+            "098765", client=client, filtermembership=membership_id, pagesize=1, pageafter=cursor
+        )
+        assert isinstance(page, models.MembershipChangeCollectionDocument)
+        seen += [r.id for r in page.data]
+        if not page.links.next_:
+            break
+        cursor = page.links.next_.split("page%5Bafter%5D=")[1].split("&")[0]
+        assert cursor == page.data[-1].meta.page.cursor
+    assert seen == [r.id for r in trail.data]
 
     wrong = authenticated(generated, local_front.base, "wrong-token")
     refused = listing.sync("098765", client=wrong)

@@ -157,3 +157,18 @@ def test_a_body_over_ten_mebibytes_gets_api_gateways_answer(front: tuple[str, st
     assert response.status_code == 413
     assert response.headers["Content-Type"] == "application/json"
     assert response.json() == {"message": "Request Too Long"}
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "FOO"])
+def test_any_method_a_route_does_not_have_is_405_over_http(
+    front: tuple[str, str], method: str
+) -> None:
+    base, _ = front
+    for path, allowed, kind in [
+        ("/api/users/098765/loyalty_membership_changes", "GET", "application/vnd.api+json"),
+        ("/api/travelprofile/v1.0/loyalty", "POST", "application/xml"),
+        ("/api/hotel/loyalty_cards/enrich", "POST", "application/vnd.api+json"),
+    ]:
+        response = requests.request(method, base + path, headers=ADMIN, timeout=10)
+        assert (response.status_code, response.headers["Allow"]) == (405, allowed), path
+        assert response.headers["Content-Type"] == kind

@@ -172,6 +172,7 @@ EVERY_COMMAND = [
     ("load-catalog", [], None),
     ("create-table", [], {"created": False}),
     ("backfill-indexes", [], {"backfilled": {"profiles": 0, "concur_tokens": 0}}),
+    ("index-trail", ["acme"], {"entries_written": 0}),
     ("create-webhook", ["acme", "--url", "https://hooks.example.com/in"], None),
     ("list-webhooks", ["globex"], {"company": "globex", "subscriptions": []}),
     ("enable-webhook", ["acme", "nope"], None),

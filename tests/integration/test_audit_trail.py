@@ -12,9 +12,11 @@ import pytest
 
 from local import template
 from local.events import CONCUR_SUPPLIER_UPDATE
+from loyalty_core.models import AuditRecord
+from loyalty_core.models.audit import entry as audit_entry
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
-from tests.conftest import TABLE, Api, ApiResponse, membership_document, patch_document
+from tests.conftest import ORIGIN, TABLE, Api, ApiResponse, membership_document, patch_document
 from tests.integration.test_concur import concur, outcome
 from tests.integration.test_concurrency_and_faults import client_error
 from tests.integration.test_lost_answers import (  # the lost-answer tests' fixtures too
@@ -25,6 +27,7 @@ from tests.integration.test_lost_answers import (  # the lost-answer tests' fixt
 )
 
 PATH = "/api/users/098765/loyalty_memberships"
+CHANGES = "/api/users/098765/loyalty_membership_changes"
 HILTON = "9c5b90ff-2cce-11e8-87f9-0662bed6e7db"
 QANTAS = "9c5b9246-2cce-11e8-87f9-0662bed6e7db"
 AA = "0bf926d4-f236-5a5f-afc7-f40ea0b4950a"  # American Airlines AAdvantage
@@ -186,23 +189,113 @@ def fifty() -> str:
 def test_a_fifty_membership_batch_and_its_record_fit_one_transaction(
     api: Api, dynamodb: Any, recorded: Any
 ) -> None:
+    """Guard, 50 memberships, the record: 52 actions, and 48 of the index entries that
+    filter[membership] reads; the other 2 are written first, on their own."""
     sent: list[list[dict[str, Any]]] = []
+    ahead: list[list[dict[str, Any]]] = []
 
     def count(params: dict[str, Any], **_: Any) -> None:
         sent.append(params["TransactItems"])
 
-    dynamodb.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", count)
+    def batch(params: dict[str, Any], **_: Any) -> None:
+        ahead.append(params["RequestItems"][TABLE])
+
+    events = dynamodb.meta.events
+    events.register("before-parameter-build.dynamodb.TransactWriteItems", count)
+    events.register("before-parameter-build.dynamodb.BatchWriteItem", batch)
     try:
         response = concur(api, fifty(), token="concur-tmc-token")
     finally:
-        dynamodb.meta.events.unregister("before-parameter-build.dynamodb.TransactWriteItems", count)
+        events.unregister("before-parameter-build.dynamodb.TransactWriteItems", count)
+        events.unregister("before-parameter-build.dynamodb.BatchWriteItem", batch)
     assert outcome(response) == ("OK", "")
     [actions] = sent
-    assert len(actions) == 52  # the profile's guard, 50 memberships, the audit record
+    assert len(actions) == 100  # DynamoDB's most
+    entries = [
+        a
+        for a in actions
+        if a.get("Put", {}).get("Item", {}).get("sk", {}).get("S", "").startswith(k.TRAIL_PREFIX)
+    ]
+    assert len(entries) == 48
+    [early] = ahead
+    assert len(early) == 2
     [record] = recorded()
     assert len(record["changes"]) == 50
     assert record["actor"] == "app:demo-tmc"
-    assert len(api("GET", PATH, query={"page[size]": "100"}).json["data"]) == 50
+    held = api("GET", PATH, query={"page[size]": "100"}).json["data"]
+    assert len(held) == 50
+    for membership in held:
+        query = {"filter[membership]": membership["id"]}
+        [found] = api("GET", f"{CHANGES}", query=query).json["data"]
+        assert found["id"] == record["id"]
+
+
+def index_entries(dynamodb: Any, employee_id: str = "098765") -> list[dict[str, Any]]:
+    found = dynamodb.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
+        ExpressionAttributeValues={
+            ":pk": {"S": k.user_pk("acme", employee_id)},
+            ":sk": {"S": k.TRAIL_PREFIX},
+        },
+        ConsistentRead=True,
+    )
+    items: list[dict[str, Any]] = found["Items"]
+    return items
+
+
+def test_each_record_is_indexed_by_each_membership_it_touches_and_expires_with_it(
+    api: Api, dynamodb: Any, recorded: Any
+) -> None:
+    created = api.create(account_number="IDX1")
+    api("PATCH", f"{PATH}/{created['id']}", body=patch_document(created["id"], level="X"))
+    entries = index_entries(dynamodb)
+    assert len(entries) == 2
+    records = recorded()
+    for entry, record in zip(entries, records, strict=True):
+        fields = i.from_item(entry)
+        assert entry["sk"]["S"].startswith(k.trail_prefix(created["id"]))
+        assert (fields["id"], fields["revision"]) == (record["id"], record["revision"])
+        assert fields["purge_at"] == record["purge_at"]
+
+
+def test_an_entry_whose_write_never_committed_is_passed_over(api: Api, dynamodb: Any) -> None:
+    """An entry written ahead of a transaction that then failed names a record id that is
+    not at its revision: the filter skips it, whatever record holds that revision."""
+    created = api.create(account_number="IDX2")
+    [entry] = index_entries(dynamodb)
+    fields = i.from_item(entry)
+    stale = i.trail_items(
+        AuditRecord.of(ORIGIN, [audit_entry("membership_id", created["id"], None, {"level": "Q"})]),
+        "acme",
+        "098765",
+        fields["revision"] + 1,
+        fields["purge_at"],
+    )
+    for item in stale:
+        dynamodb.put_item(TableName=TABLE, Item=item)
+    api("PATCH", f"{PATH}/{created['id']}", body=patch_document(created["id"], level="Y"))
+    api.create(account_number="IDX3")
+    response = api("GET", CHANGES, query={"filter[membership]": created["id"]})
+    assert response.status == 200, response.body
+    found = response.json["data"]
+    assert [d["attributes"]["changes"][0]["action"] for d in found] == ["update", "create"]
+
+
+def test_the_backfill_indexes_records_written_before_the_index(api: Api, dynamodb: Any) -> None:
+    from local.admin import main
+
+    created = api.create(account_number="OLD1")
+    api("PATCH", f"{PATH}/{created['id']}", body=patch_document(created["id"], level="Z"))
+    for entry in index_entries(dynamodb):  # as records were before the index
+        dynamodb.delete_item(TableName=TABLE, Key={"pk": entry["pk"], "sk": entry["sk"]})
+    query = {"filter[membership]": created["id"]}
+    assert api("GET", CHANGES, query=query).json["data"] == []
+    assert main(["index-trail", "acme", "--json"]) == 0
+    assert len(api("GET", CHANGES, query=query).json["data"]) == 2
+    again = index_entries(dynamodb)
+    assert main(["index-trail", "--json"]) == 0
+    assert index_entries(dynamodb) == again
 
 
 # -- a write that fails, or is replayed, leaves none -----------------------------------

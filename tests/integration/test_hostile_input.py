@@ -348,3 +348,277 @@ def test_a_concur_replay_of_a_key_still_in_progress_is_409(
     assert replay.headers["Retry-After"]
     assert outcome(replay)[0] == "ERROR"
     assert "still in progress" in outcome(replay)[1]
+
+
+# -- 8. strict edges (issue 26): methods, query parameters, the Concur root -----------------
+
+
+def _routes() -> dict[str, list[str]]:
+    """Each path of template.yaml with the methods it declares (beside its ANY route)."""
+    from local.template import routes
+
+    declared: dict[str, list[str]] = {}
+    for route in routes():
+        methods = declared.setdefault(route.path, [])
+        if route.method != "ANY":
+            methods.append(route.method)
+    return declared
+
+
+def _concrete(path: str) -> str:
+    return (
+        path.replace("{employee_id}", "098765")
+        .replace("{membership_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{provider_id}", HILTON)
+        .replace("{asset}", "swagger-ui.css")
+    )
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "FOO", "PUT", "CONNECT"])
+@pytest.mark.parametrize("path", sorted(_routes()))
+def test_a_method_a_route_does_not_have_is_405_with_allow(
+    api: Api, before: list[str], path: str, method: str
+) -> None:
+    """Any method at all, in the event as API Gateway (or a direct invocation) passes it to
+    the function: 405 in the route's own error format, Allow naming what it serves."""
+    response = api(method, _concrete(path), body="<x/>", headers={"Content-Type": "text/xml"})
+    assert response.status == 405
+    assert sorted(response.headers["Allow"].split(", ")) == sorted(_routes()[path])
+    if path == "/api/travelprofile/v1.0/loyalty":
+        assert outcome(response)[0] == "ERROR"
+    else:
+        assert response.errors[0]["code"] == "method_not_allowed"
+    assert unchanged(before)
+
+
+def test_an_unknown_path_is_still_404(api: Api) -> None:
+    for method in ("GET", "PROPFIND"):
+        response = api(method, "/api/users/098765/loyalty_memberships/x/y")
+        assert (response.status, response.errors[0]["detail"]) == (404, "No such route")
+
+
+@pytest.mark.parametrize(
+    "code", ["", "A", "ABCD", "H" * 50_000, "H-", "HH ", "\u202eHH", "ÄÄ", "H\x00"]
+)
+def test_filter_code_takes_only_a_two_or_three_character_code(api: Api, code: str) -> None:
+    response = api("GET", "/api/loyalty_providers", query={"filter[code]": code})
+    assert response.status == 400
+    [error] = response.errors
+    assert error["source"] == {"parameter": "filter[code]"}
+    assert "2-3 letters or digits" in error["detail"]
+    assert len(response.body) < 1024  # the value is never echoed
+
+
+@pytest.mark.parametrize(
+    ("code", "named"),
+    [("HH", "Hilton Honors"), ("hh", "Hilton Honors"), ("aa", "American Airlines AAdvantage")],
+)
+def test_filter_code_names_a_code_in_any_case_and_links_it_back(
+    api: Api, code: str, named: str
+) -> None:
+    response = api("GET", "/api/loyalty_providers", query={"filter[code]": code})
+    assert response.status == 200
+    assert named in [p["attributes"]["name"] for p in response.json["data"]]
+    for p in response.json["data"]:
+        assert code.upper() in [p["attributes"]["code"], *(p["attributes"]["chain_codes"] or [])]
+    for name in ("self", "first", "last"):
+        assert f"filter%5Bcode%5D={code}" in response.json["links"][name]
+    nobody = api("GET", "/api/loyalty_providers", query={"filter[code]": "1P"})
+    assert (nobody.status, nobody.json["data"]) == (200, [])
+
+
+def test_no_query_value_is_echoed_past_64_characters(api: Api) -> None:
+    """Every parameter of every JSON:API route, 50,000 characters long: refused, or (where
+    an unknown family is ignored) never copied into the answer."""
+    long = "Z" * 50_000
+    routes = {
+        "/api/loyalty_providers": ["filter[code]", "filter[category]", "sort", "include"],
+        MEMBERSHIPS: ["page[size]", "page[number]", "sort", "include", "fields[x]"],
+        "/api/users/098765/loyalty_membership_changes": [
+            "filter[membership]",
+            "page[after]",
+            "page[before]",
+            "page[size]",
+            "fields[loyalty_membership_changes]",
+            "sort",
+        ],
+    }
+    for path, names in routes.items():
+        for name in names:
+            response = api("GET", path, query={name: long, "ignoredName": long})
+            assert response.status == 400, (path, name)
+            assert "Z" * 65 not in response.body.decode(), (path, name)
+            assert len(response.body) < 2048, (path, name)
+
+
+ROOTS = {
+    "a 1 MiB unknown attribute": '<LoyaltyMembershipUpdate evil="{}">'.format("e" * (2**20 - 999)),
+    "an unknown attribute": '<LoyaltyMembershipUpdate version="2">',
+    "a namespaced attribute": '<LoyaltyMembershipUpdate xmlns:x="urn:evil" x:a="1">',
+    "xml:lang": '<LoyaltyMembershipUpdate xml:lang="en">',
+    "a default foreign namespace": '<LoyaltyMembershipUpdate xmlns="urn:evil">',
+    "a prefixed foreign namespace": '<x:LoyaltyMembershipUpdate xmlns:x="urn:evil">',
+}
+
+
+@pytest.mark.parametrize("root", ROOTS.values(), ids=list(ROOTS))
+def test_the_concur_root_is_the_update_in_no_namespace_without_attributes(
+    api: Api, before: list[str], root: str
+) -> None:
+    body = CONCUR_SUPPLIER_UPDATE.replace("<LoyaltyMembershipUpdate>", root, 1)
+    if root.startswith("<x:"):
+        body = body.replace("</LoyaltyMembershipUpdate>", "</x:LoyaltyMembershipUpdate>")
+    assert body != CONCUR_SUPPLIER_UPDATE
+    response = concur(api, body)
+    assert response.status == 400
+    status, description = outcome(response)
+    assert status == "ERROR"
+    assert "LoyaltyMembershipUpdate" in description
+    assert len(response.body) <= MAX_ERROR_BYTES
+    assert "e" * 65 not in description
+    assert unchanged(before)
+
+
+def test_namespace_declarations_alone_leave_the_root_concurs(api: Api) -> None:
+    body = CONCUR_SUPPLIER_UPDATE.replace(
+        "<LoyaltyMembershipUpdate>", '<LoyaltyMembershipUpdate xmlns:x="urn:unused">', 1
+    )
+    assert outcome(concur(api, body)) == ("OK", "")
+
+
+def test_a_concur_element_in_a_foreign_namespace_is_not_concurs(
+    api: Api, before: list[str]
+) -> None:
+    membership = CONCUR_SUPPLIER_UPDATE.replace(
+        "<LoyaltyMembershipUpdate>", '<LoyaltyMembershipUpdate xmlns:x="urn:evil">', 1
+    )
+    for body in (
+        membership.replace("<Membership ", "<x:Membership ", 1).replace(
+            "</Membership>", "</x:Membership>", 1
+        ),
+        membership.replace("<AccountNo>", "<x:AccountNo>", 1).replace(
+            "</AccountNo>", "</x:AccountNo>", 1
+        ),
+    ):
+        response = concur(api, body)
+        assert response.status == 400
+        assert "{urn:evil}" in outcome(response)[1]
+    assert unchanged(before)
+
+
+# -- 9. the audit trail's cursors: read, never trusted (issue 26) -----------------------------
+
+CHANGES = "/api/users/{}/loyalty_membership_changes"
+PROFILE_ERRORS = "https://jsonapi.org/profiles/ethanresnick/cursor-pagination/"
+
+
+def _cursor(api: Api, employee_id: str, **query: str) -> str:
+    page = api("GET", CHANGES.format(employee_id), query=query).json
+    cursor: str = page["data"][0]["meta"]["page"]["cursor"]
+    return cursor
+
+
+def _partitions_read(dynamodb: Any) -> tuple[list[str], Any]:
+    """The partitions the work's Queries and BatchGetItems read (not authentication's)."""
+    read: list[str] = []
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "Query":
+            read.append(params["ExpressionAttributeValues"][":pk"]["S"])
+        elif model.name == "BatchGetItem":
+            read.extend(k["pk"]["S"] for r in params["RequestItems"].values() for k in r["Keys"])
+
+    dynamodb.meta.events.register("before-parameter-build.dynamodb", record)
+    return read, record
+
+
+def test_a_cursor_of_another_trail_is_400_and_reads_no_other_partition(
+    api: Api, dynamodb: Any
+) -> None:
+    api.create(account_number="MINE1")
+    api.create("112233", account_number="JANE1")
+    johns, janes = _cursor(api, "098765"), _cursor(api, "112233")
+    read, record = _partitions_read(dynamodb)
+    try:
+        for whose, cursor in [("098765", janes), ("112233", johns)]:
+            for name in ("page[after]", "page[before]"):
+                response = api("GET", CHANGES.format(whose), query={name: cursor})
+                assert response.status == 400, (whose, name)
+                [error] = response.errors
+                assert error["source"] == {"parameter": name}
+        filtered = {"page[after]": johns, "filter[membership]": HILTON}
+        assert api("GET", CHANGES.format("098765"), query=filtered).status == 400
+        theirs = api(
+            "GET", CHANGES.format("098765"), as_user="globex", query={"page[after]": johns}
+        )
+        assert theirs.status == 400  # globex's 098765 is another trail
+    finally:
+        dynamodb.meta.events.unregister("before-parameter-build.dynamodb", record)
+    assert read == []  # refused before any read of the work
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "",
+        "x",
+        "AQAAAAAAKj1-dBZq2wc3",  # the documentation's example: no trail's
+        "A" * 20,
+        "=" * 20,
+        "AQAAAAAAKj1-dBZq2wc3" * 2500,
+        "\u202e" * 20,
+        "../../PROFILE",
+        "AQAAAAAAKj1+dBZq2wc3",  # standard base64, not base64url
+    ],
+)
+def test_a_made_up_cursor_is_400_bounded_and_not_echoed(
+    api: Api, before: list[str], cursor: str
+) -> None:
+    for name in ("page[after]", "page[before]"):
+        response = api("GET", CHANGES.format("098765"), query={name: cursor})
+        assert response.status == 400
+        assert response.errors[0]["source"] == {"parameter": name}
+        assert len(response.body) < 1024
+        assert cursor[:64] not in response.body.decode() or len(cursor) < 2
+    assert unchanged(before)
+
+
+def test_an_altered_cursor_is_400(api: Api) -> None:
+    import base64
+
+    api.create(account_number="ALTER1")
+    cursor = _cursor(api, "098765")
+    raw = base64.urlsafe_b64decode(cursor)
+    for at in (1, 6, 7, 14):  # the revision's bytes and the digest's
+        altered = bytearray(raw)
+        altered[at] ^= 0x40
+        forged = base64.urlsafe_b64encode(bytes(altered)).decode()
+        response = api("GET", CHANGES.format("098765"), query={"page[after]": forged})
+        assert response.status == 400, at
+
+
+def test_the_cursor_profiles_refusals_carry_its_type_links(api: Api) -> None:
+    path = CHANGES.format("098765")
+    api.create(account_number="PROF1")
+    cursor = _cursor(api, "098765")
+    both = api("GET", path, query={"page[after]": cursor, "page[before]": cursor})
+    assert both.status == 400
+    [error] = both.errors
+    assert error["links"] == {"type": PROFILE_ERRORS + "range-pagination-not-supported"}
+    large = api("GET", path, query={"page[size]": "101"})
+    [error] = large.errors
+    assert (error["source"], error["meta"]) == (
+        {"parameter": "page[size]"},
+        {"page": {"maxSize": 100}},
+    )
+    assert error["links"] == {"type": PROFILE_ERRORS + "max-size-exceeded"}
+    sort = api("GET", path, query={"sort": "-occurred_at"})
+    [error] = sort.errors
+    assert (error["source"], error["links"]) == (
+        {"parameter": "sort"},
+        {"type": PROFILE_ERRORS + "unsupported-sort"},
+    )
+    numbered = api("GET", path, query={"page[after]": cursor, "page[number]": "2"})
+    assert numbered.errors[0]["source"] == {"parameter": "page[number]"}
+    not_a_size = api("GET", path, query={"page[size]": "0"}).errors[0]
+    assert "links" not in not_a_size  # a plain invalid value: the profile names no type

@@ -342,6 +342,8 @@ def test_each_route_reads_exactly_the_query_parameters_the_document_declares(
     body = bodies.get(method, lambda n: None)
     declared = query_parameters(OPERATIONS[path, method])
     for n, (name, value) in enumerate(declared.items(), start=1):
+        if name in ("page[after]", "page[before]"):  # a cursor is its trail's own
+            value = api("GET", url).json["data"][0]["meta"]["page"]["cursor"]
         response = api(method, url, query={name: value}, body=body(n))
         assert response.status < 300, (name, value, response.body)
     for name in sorted(EVERY_QUERY_PARAMETER - set(declared)):

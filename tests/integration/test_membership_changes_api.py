@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from loyalty_core.interfaces.locomote.parameters import CURSOR_PROFILE
 from tests.conftest import Api, membership_document, patch_document
 
 PATH = "/api/users/098765/loyalty_memberships"
@@ -29,6 +30,7 @@ def test_the_trail_reads_newest_first_with_links_and_total(api: Api) -> None:
     assert response.status == 200
     assert response.headers["Content-Type"] == "application/vnd.api+json"
     doc = response.json
+    assert doc["jsonapi"]["profile"] == [CURSOR_PROFILE]
     first = doc["data"][0]
     assert first["type"] == "loyalty_membership_changes"
     assert set(first["attributes"]) == {
@@ -50,29 +52,100 @@ def test_the_trail_reads_newest_first_with_links_and_total(api: Api) -> None:
     ]
     times = [d["attributes"]["occurred_at"] for d in doc["data"]]
     assert times == sorted(times, reverse=True)
-    assert doc["meta"]["total"] == len(doc["data"])  # the demo data's records and these three
-    assert doc["links"]["next"] is None
+    total = len(doc["data"])  # the demo data's records and these three
+    assert doc["meta"] == {"total": total, "page": {"total": total}}
+    assert (doc["links"]["prev"], doc["links"]["next"]) == (None, None)
+    assert query_of(doc["links"]["first"]) == {"page[size]": ["25"]}
+    cursors = [d["meta"]["page"]["cursor"] for d in doc["data"]]
+    assert len(set(cursors)) == total
 
 
-def test_pages_follow_the_memberships_paging(api: Api) -> None:
+def walk(api: Api, link: str | None, direction: str) -> list[list[str]]:
+    """The ids of each page, following `direction` (next or prev) from `link`."""
+    pages = []
+    while link is not None:
+        response = api(
+            "GET", urlsplit(link).path, query={k: v[0] for k, v in query_of(link).items()}
+        )
+        assert response.status == 200
+        pages.append([d["id"] for d in response.json["data"]])
+        link = response.json["links"][direction]
+    return pages
+
+
+def test_pages_follow_their_cursors_both_ways(api: Api) -> None:
     for n in range(5):
         api.create(account_number=f"PAGE{n}")
     everything = api("GET", changes(), query={"page[size]": "100"}).json
     total = everything["meta"]["total"]
-    assert total >= 5
+    assert total >= 7
     ids = [d["id"] for d in everything["data"]]
     first = api("GET", changes(), query={"page[size]": "2"}).json
     assert [d["id"] for d in first["data"]] == ids[:2]
-    assert first["meta"]["total"] == total
-    assert query_of(first["links"]["next"])["page[number]"] == ["2"]
-    last_number = -(-total // 2)
-    assert query_of(first["links"]["last"])["page[number]"] == [str(last_number)]
+    assert first["meta"]["page"]["total"] == total
+    assert set(query_of(first["links"]["next"])) == {"page[size]", "page[after]"}
+    forward = walk(api, first["links"]["first"], "next")
+    assert [i for page in forward for i in page] == ids
+    assert [len(page) for page in forward[:-1]] == [2] * (len(forward) - 1)
+    last = api(
+        "GET",
+        changes(),
+        query={"page[size]": "2", "page[after]": first["data"][-1]["meta"]["page"]["cursor"]},
+    )
+    assert [d["id"] for d in last.json["data"]] == ids[2:4]
+    assert "total" not in last.json["meta"]["page"]  # read from the cursor on, not the profile
+    backward = walk(api, last.json["links"]["prev"], "prev")
+    assert backward == [ids[:2]]
+    oldest = api(
+        "GET",
+        changes(),
+        query={
+            "page[size]": "2",
+            "page[before]": last.json["data"][0]["meta"]["page"]["cursor"],
+        },
+    )
+    assert [d["id"] for d in oldest.json["data"]] == ids[:2]
+    assert oldest.json["links"]["prev"] is None  # it reached the newest record, and the total
+    assert oldest.json["meta"]["page"]["total"] == total
+
+
+def test_a_cursor_page_stays_put_while_the_trail_grows(api: Api) -> None:
+    """A cursor names a record, not an offset: new records do not shift the pages after it."""
+    for n in range(3):
+        api.create(account_number=f"STAY{n}")
+    first = api("GET", changes(), query={"page[size]": "2"}).json
+    after = api(
+        "GET",
+        urlsplit(first["links"]["next"]).path,
+        query={k: v[0] for k, v in query_of(first["links"]["next"]).items()},
+    ).json
+    api.create(account_number="NEWER")
+    again = api(
+        "GET",
+        urlsplit(first["links"]["next"]).path,
+        query={k: v[0] for k, v in query_of(first["links"]["next"]).items()},
+    ).json
+    assert [d["id"] for d in again["data"]] == [d["id"] for d in after["data"]]
+
+
+def test_pages_by_number_reach_the_first_ten_and_link_by_cursor(api: Api) -> None:
+    for n in range(5):
+        api.create(account_number=f"NUM{n}")
+    ids = [d["id"] for d in api("GET", changes(), query={"page[size]": "100"}).json["data"]]
     second = api("GET", changes(), query={"page[size]": "2", "page[number]": "2"}).json
     assert [d["id"] for d in second["data"]] == ids[2:4]
-    last = api("GET", changes(), query={"page[size]": "2", "page[number]": str(last_number)}).json
-    assert [d["id"] for d in last["data"]] == ids[(last_number - 1) * 2 :]
-    past = api("GET", changes(), query={"page[size]": "2", "page[number]": "999"})
-    assert (past.status, past.json["data"], past.json["meta"]["total"]) == (200, [], total)
+    assert query_of(second["links"]["self"])["page[number]"] == ["2"]
+    assert "page[after]" in query_of(second["links"]["next"])
+    assert "page[before]" in query_of(second["links"]["prev"])
+    past = api("GET", changes(), query={"page[size]": "2", "page[number]": "10"})
+    assert (past.status, past.json["data"]) == (200, [])
+    assert past.json["links"]["next"] is None
+    assert walk(api, past.json["links"]["prev"], "prev")[0] == ids[-2:]
+    beyond = api("GET", changes(), query={"page[number]": "11"})
+    assert beyond.status == 400
+    [error] = beyond.errors
+    assert error["source"] == {"parameter": "page[number]"}
+    assert "page[after]" in error["detail"] and "page[before]" in error["detail"]
 
 
 def test_filter_keeps_the_records_of_one_membership_even_after_its_deletion(api: Api) -> None:
@@ -92,15 +165,22 @@ def test_filter_keeps_the_records_of_one_membership_even_after_its_deletion(api:
     assert all(
         c["membership_id"] == mine["id"] for d in found["data"] for c in d["attributes"]["changes"]
     )
-    assert found["meta"]["total"] == 3
-    assert found["meta"]["searched"] >= 5
+    assert found["meta"] == {"page": {}}  # a filtered page's total is not kept
     assert query_of(found["links"]["self"])["filter[membership]"] == [mine["id"]]
+    assert (found["links"]["prev"], found["links"]["next"]) == (None, None)
+    two = api("GET", changes(), query={"filter[membership]": mine["id"], "page[size]": "2"}).json
+    assert [d["id"] for d in two["data"]] == [d["id"] for d in found["data"][:2]]
+    rest = walk(api, two["links"]["next"], "next")
+    assert rest == [[found["data"][2]["id"]]]
+    assert query_of(two["links"]["next"])["filter[membership]"] == [mine["id"]]
     others = api("GET", changes(), query={"filter[membership]": other["id"]}).json
-    assert others["meta"]["total"] == 1
+    assert len(others["data"]) == 1
     nothing = api(
         "GET", changes(), query={"filter[membership]": "00000000-0000-0000-0000-000000000000"}
     ).json
-    assert (nothing["data"], nothing["meta"]["total"]) == ([], 0)
+    assert (nothing["data"], nothing["links"]["next"]) == ([], None)
+    nobody = api("GET", changes("nobody"), query={"filter[membership]": other["id"]})
+    assert nobody.status == 404
 
 
 def test_a_concur_record_is_found_by_each_membership_it_touched(api: Api) -> None:
@@ -189,12 +269,8 @@ def test_nothing_crosses_companies(api: Api) -> None:
         for d in theirs["data"]
         for c in d["attributes"]["changes"]
     )
-    assert (
-        api("GET", changes(), as_user="globex", query={"filter[membership]": acme["id"]}).json[
-            "meta"
-        ]["total"]
-        == 0
-    )
+    filtered = api("GET", changes(), as_user="globex", query={"filter[membership]": acme["id"]})
+    assert (filtered.status, filtered.json["data"]) == (200, [])
 
 
 def test_no_credentials_is_401(api: Api) -> None:

@@ -69,10 +69,8 @@ class _Renamed:
     def get_membership(self, company: str, employee_id: str, membership_id: str) -> Any:
         return self.repo.get_membership(company, "c" + employee_id, membership_id)
 
-    def get_history(
-        self, company: str, employee_id: str, start: int, count: int, now: datetime
-    ) -> Any:
-        return self.repo.get_history(company, "c" + employee_id, start, count, now)
+    def get_trail(self, company: str, employee_id: str, *args: Any, **kwargs: Any) -> Any:
+        return self.repo.get_trail(company, "c" + employee_id, *args, **kwargs)
 
     def committed(self, company: str, employee_id: str, revision: int, audit_id: str) -> bool:
         return bool(self.repo.committed(company, "c" + employee_id, revision, audit_id))
@@ -177,9 +175,13 @@ def test_logins_are_found_however_many_are_asked(dynamodb: Any) -> None:
     assert set(found) == set(emails)
 
 
-def test_history_is_newest_first_counted_and_kept_for_the_retention(repo: Any) -> None:
+def actions(page: Any) -> list[Action]:
+    return [r.record.changes[0].action for r in page.records]
+
+
+def test_the_trail_pages_newest_first_by_revision_and_keeps_its_count(repo: Any) -> None:
     now = datetime.now(UTC)
-    before = repo.get_history("acme", "098765", 0, 100, now).total
+    before = repo.get_trail("acme", "098765", now, 100).total
     m = membership(1, now)
     commit(repo, repo.get_user_memberships("acme", "098765"), put=[m])
     commit(
@@ -188,18 +190,54 @@ def test_history_is_newest_first_counted_and_kept_for_the_retention(repo: Any) -
         put=[m.model_copy(update={"level": "Gold"})],
     )
     commit(repo, repo.get_user_memberships("acme", "098765"), delete=[m])
-    history = repo.get_history("acme", "098765", 0, 2, datetime.now(UTC))
-    assert history.total == before + 3
-    assert [r.changes[0].action for r in history.records] == [Action.DELETE, Action.UPDATE]
-    assert history.records[1].changes[0].after == {"level": "Gold"}
-    [created] = repo.get_history("acme", "098765", 2, 1, datetime.now(UTC)).records
-    assert created.changes[0].action is Action.CREATE
-    assert repo.get_history("acme", "098765", before + 3, 5, datetime.now(UTC)).records == ()
-    assert history.user.employee_id.endswith("098765")
+    now = datetime.now(UTC)
+    top = repo.get_trail("acme", "098765", now, 2)
+    assert (top.total, top.newer, top.older) == (before + 3, False, True)
+    assert actions(top) == [Action.DELETE, Action.UPDATE]
+    assert top.records[1].record.changes[0].after == {"level": "Gold"}
+    assert top.records[0].revision == top.records[1].revision + 1
+    older = repo.get_trail("acme", "098765", now, 1, after=top.records[1].revision)
+    assert (actions(older), older.total, older.newer) == ([Action.CREATE], None, True)
+    newer = repo.get_trail("acme", "098765", now, 5, before=top.records[1].revision)
+    assert (actions(newer), newer.total, newer.newer) == ([Action.DELETE], before + 3, False)
+    past = repo.get_trail("acme", "098765", now, 5, skip=before + 3)
+    assert (past.records, past.newer, past.older) == ((), True, False)
+    assert past.edge == top.records[0].revision - before - 3
+    nothing = repo.get_trail("acme", "098765", now, 5, after=1)
+    assert (nothing.records, nothing.older) == ((), False)
     later = now + timedelta(days=repo.audit_retention_days + 2)
-    assert repo.get_history("acme", "098765", 0, 100, later).total == 0
-    assert repo.get_history("acme", "098765", 0, 100, later).records == ()
-    assert repo.get_history("acme", "nobody", 0, 100, now) is None
+    assert repo.get_trail("acme", "098765", later, 100).total == 0
+    assert repo.get_trail("acme", "098765", later, 100).records == ()
+    assert repo.get_trail("acme", "nobody", now, 100) is None
+    assert repo.get_trail("acme", "nobody", now, 100, before=5) is None
+
+
+def test_the_trail_of_one_membership_reads_its_records_only(repo: Any) -> None:
+    now = datetime.now(UTC)
+    mine, other = membership(1, now), membership(2, now)
+    commit(repo, repo.get_user_memberships("acme", "098765"), put=[mine, other])
+    commit(
+        repo,
+        repo.get_user_memberships("acme", "098765"),
+        put=[other.model_copy(update={"level": "A"})],
+    )
+    commit(repo, repo.get_user_memberships("acme", "098765"), delete=[mine])
+    found = repo.get_trail("acme", "098765", now, 5, membership=mine.id)
+    assert (actions(found), found.total) == ([Action.DELETE, Action.CREATE], None)
+    assert (found.newer, found.older) == (False, False)
+    first = repo.get_trail("acme", "098765", now, 1, membership=mine.id)
+    assert (actions(first), first.older) == ([Action.DELETE], True)
+    rest = repo.get_trail(
+        "acme", "098765", now, 1, membership=mine.id, after=first.records[0].revision
+    )
+    assert (actions(rest), rest.older) == ([Action.CREATE], False)
+    back = repo.get_trail(
+        "acme", "098765", now, 5, membership=mine.id, before=rest.records[0].revision
+    )
+    assert (actions(back), back.newer) == ([Action.DELETE], False)
+    assert len(repo.get_trail("acme", "098765", now, 5, membership=other.id).records) == 2
+    assert repo.get_trail("acme", "098765", now, 5, membership="none").records == ()
+    assert repo.get_trail("acme", "nobody", now, 5, membership=mine.id) is None
 
 
 def test_a_shorter_retention_later_skips_the_newer_records_it_purges(repo: Any) -> None:
@@ -208,16 +246,17 @@ def test_a_shorter_retention_later_skips_the_newer_records_it_purges(repo: Any) 
     now = datetime.now(UTC)
     m = membership(1, now)
     commit(repo, repo.get_user_memberships("acme", "098765"), put=[m])
-    kept = repo.get_history("acme", "098765", 0, 100, now).total
+    kept = repo.get_trail("acme", "098765", now, 100).total
     store = repo.repo if isinstance(repo, _Renamed) else repo
     store.audit_retention_days = 1
     for level in ("A", "B", "C"):
         m = m.model_copy(update={"level": level})
         commit(repo, repo.get_user_memberships("acme", "098765"), put=[m])
     later = now + timedelta(days=3)
-    history = repo.get_history("acme", "098765", 0, 2, later)
-    assert history.total == kept
-    assert history.records[0].changes[0].action is Action.CREATE  # past the three purged
+    trail = repo.get_trail("acme", "098765", later, 2)
+    assert trail.total == kept
+    assert trail.records[0].record.changes[0].action is Action.CREATE  # past the three purged
+    assert actions(repo.get_trail("acme", "098765", later, 2, membership=m.id)) == [Action.CREATE]
 
 
 def test_a_commit_is_recognised_by_its_own_record_only(repo: Any) -> None:
@@ -339,7 +378,7 @@ def test_companies_and_users_are_added_once(store: Any) -> None:
     assert store.get_user("initech", "peter") == person("peter")
     assert store.get_login("peter@initech.example").user == person("peter")
     assert store.get_user_memberships("initech", "peter").revision == 1
-    assert store.get_history("initech", "peter", 0, 10, datetime.now(UTC)).total == 1
+    assert store.get_trail("initech", "peter", datetime.now(UTC), 10).total == 1
     for taken in (
         person("peter", name="Other"),
         person("x").model_copy(update={"email": "peter@initech.example"}),
@@ -500,6 +539,7 @@ def test_an_erasure_plan_counts_what_goes_and_erase_removes_it(store: Any) -> No
         "memberships": 1,
         "other": 1,
         "profiles": 1,
+        "trail_index": 1,
     }
     assert (plan.user, plan.revision, plan.removed, plan.api_tokens) == (peter, 2, {}, 1)
     [arranger] = plan.arrangers

@@ -5,6 +5,7 @@ Query, whatever its length; so is a page of the audit trail."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -216,39 +217,56 @@ def test_the_membership_limit_costs_no_request(warm: Api, dynamodb_calls: list[s
     assert dynamodb_calls == ["GetItem", "Query", "TransactWriteItems"]
 
 
-def test_the_audit_trail_is_auth_plus_one_query_reading_only_up_to_its_page(
+def test_every_trail_page_is_auth_plus_one_query_of_its_size_plus_one_at_any_depth(
     warm: Api, dynamodb: Any, dynamodb_calls: list[str]
 ) -> None:
-    """A long history costs no more requests: the Query starts at the user's profile (the
-    total) and stops at the end of the page asked for."""
+    """A long history costs no more: the first page's Query starts at the user's profile
+    (the total) and stops at the end of the page; each further page starts at its cursor.
+    A filtered page reads the trail index, then the records it names (one BatchGetItem)."""
     for i in range(30):
         warm.create(account_number=f"H{i}")
     read: list[int] = []
 
     def items(parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        if model.name == "Query":
-            read.append(len(parsed.get("Items", [])))
+        if model.name in ("Query", "BatchGetItem"):
+            found = parsed.get("Items") or next(iter(parsed.get("Responses", {}).values()), [])
+            read.append(len(found))
+
+    def page(query: dict[str, str]) -> dict[str, Any]:
+        dynamodb_calls.clear()
+        read.clear()
+        response = warm("GET", CHANGES, query=query)
+        assert response.status == 200
+        doc: dict[str, Any] = response.json
+        return doc
+
+    def cursor(link: str) -> str:
+        return parse_qs(urlsplit(link).query)["page[after]"][0]
 
     dynamodb.meta.events.register("after-call.dynamodb", items)
     try:
-        dynamodb_calls.clear()
-        page = {"page[size]": "10", "page[number]": "2"}
-        response = warm("GET", CHANGES, query=page)
-        assert response.json["meta"]["total"] >= 30
-        assert len(response.json["data"]) == 10
-        assert dynamodb_calls == ["GetItem", "Query"]
-        assert read == [1 + 20]  # the profile, pages 1 and 2
-        dynamodb_calls.clear()
-        mine = response.json["data"][0]["attributes"]["changes"][0]["membership_id"]
-        response = warm("GET", CHANGES, query={"filter[membership]": mine})
-        assert response.json["meta"]["total"] == 1
-        assert dynamodb_calls == ["GetItem", "Query"]
+        first = page({"page[size]": "5"})
+        assert (dynamodb_calls, read) == (["GetItem", "Query"], [1 + 5])  # the profile, 5
+        assert first["meta"]["total"] >= 30
+        link = first["links"]["next"]
+        for _ in range(5):
+            deeper = page({"page[size]": "5", "page[after]": cursor(link)})
+            assert (dynamodb_calls, read) == (["GetItem", "Query"], [5 + 1])  # 5, one past
+            link = deeper["links"]["next"]
+        numbered = page({"page[size]": "5", "page[number]": "3"})
+        assert (dynamodb_calls, read) == (["GetItem", "Query"], [1 + 15])  # bounded: 10 pages
+        assert numbered["data"]
+        mine = first["data"][0]["attributes"]["changes"][0]["membership_id"]
+        found = page({"filter[membership]": mine})
+        assert len(found["data"]) == 1
+        assert (dynamodb_calls, read) == (["GetItem", "Query", "BatchGetItem"], [1, 1])
     finally:
         dynamodb.meta.events.unregister("after-call.dynamodb", items)
 
 
 def test_every_write_stays_one_transaction_with_its_audit_record(warm: Api, dynamodb: Any) -> None:
-    """The audit record is one more action of the write's own TransactWriteItems."""
+    """The audit record, and its trail index entry, are two more actions of the write's own
+    TransactWriteItems."""
     sent: list[list[str]] = []
 
     def actions(params: dict[str, Any], **_: Any) -> None:
@@ -265,7 +283,7 @@ def test_every_write_stays_one_transaction_with_its_audit_record(warm: Api, dyna
             "before-parameter-build.dynamodb.TransactWriteItems", actions
         )
     assert sent == [
-        ["Update", "Put", "Put"],  # the guard, the membership, the audit record
-        ["Update", "Put", "Put"],
-        ["Update", "Delete", "Put"],
+        ["Update", "Put", "Put", "Put"],  # the guard, the membership, the record, its entry
+        ["Update", "Put", "Put", "Put"],
+        ["Update", "Delete", "Put", "Put"],
     ]

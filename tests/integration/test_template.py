@@ -112,3 +112,33 @@ def test_the_tests_build_the_table_from_the_template(dynamodb: Any) -> None:
     definition = template.table_definition()
     assert described["KeySchema"] == definition["KeySchema"]
     assert described["BillingModeSummary"]["BillingMode"] == definition["BillingMode"]
+
+
+def test_each_function_may_send_what_its_routes_send(api: Any, dynamodb: Any) -> None:
+    """The operations each function sends on its routes, the audit trail's filter and a
+    50-membership Concur batch included, are all in its policy (deployed, any other would
+    be AccessDenied). A transaction is authorized by its actions', not an action itself."""
+    from tests.integration.test_audit_trail import fifty
+    from tests.integration.test_concur import concur
+
+    sent: list[str] = []
+    dynamodb.meta.events.register(
+        "before-call.dynamodb", lambda model, **_: sent.append(model.name)
+    )
+
+    def by(function: str, call: Any) -> None:
+        sent.clear()
+        call()
+        needs = {f"dynamodb:{name}" for name in sent if name != "TransactWriteItems"}
+        assert needs <= actions(function), (function, sent)
+
+    memberships = "/api/users/098765/loyalty_memberships"
+    created = api.create(account_number="POLICY1")
+    trail = "/api/users/098765/loyalty_membership_changes"
+    by(
+        "LoyaltyMembershipsFunction",
+        lambda: api("GET", trail, query={"filter[membership]": created["id"]}),
+    )
+    by("LoyaltyMembershipsFunction", lambda: api("DELETE", f"{memberships}/{created['id']}"))
+    by("ConcurLoyaltyFunction", lambda: concur(api, fifty(), token="concur-tmc-token"))
+    assert "BatchWriteItem" in sent

@@ -60,8 +60,9 @@ def test_everything_of_the_user_goes_and_one_record_naming_no_one_stays(
         "memberships": 2,
         "other": 1,
         "profiles": 1,
+        "trail_index": 2,  # the 2 memberships' records, by membership
     }
-    assert record.items_removed == 13
+    assert record.items_removed == 15
     assert (record.arrangers_updated, record.api_tokens_revoked) == (1, 1)
     assert (record.actor, record.interface.value) == ("admin:alice", "admin")
     assert repo.erasures["acme"] == [record]

@@ -116,6 +116,22 @@ def test_paging_limits_are_those_of_the_code(spec: dict[str, Any]) -> None:
         parameters.read_query({"page[number]": str(parameters.MAX_PAGE_NUMBER + 1)}, collection)
 
 
+def test_the_trails_paging_is_that_of_the_code(spec: dict[str, Any]) -> None:
+    """page[number] up to the pages the service numbers; cursors as the service writes them;
+    filter[code] as the catalog's rule."""
+    from loyalty_core.services import history, providers
+
+    known = spec["components"]["parameters"]
+    assert known["ChangePageNumber"]["schema"]["maximum"] == history.NUMBERED_PAGES
+    cursor = history.Trail("acme", "098765").cursor(10**12 - 2)
+    for name in ("PageAfter", "PageBefore"):
+        assert re.fullmatch(known[name]["schema"]["pattern"], cursor)
+        assert len(cursor) == known[name]["schema"]["maxLength"]
+    code = known["FilterCode"]["schema"]["pattern"]
+    for value in ("QF", "hh", "ZZZ", "A", "ABCD", "H-"):
+        assert bool(re.fullmatch(code, value)) == bool(providers.CODE.fullmatch(value)), value
+
+
 def test_concur_elements_are_those_of_the_codec(spec: dict[str, Any]) -> None:
     membership = schema(spec, "ConcurMembership")["properties"]
     assert set(membership) == {"UniqueID", *concur.ELEMENTS, *concur.VENDOR}

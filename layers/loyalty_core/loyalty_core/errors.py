@@ -8,9 +8,9 @@ with "…"), every message cut to `MAX_DETAIL` characters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 
 @dataclass(frozen=True)
@@ -19,12 +19,16 @@ class Problem:
 
     `location` names the field in the interface's own terms, as a path
     (for example ("attributes", "account_number") or ("page[size]",)).
-    `kind` says where the path points: "body" or "parameter".
+    `kind` says where the path points: "body" or "parameter". `link`: a URI naming the
+    kind of problem, where a published rule names it (a JSON:API profile's errors), and
+    `meta` what that rule has the answer carry.
     """
 
     detail: str
     location: tuple[str | int, ...] = ()
     kind: str = "body"
+    link: str | None = None
+    meta: Mapping[str, Any] | None = None
 
 
 class DomainError(Exception):

@@ -105,6 +105,10 @@ def error_document(
                 item["source"] = {"pointer": pointer(problem.location)}
             if problem.location and problem.detail[:1].islower():  # a predicate: its subject
                 item["detail"] = f"{problem.location[-1]} {problem.detail}"
+            if problem.link:
+                item["links"] = {"type": problem.link}
+            if problem.meta:
+                item["meta"] = dict(problem.meta)
             items.append(item)
         if more:
             items.append({**base, "detail": e.more(more)})

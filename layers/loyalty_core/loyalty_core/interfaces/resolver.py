@@ -1,16 +1,20 @@
 """The wiring every interface shares, on Powertools' REST resolver.
 
 `make_app()` gives a resolver whose refusals, unknown routes and crashes all answer
-in the interface's own format (its renderers); `allow()` makes a path answer 405 to
-the methods it does not serve; `replayable()` honours an Idempotency-Key; `request_id()`
-is the request's id, as the logs and the audit trail name it.
+in the interface's own format (its renderers); `allow()` names the methods a path serves,
+so that any other method on it (PUT, TRACE, PROPFIND, one made up: whatever API Gateway
+or a direct invocation sends) answers 405 with `Allow`; `replayable()` honours an
+Idempotency-Key; `request_id()` is the request's id, as the logs and the audit trail
+name it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlencode
+from weakref import WeakKeyDictionary
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
@@ -28,11 +32,13 @@ from loyalty_core.repository import KeyOwner, Repository
 from loyalty_core.services.idempotency import Claim, once
 from loyalty_core.settings import FUNCTION_TIMEOUT
 
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-
 T = TypeVar("T")
 ErrorRenderer = Callable[[DomainError], Response[Any]]
 CrashRenderer = Callable[[], Response[Any]]
+# The methods each path of a resolver serves, as `allow()` names them.
+_ALLOWED: WeakKeyDictionary[APIGatewayRestResolver, list[tuple[re.Pattern[str], list[str]]]] = (
+    WeakKeyDictionary()
+)
 
 
 def make_app(
@@ -61,6 +67,12 @@ def make_app(
 
     @app.not_found
     def unknown_route(_: Exception) -> Response[Any]:
+        """No route for this method and path: 405 if the path has routes, else 404."""
+        path = app.current_event.path
+        for rule, methods in _ALLOWED.get(app, []):
+            if rule.match(path):
+                refused: Response[Any] = domain_error(MethodNotAllowed(methods))
+                return refused
         return render_error(NotFound("No such route"))
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
@@ -73,12 +85,10 @@ def make_app(
 
 
 def allow(app: APIGatewayRestResolver, path: str, methods: list[str]) -> None:
-    """Answer 405 with an Allow header to every other method on `path`."""
-    refused = [m for m in HTTP_METHODS if m not in methods]
-
-    @app.route(path, method=refused)
-    def not_allowed(**_: str) -> Response[str]:
-        raise MethodNotAllowed(methods)
+    """Name the methods `path` serves: any other method on it answers 405, with an Allow
+    header naming these. The path is matched as the resolver matches its routes."""
+    rule = APIGatewayRestResolver._compile_regex(path)  # Powertools' own route matching
+    _ALLOWED.setdefault(app, []).append((rule, methods))
 
 
 def request_id(app: APIGatewayRestResolver) -> str:

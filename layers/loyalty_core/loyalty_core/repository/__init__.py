@@ -42,13 +42,27 @@ class Login:
 
 
 @dataclass(frozen=True)
-class History:
-    """A user's audit trail as one read finds it: how many records it holds, and the
-    records asked for (counted from the newest), newest first."""
+class Revised:
+    """An audit record with its revision: the number of the write that left it, its place
+    in the user's trail (what cursors name)."""
 
-    user: User
-    total: int
-    records: tuple[AuditRecord, ...]
+    revision: int
+    record: AuditRecord
+
+
+@dataclass(frozen=True)
+class TrailPage:
+    """One page of a user's audit trail (or of the records touching one membership), newest
+    first, as one read finds it: whether records newer and older than the page are kept,
+    and `total`, the count the profile keeps, when the read reached the profile (None
+    otherwise, and always under a membership filter). An empty page falls at `edge`: the
+    revision it is just older than (newer records are those above it)."""
+
+    records: tuple[Revised, ...]
+    total: int | None
+    newer: bool
+    older: bool
+    edge: int = 0
 
 
 @dataclass(frozen=True)
@@ -124,12 +138,24 @@ class Repository(Protocol):
         self, company: str, employee_id: str, membership_id: str
     ) -> Membership | None: ...
 
-    def get_history(
-        self, company: str, employee_id: str, start: int, count: int, now: datetime
-    ) -> History | None:
-        """The user's audit records still kept at `now`, newest first, from the `start`th
-        (from 0) for `count` (fewer at the end), and how many it holds; None if there is
-        no such user."""
+    def get_trail(
+        self,
+        company: str,
+        employee_id: str,
+        now: datetime,
+        size: int,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        skip: int = 0,
+        membership: str | None = None,
+    ) -> TrailPage | None:
+        """The user's audit records still kept at `now`, newest first (with `membership`:
+        those that touch it): the `size` older than revision `after`, or the `size` newer
+        than revision `before` (the closest to it), or else from the newest, past `skip`.
+        One read of at most `size` + 1 items, whatever the page's depth (`skip` adds its
+        own). None when the read finds there is no such user (a page past `after` cannot
+        tell: it never reads the profile)."""
         ...
 
     def committed(self, company: str, employee_id: str, revision: int, audit_id: str) -> bool:

@@ -190,6 +190,8 @@ class DynamoDirectory(DynamoRepository):
                 rest.append(_delete("memberships", k.Key(item["pk"]["S"], sk)))
             elif sk.startswith(k.CHANGE_PREFIX):
                 rest.append(_delete("changes", k.Key(item["pk"]["S"], sk)))
+            elif sk.startswith(k.TRAIL_PREFIX):
+                rest.append(_delete("trail_index", k.Key(item["pk"]["S"], sk)))
             elif sk != k.PROFILE:
                 rest.append(_delete("other", k.Key(item["pk"]["S"], sk)))
         login = self._get(k.login_key(user.email))

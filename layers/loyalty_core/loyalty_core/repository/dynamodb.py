@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -20,18 +20,19 @@ from loyalty_core.errors import (
 )
 from loyalty_core.models import AccessToken, Membership, MembershipSet, Provider
 from loyalty_core.repository import (
-    History,
     KeyAnswer,
     KeyOwner,
     KeyRecord,
     Login,
+    Revised,
+    TrailPage,
     UserWrite,
 )
 from loyalty_core.repository import guards as g
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
-from loyalty_core.repository.codec import Item, values
-from loyalty_core.repository.retention import is_purged, live_changes
+from loyalty_core.repository.codec import Item, from_item, values
+from loyalty_core.repository.retention import is_purged, live_changes, purge_at
 
 # Errors that mean "try again later", never "your request was wrong".
 _TRANSIENT = {
@@ -43,7 +44,8 @@ _TRANSIENT = {
     "ResourceNotFoundException",  # table missing or not yet active
 }
 _TRANSIENT_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
-QUERY_LIMIT = 100_000  # a Query's Limit is a 32-bit number; a deep page reads in several
+TRANSACTION_LIMIT = 100  # DynamoDB's most actions in one TransactWriteItems
+BATCH_WRITE_LIMIT = 25  # and items in one BatchWriteItem
 _CONCURRENT_REASONS = {"ConditionalCheckFailed", "TransactionConflict"}
 
 
@@ -103,6 +105,16 @@ def translate_errors(
         raise StorageUnavailable("The membership store did not answer") from err
     except BotoCoreError as err:  # never sent: connection refused, connect timeout
         raise StorageUnavailable("The membership store could not be reached") from err
+
+
+def _revised(items: Any) -> tuple[Revised, ...]:
+    """Audit record items as the trail's records, each with its revision."""
+    return tuple(Revised(i.parse_revised(item)[0], i.parse_change(item)) for item in items)
+
+
+def _live(profile: Item, now: datetime) -> int:
+    """How many of the user's audit records are kept at `now`, as their profile counts."""
+    return live_changes(i.parse_revision(profile)[1], now)
 
 
 class DynamoRepository:
@@ -207,44 +219,155 @@ class DynamoRepository:
         item = self._get(k.membership_key(company, employee_id, membership_id))
         return i.parse_membership(item) if item else None
 
-    def get_history(
-        self, company: str, employee_id: str, start: int, count: int, now: datetime
-    ) -> History | None:
-        """One Query from the profile on: the profile (the user and how many records they
-        hold), then the newest records, newest first, up to the last one asked for (none
-        past the trail's end). DynamoDB answers a Query at most 1 MB at a time: only a page
-        deep in a long history needs more than one answer."""
+    def get_trail(
+        self,
+        company: str,
+        employee_id: str,
+        now: datetime,
+        size: int,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        skip: int = 0,
+        membership: str | None = None,
+    ) -> TrailPage | None:
+        """One Query on the user's partition (`keys`): from the profile on for the first
+        pages (the profile, then the records); from a cursor's revision, away from the
+        profile for `after`, towards it for `before` (reaching it past the newest record).
+        Under a membership filter the Query reads the trail index, and one BatchGetItem the
+        records it names (or the profile, when it names none). Each Query asks one item more
+        than the page shows (the profile, or the first record past the page) and reads on
+        only past records that expired but are not removed yet."""
+        if membership is not None:
+            return self._indexed_trail(
+                company, employee_id, membership, now, size, after, before, skip
+            )
+        pk = k.user_pk(company, employee_id)
+        end = k.CHANGE_PREFIX + k.END
+        if after is not None:
+            if after <= 1:  # nothing is older than the first revision
+                return TrailPage((), None, newer=True, older=False, edge=after)
+            _, items = self._range(pk, (k.change_sk(after - 1), end), True, size + 1, now)
+            return TrailPage(_revised(items[:size]), None, True, len(items) > size, after)
+        if before is not None:
+            profile, items = self._range(
+                pk, (k.PROFILE, k.change_sk(before + 1)), False, size + 1, now
+            )
+            if profile is None and len(items) <= size:
+                return None  # the Query went past every record, to where the profile is
+            total = None if profile is None else _live(profile, now)
+            shown = _revised(reversed(items[:size]))
+            return TrailPage(shown, total, len(items) > size, True, before)
+        profile, items = self._range(pk, (k.PROFILE, end), True, skip + size, now, first=1)
+        if profile is None:
+            return None
+        total = _live(profile, now)
+        shown = _revised(items[skip:])
+        edge = 0 if shown or not items else i.parse_revised(items[-1])[0] - 1
+        return TrailPage(shown, total, skip > 0 and bool(items), total > skip + size, edge)
+
+    def _range(
+        self,
+        pk: str,
+        between: tuple[str, str],
+        forward: bool,
+        wanted: int,
+        now: datetime,
+        first: int = 0,
+    ) -> tuple[Item | None, list[Item]]:
+        """Up to `wanted` items kept at `now` whose keys are `between`, in the order read,
+        and the profile if the range holds it: one Query of `wanted` items (and the `first`
+        one, the profile, when the range starts there); more only past items expired but
+        not yet removed."""
         args: dict[str, Any] = {
             "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND sk >= :sk",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": k.user_pk(company, employee_id)},
-                ":sk": {"S": k.PROFILE},
-            },
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+            "ExpressionAttributeValues": values(
+                {":pk": pk, ":low": between[0], ":high": between[1]}
+            ),
+            "ScanIndexForward": forward,
             "ConsistentRead": True,
-            "Limit": min(start + count + 1, QUERY_LIMIT),
+            "Limit": wanted + first,
         }
         profile: Item | None = None
-        records: list[Item] = []  # parsed only once the page is known
-        total = wanted = 0
+        items: list[Item] = []
         with translate_errors():
             while True:
                 page = self.client.query(**args)
                 for item in page.get("Items", []):
                     if item["sk"]["S"] == k.PROFILE:
                         profile = item
-                        total = live_changes(i.parse_revision(item)[1], now)
-                        wanted = min(start + count, total) if start < total else 0
-                    elif profile is not None and not is_purged(item, now):
-                        records.append(item)
-                if profile is None:
-                    return None
-                if len(records) >= wanted or "LastEvaluatedKey" not in page:
-                    break
+                    elif not is_purged(item, now):
+                        items.append(item)
+                done = len(items) >= wanted or (profile is not None and not forward)
+                if done or "LastEvaluatedKey" not in page:
+                    return profile, items
                 args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-                args["Limit"] = min(wanted - len(records), QUERY_LIMIT)
-        page_records = tuple(i.parse_change(item) for item in records[start:wanted])
-        return History(i.parse_user(profile), total, page_records)
+                args["Limit"] = wanted - len(items)
+
+    def _indexed_trail(
+        self,
+        company: str,
+        employee_id: str,
+        membership: str,
+        now: datetime,
+        size: int,
+        after: int | None,
+        before: int | None,
+        skip: int,
+    ) -> TrailPage | None:
+        """The trail index's entries for `membership` (one Query, paged as the trail is),
+        then the records they name (one BatchGetItem; with none, the profile). An entry
+        whose record is not the one it names (its write never committed) is passed over."""
+        pk = k.user_pk(company, employee_id)
+        prefix = k.trail_prefix(membership)
+        edge = 0
+        if after is not None:
+            if after <= 1:
+                return TrailPage((), None, newer=True, older=False, edge=after)
+            _, entries = self._range(
+                pk, (k.trail_sk(membership, after - 1), prefix + k.END), True, size + 1, now
+            )
+            newer, older, edge = True, len(entries) > size, after
+            entries = entries[:size]
+        elif before is not None:
+            between = (prefix, k.trail_sk(membership, before + 1) + k.END)
+            _, entries = self._range(pk, between, False, size + 1, now)
+            newer, older, edge = len(entries) > size, True, before
+            entries = entries[:size][::-1]
+        else:
+            _, entries = self._range(pk, (prefix, prefix + k.END), True, skip + size + 1, now)
+            newer, older = skip > 0 and bool(entries), len(entries) > skip + size
+            if entries and len(entries) <= skip:
+                edge = i.parse_revised(entries[-1])[0] - 1
+            entries = entries[skip : skip + size]
+        named = [i.parse_revised(entry) for entry in entries]
+        # The records named (at most 100, BatchGetItem's most keys), or with none, the
+        # profile: whether there is such a user.
+        revisions = dict.fromkeys(revision for revision, _ in named)  # each once
+        keys = [k.change_key(company, employee_id, revision) for revision in revisions]
+        found = self._by_sort_key(keys or [k.profile_key(company, employee_id)])
+        if not keys and not found:
+            return None
+        records = []
+        for revision, record_id in named:
+            item = found.get(k.change_sk(revision))
+            if item is not None and i.parse_revised(item)[1] == record_id:
+                records.append(Revised(revision, i.parse_change(item)))
+        return TrailPage(tuple(records), None, newer, older, edge)
+
+    def _by_sort_key(self, keys: list[dict[str, dict[str, str]]]) -> dict[str, Item]:
+        """The items of these keys of one partition that exist, by sort key: one
+        BatchGetItem (another only for keys DynamoDB left unprocessed)."""
+        found: dict[str, Item] = {}
+        pending: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        with translate_errors():
+            while pending:
+                page = self.client.batch_get_item(RequestItems=pending)
+                for item in page.get("Responses", {}).get(self.table, []):
+                    found[item["sk"]["S"]] = item
+                pending = page.get("UnprocessedKeys") or {}
+        return found
 
     def committed(self, company: str, employee_id: str, revision: int, audit_id: str) -> bool:
         """The audit record numbered `revision` is the commit's own token: one GetItem."""
@@ -307,9 +430,14 @@ class DynamoRepository:
     def commit(self, write: UserWrite) -> None:
         """One TransactWriteItems: the profile's guard first, then each membership, the
         audit record, numbered by the revision the guard moves to (so a write that is
-        refused, or that its re-read finds applied, never leaves a second one), and the
-        answer of the request's Idempotency-Key, if it has one: the answer is durable
-        with the write itself."""
+        refused, or that its re-read finds applied, never leaves a second one), its trail
+        index entries, and the answer of the request's Idempotency-Key, if it has one: the
+        answer is durable with the write itself.
+
+        A write that touches so many memberships that their index entries do not all fit
+        in the transaction's 100 actions (49 or more: a Concur batch near its 50) writes
+        the rest first, on their own: an entry names its record's id, so an entry whose
+        write then fails names a record that is not there and is passed over."""
         days = self.audit_retention_days
         actions: list[dict[str, Any]] = [
             {"Update": {"TableName": self.table, **g.user_write_guard(write, days)}}
@@ -331,6 +459,11 @@ class DynamoRepository:
         user, revision = write.snapshot.user, write.snapshot.revision + 1
         record = i.change_item(write.audit, user.company, user.employee_id, revision, days)
         actions.append({"Put": {"TableName": self.table, "Item": record}})
+        purge = purge_at(write.audit.occurred_at, days)
+        index = i.trail_items(write.audit, user.company, user.employee_id, revision, purge)
+        room = TRANSACTION_LIMIT - len(actions) - (write.key is not None)
+        self._put_all(index[room:])
+        actions.extend({"Put": {"TableName": self.table, "Item": e}} for e in index[:room])
         key_at = None
         if write.key is not None:
             key_at = len(actions)
@@ -341,6 +474,58 @@ class DynamoRepository:
             self.client.transact_write_items(
                 TransactItems=actions, ClientRequestToken=str(uuid.uuid4())
             )
+
+    def _put_all(self, items: Sequence[Item]) -> None:
+        """Write these items, 25 a BatchWriteItem (DynamoDB's most)."""
+        with translate_errors():
+            for start in range(0, len(items), BATCH_WRITE_LIMIT):
+                chunk = items[start : start + BATCH_WRITE_LIMIT]
+                pending: dict[str, Any] = {self.table: [{"PutRequest": {"Item": e}} for e in chunk]}
+                while pending:
+                    pending = (
+                        self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+                        or {}
+                    )
+
+    # -- the trail index of records written before it (admin tooling) --------------------
+
+    @staticmethod
+    def users_among(items: Iterable[Item], company: str | None = None) -> list[tuple[str, str]]:
+        """The users (company, employee id) whose profiles are among `items` (the admin's
+        walk of the table), of one company or of all, in order."""
+        return sorted(
+            k.user_of(item["pk"]["S"])
+            for item in items
+            if item["pk"]["S"].startswith(k.USER_PREFIX) and item["sk"]["S"] == k.PROFILE
+            if company is None or k.user_of(item["pk"]["S"])[0] == company
+        )
+
+    def index_trail(self, company: str, employee_id: str) -> int:
+        """Write the trail index entries the user's audit records lack (a record written
+        before the index has none): the user's records and entries read (two Queries of
+        their partition), the missing entries written, expiring with their records; how
+        many it wrote."""
+        pk = k.user_pk(company, employee_id)
+
+        def every(prefix: str) -> list[Item]:
+            return self._every_page(
+                {
+                    "KeyConditionExpression": "pk = :pk AND begins_with(sk, :sk)",
+                    "ExpressionAttributeValues": values({":pk": pk, ":sk": prefix}),
+                    "ConsistentRead": True,
+                }
+            )
+
+        held = {entry["sk"]["S"] for entry in every(k.TRAIL_PREFIX)}
+        missing: list[Item] = []
+        for item in every(k.CHANGE_PREFIX):
+            revision = i.parse_revised(item)[0]
+            purge = int(from_item(item)["purge_at"])
+            for entry in i.trail_items(i.parse_change(item), company, employee_id, revision, purge):
+                if entry["sk"]["S"] not in held:
+                    missing.append(entry)
+        self._put_all(missing)
+        return len(missing)
 
     # -- Idempotency-Keys ----------------------------------------------------------
 

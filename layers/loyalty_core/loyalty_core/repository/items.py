@@ -149,6 +149,24 @@ def change_item(
     return to_item(fields, k.change_key(company, employee_id, revision))
 
 
+def trail_items(
+    audit: AuditRecord, company: str, employee_id: str, revision: int, purge: int
+) -> list[Item]:
+    """The trail index's entries of a user's audit record: one per membership it touches,
+    naming the record (by revision and id), expiring with it (`purge`: its `purge_at`)."""
+    fields = {"revision": revision, "id": audit.id, "purge_at": purge}
+    touched = dict.fromkeys(c.membership_id for c in audit.changes if c.membership_id)
+    return [
+        to_item(fields, k.trail_key(company, employee_id, m, revision, audit.id)) for m in touched
+    ]
+
+
+def parse_revised(item: Item) -> tuple[int, str]:
+    """The revision and id of an audit record, or of the record a trail entry names."""
+    fields = from_item(item)
+    return int(fields["revision"]), str(fields["id"])
+
+
 def application_change_item(audit: AuditRecord, app_id: str, retention_days: int) -> Item:
     key = k.application_change_key(app_id, audit.occurred_at.isoformat(), audit.id)
     return to_item(_audit_fields(audit, retention_days), key)

@@ -9,6 +9,7 @@
 | Idempotency-Key of the user (a caller) | USER#{company}#{employee_id} | IDEMPOTENCY#{sha256} |
 | a Concur token acting for the user, indexed | USER#{company}#{employee_id} | CONCUR#{sha256} |
 | audit record of a user | USER#{company}#{employee_id} | PROFILE#CHANGE#{10^12 - revision} |
+| trail index: record by membership | USER#{company}#{employee_id} | TRAIL#{m}#{10^12 - rev}#{id} |
 | login (user + hashed API tokens) | LOGIN#{email} | LOGIN |
 | provider | PROVIDER | PROVIDER#{id} |
 | Concur application | APP#{app_id} | APP |
@@ -28,10 +29,15 @@ was written with, counted down from 10^12): the memberships Query reads the memb
 and the profile (`sk BETWEEN MEMBERSHIP# AND PROFILE`), never an audit record nor a key;
 the history Query reads from the profile on (`sk >= PROFILE`), the profile first (the
 user, and how many records they hold), then the newest records, as many as the page
-needs. The Idempotency-Keys a user sends as a caller live in their partition too, so that
-erasing the user erases them, and so do the index entries of the Concur tokens acting
-for them (written and removed with each token), so that erasure finds those tokens with
-the rest of the partition.
+needs; a page further on starts past its cursor's revision. The Idempotency-Keys a user
+sends as a caller live in their partition too, so that erasing the user erases them, and
+so do the index entries of the Concur tokens acting for them (written and removed with
+each token), so that erasure finds those tokens with the rest of the partition.
+
+`filter[membership]` reads the trail index: one small item per (membership, record),
+written with the record, newest first under the membership's prefix (`TRAIL#{id}#`),
+naming the record by its revision (and its id, so that two writers never share one);
+after the profile, so neither Query above reads one.
 
 One index, `company_users` (a sparse GSI: only profiles carry its keys), lists a
 company's users in employee id order: partition `COMPANY#{company}`
@@ -49,6 +55,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+USER_PREFIX = "USER#"
 PROFILE = "PROFILE"
 MEMBERSHIP_PREFIX = "MEMBERSHIP#"
 CHANGE_PREFIX = "PROFILE#CHANGE#"
@@ -63,6 +70,8 @@ ACCESS_TOKEN_PREFIX = "OAUTH#"  # noqa: S105 - a key prefix, not a secret
 COMPANY_USERS = "company_users"  # the index of a company's users
 COMPANY_USERS_PK = "company_users_pk"
 COMPANY_USERS_SK = "company_users_sk"
+TRAIL_PREFIX = "TRAIL#"
+END = "~"  # sorts after every digit, letter, "-" and "#": the end of a prefix's range
 
 
 def Key(pk: str, sk: str) -> dict[str, dict[str, str]]:
@@ -70,7 +79,7 @@ def Key(pk: str, sk: str) -> dict[str, dict[str, str]]:
 
 
 def user_pk(company: str, employee_id: str) -> str:
-    return f"USER#{company}#{employee_id}"
+    return f"{USER_PREFIX}{company}#{employee_id}"
 
 
 def user_of(pk: str) -> tuple[str, str]:
@@ -97,9 +106,35 @@ def concur_entry_key(company: str, employee_id: str, token_hash: str) -> dict[st
     return Key(user_pk(company, employee_id), CONCUR_PREFIX + token_hash)
 
 
+def _countdown(revision: int) -> str:
+    """A revision as its records' keys sort it: newest first."""
+    return f"{REVISIONS - revision:012d}"
+
+
+def change_sk(revision: int) -> str:
+    return CHANGE_PREFIX + _countdown(revision)
+
+
 def change_key(company: str, employee_id: str, revision: int) -> dict[str, dict[str, str]]:
     """The audit record of the write that took the user to `revision`."""
-    return Key(user_pk(company, employee_id), f"{CHANGE_PREFIX}{REVISIONS - revision:012d}")
+    return Key(user_pk(company, employee_id), change_sk(revision))
+
+
+def trail_prefix(membership_id: str) -> str:
+    """Where the trail index lists the records that touch a membership, newest first."""
+    return f"{TRAIL_PREFIX}{membership_id}#"
+
+
+def trail_sk(membership_id: str, revision: int, record_id: str = "") -> str:
+    """The index entry of the record numbered `revision` for a membership it touches; with
+    no `record_id`, where that revision's entries start."""
+    return f"{trail_prefix(membership_id)}{_countdown(revision)}#{record_id}"
+
+
+def trail_key(
+    company: str, employee_id: str, membership_id: str, revision: int, record_id: str
+) -> dict[str, dict[str, str]]:
+    return Key(user_pk(company, employee_id), trail_sk(membership_id, revision, record_id))
 
 
 def login_key(email: str) -> dict[str, dict[str, str]]:

@@ -78,7 +78,7 @@ def read_stream_record(raw: Mapping[str, Any]) -> StreamedChange | None:
     change = raw.get("dynamodb") or {}
     keys = change.get("Keys") or {}
     pk, sk = keys.get("pk", {}).get("S", ""), keys.get("sk", {}).get("S", "")
-    if not pk.startswith("USER#"):
+    if not pk.startswith(k.USER_PREFIX):
         return None
     company, employee_id = k.user_of(pk)
     if raw.get("eventName") == "INSERT" and sk.startswith(k.CHANGE_PREFIX):
@@ -356,7 +356,7 @@ class DynamoWebhooks(DynamoRepository):
         done = 0
         for item in items:
             pk, sk = item["pk"]["S"], item["sk"]["S"]
-            if not pk.startswith("USER#") or not sk.startswith(k.CHANGE_PREFIX):
+            if not pk.startswith(k.USER_PREFIX) or not sk.startswith(k.CHANGE_PREFIX):
                 continue
             record = i.parse_change(item)
             if "feed_pk" in item or not any(c.membership_id for c in record.changes):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from loyalty_core.errors import MalformedRequest, NotFound, Problem, quote
@@ -18,21 +19,24 @@ def by_code(providers: Iterable[Provider]) -> dict[tuple[VendorType, str], Provi
     return {(p.vendor_type, code): p for p in providers for code in p.codes}
 
 
+CODE = re.compile(r"[A-Za-z0-9$]{2,3}")  # a vendor or chain code, any case
+
+
 def list_providers(
     repo: Repository, category: str | None = None, code: str | None = None
 ) -> Sequence[Provider]:
-    categories = set(CATEGORY.values())
+    """The catalog, of one category (`filter[category]`: airline, hotel or car) and named by
+    one code (`filter[code]`: 2-3 letters or digits, any case); any other value: 400."""
+    categories = sorted(set(CATEGORY.values()))
+    problems = []
     if category is not None and category.lower() not in categories:
-        raise MalformedRequest(
-            f"filter[category] must be one of {', '.join(sorted(categories))}",
-            [
-                Problem(
-                    f"must be one of {', '.join(sorted(categories))}",
-                    ("filter[category]",),
-                    kind="parameter",
-                )
-            ],
-        )
+        rule = f"must be one of {', '.join(categories)}"
+        problems.append(Problem(rule, ("filter[category]",), kind="parameter"))
+    if code is not None and not CODE.fullmatch(code):
+        rule = "must be a code of 2-3 letters or digits (an airline, hotel chain or car vendor)"
+        problems.append(Problem(rule, ("filter[code]",), kind="parameter"))
+    if problems:
+        raise MalformedRequest("The catalog cannot be filtered so", problems)
     return [
         p
         for p in repo.providers()

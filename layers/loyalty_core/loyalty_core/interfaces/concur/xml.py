@@ -71,9 +71,9 @@ def _read_membership(
         )
         return None
     for child in children:
-        name = local_name(child)
+        name = _written(child)
         if name not in ELEMENTS and name not in VENDOR:
-            problems.append(_problem(position, named, name, "is not a known element"))
+            problems.append(_problem(position, named, e.clip(name), "is not a known element"))
             continue
         if len(child) or child.attrib:
             problems.append(_problem(position, named, name, "must hold text only"))
@@ -110,15 +110,33 @@ def _read_membership(
     )
 
 
-def read_update(data: bytes) -> list[ProgramUpdate]:
-    """Every Membership of a LoyaltyMembershipUpdate; every problem at once, or none applied."""
-    root = parse(data)
-    if local_name(root) != "LoyaltyMembershipUpdate":
+def _written(element: etree._Element) -> str:
+    """An element's name as a message shows it: with its namespace, if it has one."""
+    return str(element.tag) if isinstance(element.tag, str) else ""
+
+
+def _check_root(root: etree._Element) -> None:
+    """The root is LoyaltyMembershipUpdate in no namespace, with no attribute (namespace
+    declarations are not attributes): anything else is not a Concur update."""
+    if root.tag != "LoyaltyMembershipUpdate":
         raise e.InvalidInput(
-            f"The root element must be LoyaltyMembershipUpdate, not {e.quote(local_name(root))}"
+            "The root element must be LoyaltyMembershipUpdate, in no namespace, not "
+            + e.quote(_written(root))
         )
+    if root.attrib:
+        raise e.InvalidInput(
+            "LoyaltyMembershipUpdate takes no attribute (namespace declarations aside), not "
+            + e.quote_all(map(str, root.attrib))
+        )
+
+
+def read_update(data: bytes) -> list[ProgramUpdate]:
+    """Every Membership of a LoyaltyMembershipUpdate; every problem at once, or none applied.
+    Concur's elements are in no namespace: an element in one is not Concur's."""
+    root = parse(data)
+    _check_root(root)
     children = [c for c in root if local_name(c)]
-    strangers = sorted({local_name(c) for c in children if local_name(c) != "Membership"})
+    strangers = sorted({_written(c) for c in children if c.tag != "Membership"})
     if strangers:
         raise e.InvalidInput(
             f"LoyaltyMembershipUpdate holds only Membership elements, not {e.quote_all(strangers)}"

@@ -171,9 +171,7 @@ def membership_page(
 def changes_page(
     app: APIGatewayRestResolver, found: Changes, view: View, employee_id: str
 ) -> Response[str]:
-    url = _url(app)
-    doc = views.changes_page(found.records, found.total, view, url, employee_id, found.searched)
-    return jsonapi.respond(200, doc)
+    return jsonapi.respond(200, views.changes_page(found, view, _url(app), employee_id))
 
 
 def provider(app: APIGatewayRestResolver, p: Provider, view: View) -> Response[str]:

@@ -1,5 +1,9 @@
 """Locomote's query parameters: paging (the page size limit is here), sorting, inclusion,
-sparse fieldsets and filters, read into the view a route's answer shows."""
+sparse fieldsets and filters, read into the view a route's answer shows.
+
+A collection pages by number; the audit trail also by cursor, as the JSON:API cursor
+pagination profile (`CURSOR_PROFILE`) has it: `page[after]`, `page[before]`, its errors
+(named by their `links.type`) and its `meta.page` members."""
 
 from __future__ import annotations
 
@@ -43,6 +47,11 @@ _TIES: dict[str, Callable[[Any], Any]] = {
     PROVIDERS: lambda p: (p.name, p.id),
 }
 _PAGE_NUMBER, _PAGE_SIZE = "page[number]", "page[size]"
+_PAGE_AFTER, _PAGE_BEFORE = "page[after]", "page[before]"
+CURSOR_PROFILE = "https://jsonapi.org/profiles/ethanresnick/cursor-pagination"
+_MAX_SIZE_EXCEEDED = f"{CURSOR_PROFILE}/max-size-exceeded"
+_RANGE_NOT_SUPPORTED = f"{CURSOR_PROFILE}/range-pagination-not-supported"
+_UNSUPPORTED_SORT = f"{CURSOR_PROFILE}/unsupported-sort"
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class Parameters:
 
     primary: str | None = None  # the type of the answer's primary data; None: no answer
     collection: bool = False  # page[number], page[size] and sort
+    cursor: bool = False  # a collection paged by cursor too: page[after], page[before]
     include: tuple[str, ...] = ()  # the relationship paths that may be included
     filters: tuple[str, ...] = ()  # filter[NAME]
 
@@ -67,6 +77,8 @@ class Parameters:
 class Page:
     number: int = 1
     size: int = DEFAULT_PAGE_SIZE
+    after: str | None = None  # cursors, as sent (read by the service that gave them)
+    before: str | None = None
 
     @property
     def start(self) -> int:
@@ -106,6 +118,20 @@ class View:
         if self.sort:
             query["sort"] = ",".join(map(str, self.sort))
         return query | {_PAGE_NUMBER: str(number), _PAGE_SIZE: str(self.page.size)}
+
+    def cursor_query(self, after: str | None = None, before: str | None = None) -> dict[str, str]:
+        """The parameters of a link to the page after or before a cursor (neither: the
+        first page): the same view, another page."""
+        query = self.link_query(1)
+        del query[_PAGE_NUMBER]
+        cursors = {_PAGE_AFTER: after, _PAGE_BEFORE: before}
+        return query | {name: value for name, value in cursors.items() if value is not None}
+
+    def own_query(self) -> dict[str, str]:
+        """The parameters of a link to this very page."""
+        if self.page.after is None and self.page.before is None:
+            return self.link_query(self.page.number)
+        return self.cursor_query(self.page.after, self.page.before)
 
 
 def _is_reserved(name: str) -> bool:
@@ -152,8 +178,15 @@ def _sort_keys(value: str, primary: str, problems: list[e.Problem]) -> tuple[Sor
 
 
 def _page_value(
-    query: Mapping[str, str], name: str, default: int, upper: int, problems: list[e.Problem]
+    query: Mapping[str, str],
+    name: str,
+    default: int,
+    upper: int,
+    problems: list[e.Problem],
+    past_upper: e.Problem | None = None,
 ) -> int:
+    """A page parameter's whole number, from 1 to `upper`; past it, `past_upper` when the
+    route names that refusal."""
     raw = query.get(name)
     if raw is None:
         return default
@@ -161,8 +194,24 @@ def _page_value(
         value = int(raw)
         if 1 <= value <= upper:
             return value
+        if value > upper and past_upper is not None:
+            problems.append(past_upper)
+            return default
     problems.append(e.Problem(f"must be a whole number from 1 to {upper}", (name,), "parameter"))
     return default
+
+
+def _cursor_page(query: Mapping[str, str], page: Page, problems: list[e.Problem]) -> Page:
+    """The cursors a page of the trail is asked by: one of page[after] and page[before]
+    (both at once, a range, is not served), never with page[number]."""
+    after, before = query.get(_PAGE_AFTER), query.get(_PAGE_BEFORE)
+    if after is not None and before is not None:
+        detail = f"cannot be sent with {_PAGE_AFTER}: pages are read after or before a cursor"
+        problems.append(e.Problem(detail, (_PAGE_BEFORE,), "parameter", _RANGE_NOT_SUPPORTED))
+    elif (after is not None or before is not None) and _PAGE_NUMBER in query:
+        detail = f"cannot be sent with {_PAGE_AFTER} or {_PAGE_BEFORE}: a page is named one way"
+        problems.append(e.Problem(detail, (_PAGE_NUMBER,), "parameter"))
+    return Page(page.number, page.size, after, before)
 
 
 def read_query(query: Mapping[str, str] | None, accepts: Parameters) -> View:
@@ -181,18 +230,32 @@ def read_query(query: Mapping[str, str] | None, accepts: Parameters) -> View:
             include = _listed(name, value, accepts.include, problems)
         elif name == "sort" and accepts.collection and accepts.primary in SORTS:
             sort = _sort_keys(value, accepts.primary, problems)
+        elif name == "sort" and accepts.cursor:
+            detail = "is not supported: the trail is read newest first"
+            problems.append(e.Problem(detail, (name,), "parameter", _UNSUPPORTED_SORT))
         elif (kind := _member(name, "fields")) and kind in accepts.types:
             fields[kind] = tuple(_listed(name, value, FIELDS[kind], problems))
         elif (wanted := _member(name, "filter")) and wanted in accepts.filters:
             filters[wanted] = value
+        elif name in (_PAGE_AFTER, _PAGE_BEFORE) and accepts.cursor:
+            continue
         elif name not in (_PAGE_NUMBER, _PAGE_SIZE) or not accepts.collection:
             problems.append(e.Problem("is not supported on this route", (name,), "parameter"))
     page = Page()
     if accepts.collection:
+        too_large = None
+        if accepts.cursor:  # the profile's own refusal, naming the largest size
+            detail = f"must be at most {MAX_PAGE_SIZE}"
+            meta = {"page": {"maxSize": MAX_PAGE_SIZE}}
+            too_large = e.Problem(detail, (_PAGE_SIZE,), "parameter", _MAX_SIZE_EXCEEDED, meta)
         page = Page(
             number=_page_value(query, _PAGE_NUMBER, 1, MAX_PAGE_NUMBER, problems),
-            size=_page_value(query, _PAGE_SIZE, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, problems),
+            size=_page_value(
+                query, _PAGE_SIZE, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, problems, too_large
+            ),
         )
+    if accepts.cursor:
+        page = _cursor_page(query, page, problems)
     if problems:
         raise e.MalformedRequest("The query string asks for what this route cannot do", problems)
     return View(page, sort, tuple(include), fields, filters)

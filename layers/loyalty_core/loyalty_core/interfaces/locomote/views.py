@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from loyalty_core.interfaces.http import PublicUrl
 from loyalty_core.interfaces.jsonapi import document
-from loyalty_core.interfaces.locomote.parameters import View, ordered
+from loyalty_core.interfaces.locomote.parameters import CURSOR_PROFILE, View, ordered
 from loyalty_core.interfaces.locomote.resources import (
     CHANGES,
     MEMBERSHIPS,
@@ -27,6 +27,9 @@ from loyalty_core.models import (
     Provider,
     VendorType,
 )
+
+if TYPE_CHECKING:  # annotations only: the providers function never imports the history
+    from loyalty_core.services.history import Changes
 
 ProviderLookup = Callable[[str], Provider | None]
 
@@ -80,8 +83,11 @@ def provider_resource(p: Provider, url: PublicUrl) -> dict[str, Any]:
     }
 
 
-def change_resource(record: AuditRecord, employee_id: str, url: PublicUrl) -> dict[str, Any]:
-    """An audit record as a resource object (no `self` link: it is read in its list)."""
+def change_resource(
+    record: AuditRecord, employee_id: str, url: PublicUrl, cursor: str
+) -> dict[str, Any]:
+    """An audit record as a resource object (no `self` link: it is read in its list), with
+    its cursor (the cursor pagination profile's `meta.page.cursor`)."""
     return {
         "id": record.id,
         "type": CHANGES,
@@ -92,6 +98,7 @@ def change_resource(record: AuditRecord, employee_id: str, url: PublicUrl) -> di
                 "data": {"id": employee_id, "type": USERS},
             }
         },
+        "meta": {"page": {"cursor": cursor}},
     }
 
 
@@ -164,24 +171,30 @@ def provider_page(found: Sequence[Provider], view: View, url: PublicUrl) -> dict
     )
 
 
-def changes_page(
-    records: Sequence[AuditRecord],
-    total: int,
-    view: View,
-    url: PublicUrl,
-    employee_id: str,
-    searched: int | None = None,
-) -> dict[str, Any]:
-    """One page of a user's audit records, newest first, of `total` (the page was read as
-    it is: the store pages the trail); `searched` says how many records a filter read."""
-    meta: dict[str, Any] = {"total": total}
-    if searched is not None:
-        meta["searched"] = searched
-    return document(
-        data=[_sparse(change_resource(r, employee_id, url), view) for r in records],
-        links=page_links(view, url, changes_path(employee_id), total),
-        meta=meta,
+def changes_page(found: Changes, view: View, url: PublicUrl, employee_id: str) -> dict[str, Any]:
+    """One page of a user's audit records, newest first, paged by cursor (the JSON:API
+    cursor pagination profile): `links.prev` and `links.next` carry the cursors of the
+    pages beside it (null at either end), `first` the first page; `meta.page.total` (and
+    `meta.total`) how many records are kept, when the page's read knew it."""
+    path = changes_path(employee_id)
+
+    def link(query: dict[str, str]) -> str:
+        return url.of(path, urlencode(query, safe=","))
+
+    known = {} if found.total is None else {"total": found.total}
+    records = zip(found.records, found.cursors, strict=True)
+    doc = document(
+        data=[_sparse(change_resource(r, employee_id, url, c), view) for r, c in records],
+        links={
+            "self": link(view.own_query()),
+            "first": link(view.cursor_query()),
+            "prev": link(view.cursor_query(before=found.previous)) if found.previous else None,
+            "next": link(view.cursor_query(after=found.next)) if found.next else None,
+        },
+        meta={**known, "page": known},
     )
+    doc["jsonapi"]["profile"] = [CURSOR_PROFILE]
+    return doc
 
 
 def paged(
