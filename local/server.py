@@ -191,6 +191,11 @@ def prepare(environ: dict[str, str] | None = None) -> dict[str, Any]:
             seed(admin)
             seed_memberships()
             seeded = True
+    if moto_server is not None:  # webhooks: queues and key in the embedded server
+        from local import webhooks
+
+        base = f"http://{env.get('HOST', '127.0.0.1')}:{env.get('PORT', '3000')}"
+        webhooks.prepare(endpoint, base)
     return {"endpoint": endpoint, "table": table, "seeded": seeded, "server": moto_server}
 
 
@@ -367,6 +372,12 @@ def main() -> int:
         )
     print(f"API reference (Swagger UI, demo credentials in docs/local.md): {base}/docs")
     print(examples(base))
+    pump = None
+    if setup["server"] is not None:  # webhooks: the embedded store's stream and queue
+        from local import webhooks
+
+        pump = webhooks.Pump(setup["endpoint"], setup["table"]).start()
+        print("Webhooks: the stream and the delivery queue are pumped here (docs/webhooks.md)")
     workers = Workers(listener, count)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -385,6 +396,8 @@ def main() -> int:
     finally:
         workers.stop()
         listener.close()
+        if pump is not None:
+            pump.stop()
         if setup["server"] is not None:
             setup["server"].stop()
     return 0

@@ -125,6 +125,12 @@ class TooManyMemberships(DomainError):
     title = "Too many memberships"
 
 
+class TooManySubscriptions(InvalidInput):
+    """A company holds as many webhook subscriptions as it may (422)."""
+
+    title = "Too many webhook subscriptions"
+
+
 class IdempotencyKeyReused(Conflict):
     title = "Idempotency-Key reused"
 

@@ -11,6 +11,11 @@ each made once per process by a cached factory (never at import time).
 | STORE_BUDGET_SECONDS | 4 | DynamoDB time one invocation may spend in all (tests raise it) |
 | POWERTOOLS_TRACE_DISABLED | true | false turns on X-Ray tracing (Powertools' Tracer) |
 | POWERTOOLS_METRICS_NAMESPACE | LoyaltyMemberships | the CloudWatch namespace of our metrics |
+| WEBHOOK_QUEUE_URL | (none) | the webhook delivery queue (SQS FIFO) |
+| WEBHOOK_DEAD_LETTER_QUEUE_URL | (none) | where deliveries that failed for good go |
+| WEBHOOK_KMS_KEY_ID | (none) | the KMS key sealing webhook signing secrets |
+| PUBLIC_API_URL | (none) | the API's base URL, for the links in webhook events |
+| WEBHOOK_LOCAL_TARGETS | false | true under `make run` only: http and loopback endpoints |
 
 Powertools reads its own POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL.
 
@@ -57,6 +62,11 @@ class Settings(BaseModel):
     metrics_namespace: str = Field(
         "LoyaltyMemberships", alias="POWERTOOLS_METRICS_NAMESPACE", min_length=1
     )
+    webhook_queue_url: str = Field("", alias="WEBHOOK_QUEUE_URL")
+    webhook_dead_letter_queue_url: str = Field("", alias="WEBHOOK_DEAD_LETTER_QUEUE_URL")
+    webhook_kms_key_id: str = Field("", alias="WEBHOOK_KMS_KEY_ID")
+    public_api_url: str = Field("", alias="PUBLIC_API_URL")
+    webhook_local_targets: bool = Field(False, alias="WEBHOOK_LOCAL_TARGETS")
 
     @field_validator("dynamodb_endpoint_url", mode="before")
     @classmethod
