@@ -126,6 +126,20 @@ CHANGES = "/api/users/{employee_id}/loyalty_membership_changes"
 USER = {"employee_id": "098765"}
 ONE = {"employee_id": "098765", "membership_id": SEED_MEMBERSHIP_ID}
 
+WEBHOOKS = "/api/webhook_subscriptions"
+WEBHOOK = WEBHOOKS + "/{subscription_id}"
+DEMO_WEBHOOK_ID = "5d6e0a1c-7b2f-4c3e-9a41-000000000001"
+DEMO_WEBHOOK = {"subscription_id": DEMO_WEBHOOK_ID}
+WEBHOOK_CREATE = {
+    "data": {
+        "type": "webhook_subscriptions",
+        "attributes": {
+            "url": "http://127.0.0.1:8765/webhooks",
+            "events": ["loyalty_memberships.changed", "user.erased"],
+        },
+    }
+}
+
 # name: (method, resource, path parameters, query, body[, headers])
 DEFINITIONS: dict[str, tuple[Any, ...]] = {
     "concur_supplier_update": (
@@ -214,6 +228,51 @@ DEFINITIONS: dict[str, tuple[Any, ...]] = {
         {"Accept": ["text/css"]},
     ),
     "openapi_document": ("GET", "/openapi.json", {}, {}, None, {"Accept": ["application/json"]}),
+    # Webhook subscriptions: the demo data holds none; the events naming one name
+    # DEMO_WEBHOOK_ID (404 until a subscription of that id exists: put your own id in).
+    "list_webhook_subscriptions": ("GET", WEBHOOKS, {}, {}, None),
+    "create_webhook_subscription": ("POST", WEBHOOKS, {}, {}, WEBHOOK_CREATE),
+    "get_webhook_subscription": ("GET", WEBHOOK, DEMO_WEBHOOK, {}, None),
+    "update_webhook_subscription": (
+        "PATCH",
+        WEBHOOK,
+        DEMO_WEBHOOK,
+        {},
+        {
+            "data": {
+                "type": "webhook_subscriptions",
+                "id": DEMO_WEBHOOK_ID,
+                "attributes": {"enabled": False},
+            }
+        },
+    ),
+    "delete_webhook_subscription": ("DELETE", WEBHOOK, DEMO_WEBHOOK, {}, None),
+    "list_webhook_deliveries": (
+        "GET",
+        WEBHOOK + "/deliveries",
+        DEMO_WEBHOOK,
+        {"page[size]": ["10"]},
+        None,
+    ),
+    "replay_webhook_window": (
+        "POST",
+        WEBHOOK + "/replays",
+        DEMO_WEBHOOK,
+        {},
+        {
+            "data": {
+                "type": "webhook_replays",
+                "attributes": {"since": "2026-12-01T00:00:00Z", "until": "2026-12-02T00:00:00Z"},
+            }
+        },
+    ),
+    "rotate_webhook_secret": (
+        "POST",
+        WEBHOOK + "/secret_rotations",
+        DEMO_WEBHOOK,
+        {},
+        {"data": {"type": "webhook_secret_rotations", "attributes": {"overlap_hours": 24}}},
+    ),
 }
 
 

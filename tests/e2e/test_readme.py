@@ -2,7 +2,8 @@
 fresh local front: every bash block of the README's API section and of the API, Concur,
 hotel, enrichment and admin CLI pages runs without error, and every `# => ...` line under
 a command is a line of what it printed. No block showing answers is left where no test
-runs it."""
+runs it (the webhooks page's runs in tests/e2e/test_webhooks_local.py, beside a partner's
+receiver)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ API_EXAMPLES: dict[str, tuple[str | None, ...]] = {
 }
 # The admin CLI's examples (one block each), pasted with make run's store exported.
 CLI_EXAMPLES = {"docs/admin.md": None, "docs/bulk.md": "## The admin CLI"}
+# Pages whose blocks another test runs, and which one.
+RUN_ELSEWHERE = {"docs/webhooks.md": "tests/e2e/test_webhooks_local.py"}
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
 
 
@@ -115,6 +118,9 @@ def test_the_admin_cli_example_pastes_as_it_is(local_front: LocalFront, page: st
 def test_every_block_that_shows_answers_is_run() -> None:
     run_here = {code for page in API_EXAMPLES for code in page_blocks(page)}
     run_here |= {code for page, title in CLI_EXAMPLES.items() for code in blocks(page, title)}
+    for page, runner in RUN_ELSEWHERE.items():
+        assert (ROOT / runner).is_file(), f"{runner}, which runs {page}, is gone"
+        run_here |= {code for _, code in FENCE.findall((ROOT / page).read_text("utf-8"))}
     pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
     unrun = [
         f"{page.relative_to(ROOT)}: {code.splitlines()[0]}"

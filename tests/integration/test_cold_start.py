@@ -14,7 +14,7 @@ import pytest
 
 from local import gateway
 from local.events import EVENTS, load_event
-from local.template import ROOT, functions
+from local.template import ROOT, functions, routes
 
 DEFERRED = ("aws_lambda_powertools.event_handler", "aws_lambda_powertools.utilities.data_classes")
 NOT_IMPORTED = (
@@ -96,7 +96,12 @@ def events_by_function() -> dict[str, list[dict[str, Any]]]:
     return found
 
 
-@pytest.mark.parametrize("function", sorted(functions()))
+# The functions behind API routes (the webhook fan-out and delivery, invoked by the stream
+# and the queue, take Powertools' batch processing, which imports its event classes).
+API_FUNCTIONS = sorted({route.function for route in routes()})
+
+
+@pytest.mark.parametrize("function", API_FUNCTIONS)
 def test_neither_the_import_nor_a_request_runs_the_deferred_package_inits(
     function: str, tmp_path: Path
 ) -> None:

@@ -63,10 +63,25 @@ def test_what_the_interfaces_share_imports_no_interface() -> None:
         assert interfaces_in(names) == set(), path.relative_to(ROOT)
 
 
+def served_by_the_api(function: str) -> bool:
+    events = functions()[function].get("Events") or {}
+    return any(event["Type"] == "Api" for event in events.values())
+
+
 @pytest.mark.parametrize("function", sorted(functions()))
 def test_a_handler_calls_one_interface(function: str) -> None:
+    """One for a function the API serves; none for one the table's stream or a queue
+    invokes (its events are AWS's own records, read by the services)."""
     path = ROOT / functions()[function]["CodeUri"] / "handler.py"
-    assert len(interfaces_in(imported(path.read_text("utf-8"), "handler"))) == 1, function
+    called = interfaces_in(imported(path.read_text("utf-8"), "handler"))
+    assert len(called) == (1 if served_by_the_api(function) else 0), function
+
+
+def test_the_stream_and_the_queue_invoke_functions_the_api_does_not_serve() -> None:
+    assert {f for f in functions() if not served_by_the_api(f)} == {
+        "WebhookFanoutFunction",
+        "WebhookDeliveryFunction",
+    }
 
 
 @pytest.mark.parametrize(

@@ -140,6 +140,12 @@ class OperationsNotValid(InvalidInput):
     title = "Operations not valid"
 
 
+class TooManySubscriptions(InvalidInput):
+    """A company holds as many webhook subscriptions as it may (422)."""
+
+    title = "Too many webhook subscriptions"
+
+
 class IdempotencyKeyReused(Conflict):
     title = "Idempotency-Key reused"
 

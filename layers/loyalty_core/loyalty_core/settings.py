@@ -14,6 +14,11 @@ each made once per process by a cached factory (never at import time).
 | BULK_BUCKET | (none) | the company import and export jobs' bucket (their files, state, reports) |
 | BULK_QUEUE_URL | (none) | the queue of the jobs' steps |
 | AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS | (AWS) | another S3 or SQS (botocore reads them) |
+| WEBHOOK_QUEUE_URL | (none) | the webhook delivery queue (SQS FIFO) |
+| WEBHOOK_DEAD_LETTER_QUEUE_URL | (none) | where deliveries that failed for good go |
+| WEBHOOK_KMS_KEY_ID | (none) | the KMS key sealing webhook signing secrets |
+| PUBLIC_API_URL | (none) | the API's base URL, for the links in webhook events |
+| WEBHOOK_LOCAL_TARGETS | false | true under `make run` only: http and loopback endpoints |
 
 Powertools reads its own POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL.
 
@@ -62,6 +67,11 @@ class Settings(BaseModel):
     )
     bulk_bucket: str | None = Field(None, alias="BULK_BUCKET")
     bulk_queue_url: str | None = Field(None, alias="BULK_QUEUE_URL")
+    webhook_queue_url: str = Field("", alias="WEBHOOK_QUEUE_URL")
+    webhook_dead_letter_queue_url: str = Field("", alias="WEBHOOK_DEAD_LETTER_QUEUE_URL")
+    webhook_kms_key_id: str = Field("", alias="WEBHOOK_KMS_KEY_ID")
+    public_api_url: str = Field("", alias="PUBLIC_API_URL")
+    webhook_local_targets: bool = Field(False, alias="WEBHOOK_LOCAL_TARGETS")
 
     @field_validator("dynamodb_endpoint_url", "bulk_bucket", "bulk_queue_url", mode="before")
     @classmethod

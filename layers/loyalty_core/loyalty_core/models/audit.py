@@ -32,6 +32,7 @@ class Interface(StrEnum):
     HOTEL = "hotel"
     ADMIN = "admin"
     IMPORT = "import"  # a company import (the admin CLI's, or a job an admin started)
+    SYSTEM = "system"  # the service's own change (a webhook endpoint gone: disabled)
 
 
 class Action(StrEnum):
@@ -51,8 +52,16 @@ class Origin:
 
 # What an entry may be about: a membership (the JSON:API and Concur writes), or what the
 # admin CLI changes: a user (profile, role, arranger assignments), one of their API
-# tokens, a Concur token acting for them, or a Concur application.
-SUBJECTS = ("membership_id", "user_id", "api_token_id", "concur_token_id", "application_id")
+# tokens, a Concur token acting for them, or a Concur application; or a company's webhook
+# subscription (the JSON:API and admin CLI changes of it, and the delivery's own).
+SUBJECTS = (
+    "membership_id",
+    "user_id",
+    "api_token_id",
+    "concur_token_id",
+    "application_id",
+    "subscription_id",
+)
 MASKED = ("account_number",)
 Fields = dict[str, Any]
 
@@ -67,6 +76,7 @@ class Entry(BaseModel):
     api_token_id: str | None = None
     concur_token_id: str | None = None
     application_id: str | None = None
+    subscription_id: str | None = None
     action: Action
     before: Fields | None
     after: Fields | None
@@ -98,6 +108,11 @@ class Entry(BaseModel):
             "before": self.before,
             "after": self.after,
         }
+
+    @property
+    def changed(self) -> list[str]:
+        """The names of the fields the entry records, in their order."""
+        return list(dict.fromkeys([*(self.before or {}), *(self.after or {})]))
 
 
 def _masked(fields: Mapping[str, Any]) -> Fields:

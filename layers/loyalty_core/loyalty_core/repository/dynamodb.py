@@ -159,17 +159,21 @@ class DynamoRepository:
             }
         )
 
-    def _every_page(self, args: dict[str, Any]) -> list[Item]:
-        """Every item a Query of the table (`args`, but its name) finds, page after page."""
+    def _every_page(self, args: dict[str, Any], limit: int | None = None) -> list[Item]:
+        """Every item a Query of the table (`args`, but its name) finds, page after page;
+        with a `limit`, that many at most, read with no more pages than they need."""
         args = {"TableName": self.table, **args}
         items: list[Item] = []
         with translate_errors():
-            while True:
+            while limit is None or len(items) < limit:
+                if limit is not None:
+                    args["Limit"] = limit - len(items)
                 page = self.client.query(**args)
                 items.extend(page.get("Items", []))
                 if "LastEvaluatedKey" not in page:
-                    return items
+                    break
                 args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return items
 
     def get_login(self, email: str) -> Login | None:
         item = self._get(k.login_key(email))
@@ -376,7 +380,6 @@ class DynamoRepository:
             raise ValueError("a page holds 1 user or more")
         condition = "#p = :p" + (" AND #s > :after" if after is not None else "")
         args: dict[str, Any] = {
-            "TableName": self.table,
             "IndexName": k.COMPANY_USERS,
             "KeyConditionExpression": condition,
             "ExpressionAttributeNames": {"#p": k.COMPANY_USERS_PK}
@@ -384,17 +387,8 @@ class DynamoRepository:
             "ExpressionAttributeValues": values(
                 {":p": k.company_pk(company)} | ({":after": after} if after is not None else {})
             ),
-            "Limit": limit + 1,
         }
-        found: list[Item] = []
-        with translate_errors():
-            while True:
-                page = self.client.query(**args)
-                found.extend(page.get("Items", []))
-                if len(found) > limit or "LastEvaluatedKey" not in page:
-                    break
-                args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-                args["Limit"] = limit + 1 - len(found)
+        found = self._every_page(args, limit=limit + 1)
         users = [i.parse_user(item) for item in found[:limit]]
         return users, users[-1].employee_id if len(found) > limit else None
 
@@ -431,6 +425,30 @@ class DynamoRepository:
         return self._catalog
 
     # -- writes ------------------------------------------------------------
+
+    def _transact(self, actions: Sequence[dict[str, Any]]) -> None:
+        """One TransactWriteItems of `actions` on the table; a refused condition is
+        ConcurrentChange, an unknown outcome WriteOutcomeUnknown."""
+        with translate_errors(write=True):
+            self.client.transact_write_items(
+                TransactItems=[
+                    {kind: {"TableName": self.table, **body}}
+                    for action in actions
+                    for kind, body in action.items()
+                ]
+            )
+
+    def _update_if(self, **update: Any) -> bool:
+        """One conditional UpdateItem on the table (`update`, but its name): False when its
+        condition refused it (nothing written)."""
+        try:
+            with translate_errors(write=True):
+                self.client.update_item(TableName=self.table, **update)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def commit(self, write: UserWrite) -> None:
         """One TransactWriteItems: the profile's guard first, then each membership, the
