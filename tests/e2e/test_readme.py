@@ -33,8 +33,9 @@ API_EXAMPLES: dict[str, tuple[str | None, ...]] = {
 }
 # The admin CLI's examples (one block each), pasted with make run's store exported.
 CLI_EXAMPLES = {"docs/admin.md": None, "docs/bulk.md": "## The admin CLI"}
+WEBHOOKS_PAGE = "docs/webhooks.md"
 # Pages whose blocks another test runs, and which one.
-RUN_ELSEWHERE = {"docs/webhooks.md": "tests/e2e/test_webhooks_local.py"}
+RUN_ELSEWHERE = {WEBHOOKS_PAGE: "tests/e2e/test_webhooks_local.py"}
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
 
 
