@@ -14,12 +14,14 @@
    and an estimated price per million calls (`bench/cost.py`, `bench/prices.json`);
 5. the enrichment's travellers read at once: the call's time with 1 and 9 travellers
    against a store taking a fixed time per request (`bench/travellers.py`);
-6. webhooks: local commit-to-delivery p50/p99 (`bench/webhooks.py`, its own process).
+6. a company import's rate on the embedded store at 500 and 5,000 users of 3 memberships
+   (`bench/bulk.py`): flat if its time grows linearly with the file;
+7. webhooks: local commit-to-delivery p50/p99 (`bench/webhooks.py`, its own process).
 
 The routes and events every section calls are `bench/calls.py`.
 
     python -m bench [--iterations 300] [--cold-runs 9] [--cost-runs 30] [--enrich-runs 15]
-        [--webhook-events 200]
+        [--bulk-users 500,5000] [--webhook-events 200]
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import argparse
 import subprocess
 import sys
 
-from bench import cost
+from bench import bulk, cost
 from bench.calls import call, environment, membership_cases
 from bench.cold_start import print_cold_start
 from bench.requests_per_call import print_requests_per_call
@@ -45,6 +47,7 @@ def main() -> None:
     parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--cost-runs", type=int, default=30)
     parser.add_argument("--enrich-runs", type=int, default=15)
+    parser.add_argument("--bulk-users", default="500,5000", help="company sizes to import")
     parser.add_argument("--webhook-events", type=int, default=200)
     args = parser.parse_args()
     client, stub = environment()
@@ -62,6 +65,7 @@ def main() -> None:
         print(line)
     print_travellers(client, args.enrich_runs)
 
+    bulk.print_section([int(n) for n in args.bulk_users.split(",")])
     # Its own process: the embedded server and the pump, as `make run` runs them.
     done = subprocess.run(
         [sys.executable, "-m", "bench.webhooks", "--events", str(args.webhook_events)],

@@ -145,7 +145,7 @@ def measure(events: int) -> dict[str, Any]:
 
 def print_latency(events: int) -> None:
     found = measure(events)
-    print(f"\n6. Webhooks: local commit-to-delivery ({found['events']} writes, one every")
+    print(f"\n7. Webhooks: local commit-to-delivery ({found['events']} writes, one every")
     print(f"   {PAUSE * 1000:.0f} ms; make run's pump polls the stream and the queue every 50 ms)")
     print(
         f"   delivered {found['delivered']}/{found['events']} verified ({found['refused']} refused)"

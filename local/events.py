@@ -63,6 +63,63 @@ ENRICH = "/api/loyalty_cards/enrich"
 AIR_RESERVATION = (EXAMPLES / "air_reservation_request.xml").read_text("utf-8")
 VEHICLE_SEARCH = (EXAMPLES / "vehicle_search_request.xml").read_text("utf-8")
 
+QANTAS = "9c5b9246-2cce-11e8-87f9-0662bed6e7db"
+ATOMIC = {"Content-Type": ['application/vnd.api+json; ext="https://jsonapi.org/ext/atomic"']}
+# One atomic request on John Smith's memberships: a Qantas membership added (named by its
+# lid), then given a level; his demo membership's level changed, expecting its version 1.
+SEED_OPERATIONS = {
+    "atomic:operations": [
+        {
+            "op": "add",
+            "href": "/api/users/098765/loyalty_memberships",
+            "data": {
+                "type": "loyalty_memberships",
+                "lid": "qantas",
+                "attributes": {
+                    "account_number": "1234567890",
+                    "membership_name": "John Smith",
+                    "expires_on": "2031-01-01",
+                },
+                "relationships": {
+                    "loyalty_provider": {"data": {"id": QANTAS, "type": "loyalty_providers"}}
+                },
+            },
+        },
+        {
+            "op": "update",
+            "ref": {"type": "loyalty_memberships", "lid": "qantas"},
+            "data": {"type": "loyalty_memberships", "attributes": {"level": "Gold"}},
+        },
+        {
+            "op": "update",
+            "href": f"/api/users/098765/loyalty_memberships/{SEED_MEMBERSHIP_ID}",
+            "meta": {"version": 1},
+            "data": {
+                "type": "loyalty_memberships",
+                "id": SEED_MEMBERSHIP_ID,
+                "attributes": {"level": "Platinum"},
+            },
+        },
+    ]
+}
+
+# The company jobs' events: a new import and a new export (201), and a job of another id
+# than any the demo data holds (404: `make invoke` starts from no job).
+IMPORTS = "/api/loyalty_membership_imports"
+EXPORTS = "/api/loyalty_membership_exports"
+SOME_JOB = "9d1c1a04-5b1e-4c55-9c0e-0b5f1f0c2a11"
+START_IMPORT = {
+    "data": {"type": "loyalty_membership_imports", "attributes": {"format": "csv", "mode": "merge"}}
+}
+APPLY_IMPORT = {
+    "data": {
+        "type": "loyalty_membership_imports",
+        "id": SOME_JOB,
+        "attributes": {"status": "applying"},
+    }
+}
+START_EXPORT = {"data": {"type": "loyalty_membership_exports", "attributes": {"format": "csv"}}}
+
 MEMBERSHIPS = "/api/users/{employee_id}/loyalty_memberships"
 MEMBERSHIP = MEMBERSHIPS + "/{membership_id}"
 CHANGES = "/api/users/{employee_id}/loyalty_membership_changes"
@@ -139,6 +196,19 @@ DEFINITIONS: dict[str, tuple[Any, ...]] = {
     "update_membership": ("PATCH", MEMBERSHIP, ONE, {}, SEED_UPDATE),
     "delete_membership": ("DELETE", MEMBERSHIP, ONE, {}, None),
     "list_membership_changes": ("GET", CHANGES, USER, {"page[size]": ["10"]}, None),
+    "apply_operations": (
+        "POST",
+        "/api/operations",
+        {},
+        {},
+        SEED_OPERATIONS,
+        {**ADMIN, **ATOMIC},
+    ),
+    "start_import": ("POST", IMPORTS, {}, {}, START_IMPORT),
+    "get_import": ("GET", IMPORTS + "/{import_id}", {"import_id": SOME_JOB}, {}, None),
+    "apply_import": ("PATCH", IMPORTS + "/{import_id}", {"import_id": SOME_JOB}, {}, APPLY_IMPORT),
+    "start_export": ("POST", EXPORTS, {}, {}, START_EXPORT),
+    "get_export": ("GET", EXPORTS + "/{export_id}", {"export_id": SOME_JOB}, {}, None),
     "list_providers": ("GET", "/api/loyalty_providers", {}, {"filter[category]": ["hotel"]}, None),
     "get_provider": (
         "GET",

@@ -113,6 +113,8 @@ def environment(table_name: str) -> dict[str, str]:
     for key, value in merged.items():
         if isinstance(value, dict) and value.get("Ref") in (*parameters, *tables):
             ref = value["Ref"]
+            if ref not in parameters and ref not in tables:
+                continue  # another resource (the jobs' bucket and queue: local/jobs.py's)
             value = parameters[ref]["Default"] if ref in parameters else tables[ref]
         elif isinstance(value, dict):  # another resource (a queue, a key): set by the caller
             continue

@@ -23,7 +23,7 @@ records in the change feed that webhook replays read.
 
 # Each command group registers its commands on import, in the order --help lists them: a
 # new group is a module of this package, added here.
-from local.admin import directory, erasure, table, webhooks  # noqa: F401
+from local.admin import bulk, directory, erasure, table, webhooks  # noqa: F401
 from local.admin.cli import COMMANDS, Admin, Outcome, Refused, arg, command, main, who_am_i
 from local.admin.table import CATALOG, read_catalog
 

@@ -43,8 +43,9 @@ XML_ROUTES = (*ENRICH, CONCUR_UPDATE)
 
 # Refusals of rules the document states in words, between fields or against stored data,
 # which no schema-valid generator can keep: each answer names the rule it applies.
-# JSON:API, by error code: the 100 memberships a user may hold.
-CROSS_FIELD_CODES = {"too_many_memberships"}
+# JSON:API, by error code: the 100 memberships a user may hold; an atomic request's
+# operations that do not hold together (their targets, lids, the request's one user).
+CROSS_FIELD_CODES = {"too_many_memberships", "operations_not_valid"}
 # Concur (every refusal is 400 there), by what each problem says: VendorCode and VendorType,
 # required from a TMC only; a program the catalog holds; one program once per batch; an
 # AccountNo to add a membership (an update needs none); an account held under another

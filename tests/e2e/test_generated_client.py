@@ -173,6 +173,59 @@ def test_every_json_route_through_the_generated_client(
     assert isinstance(refused, models.ErrorDocument) and refused.errors[0].status == "401"
 
 
+def test_atomic_operations_through_the_generated_client(
+    generated: ModuleType, local_front: LocalFront
+) -> None:
+    client = authenticated(generated, local_front.base, "acme-admin-token")
+    models = module("models")
+    apply = module("api.memberships.apply_operations")
+    body = models.AtomicOperationsDocument.from_dict(
+        {
+            "atomic:operations": [
+                {
+                    "op": "add",
+                    "href": "/api/users/112233/loyalty_memberships",
+                    "data": {
+                        **SEED_CREATE["data"],
+                        "lid": "new",
+                        "relationships": {
+                            "loyalty_provider": SEED_CREATE["data"]["relationships"][
+                                "loyalty_provider"
+                            ]
+                        },
+                        "attributes": {
+                            **SEED_CREATE["data"]["attributes"],
+                            "account_number": "GEN777",
+                        },
+                    },
+                },
+                {
+                    "op": "update",
+                    "ref": {"type": "loyalty_memberships", "lid": "new"},
+                    "data": {"type": "loyalty_memberships", "attributes": {"level": "Gold"}},
+                },
+            ]
+        }
+    )
+    done = apply.sync_detailed(client=client, body=body)
+    assert done.status_code == 200, done.content
+    assert isinstance(done.parsed, models.AtomicResultsDocument)
+    added, leveled = (result.data for result in done.parsed.atomicresults)
+    assert added.id == leveled.id
+    assert (added.attributes.account_number, leveled.attributes.level) == ("GEN777", "Gold")
+    removed = apply.sync_detailed(
+        client=client,
+        body=models.AtomicOperationsDocument.from_dict(
+            {
+                "atomic:operations": [
+                    {"op": "remove", "href": f"/api/users/112233/loyalty_memberships/{added.id}"}
+                ]
+            }
+        ),
+    )
+    assert removed.status_code == 204
+
+
 def test_the_reference_routes_through_the_generated_client(
     generated: ModuleType, local_front: LocalFront
 ) -> None:

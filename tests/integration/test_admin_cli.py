@@ -173,6 +173,9 @@ EVERY_COMMAND = [
     ("create-table", [], {"created": False}),
     ("backfill-indexes", [], {"backfilled": {"profiles": 0, "concur_tokens": 0}}),
     ("index-trail", ["acme"], {"entries_written": 0}),
+    # The company import and export (tests/integration/test_company_import_cli.py): refusals.
+    ("import-memberships", ["no-such-file.csv", "--company", "acme"], None),
+    ("export-memberships", ["--company", "acme"], None),  # --json needs --output
     ("create-webhook", ["acme", "--url", "https://hooks.example.com/in"], None),
     ("list-webhooks", ["globex"], {"company": "globex", "subscriptions": []}),
     ("enable-webhook", ["acme", "nope"], None),

@@ -43,6 +43,12 @@ EXPECTED = {
     "update_membership": 200,
     "delete_membership": 204,
     "list_membership_changes": 200,
+    "apply_operations": 200,
+    "start_import": 201,
+    "get_import": 404,
+    "apply_import": 404,
+    "start_export": 201,
+    "get_export": 404,
     "list_providers": 200,
     "concur_supplier_update": 200,
     "concur_tmc_update": 200,
@@ -68,7 +74,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("name", sorted(DEFINITIONS))
 def test_each_event_answers_as_shipped_on_the_demo_data(
-    dynamodb: Any, aws_webhooks: Any, name: str
+    dynamodb: Any, bulk_environment: dict[str, str], aws_webhooks: Any, name: str
 ) -> None:
     """What `make invoke EVENT=events/<name>.json` does, on freshly seeded demo data: the
     events that name a membership name John Smith's demo one."""

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import random
+import tempfile
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -116,6 +118,36 @@ class Traffic:
     def admin_token(self) -> None:
         assert main(["issue-token", "jane.doe@acme.example", "--by", "ops"]) == 0
 
+    def atomic(self) -> None:
+        """Atomic operations: two adds and a level change in one request (one record), or
+        a request whose second operation is refused (none)."""
+        n = self.rng.randint(0, 10**6)
+        adds = [
+            {"op": "add", "href": MEMBERSHIPS, "data": membership_document(**a)["data"]}
+            for a in ({"account_number": f"A{n}"}, {"account_number": f"B{n}"})
+        ]
+        if self.rng.random() < 0.3:
+            adds[1]["data"]["attributes"]["account_number"] = "no spaces!"
+        answer = self.api(
+            "POST",
+            "/api/operations",
+            body={"atomic:operations": adds},
+            headers={"Content-Type": "application/json"},
+        )
+        assert answer.status in (200, 422), answer.body
+        if answer.status == 200:
+            self.held.extend(r["data"]["id"] for r in answer.json["atomic:results"])
+
+    def imported(self) -> None:
+        """A company import of John Smith's rows through the admin CLI: one record for him
+        if it changes something; a second run of the same file none."""
+        level = self.rng.choice(["Gold", "Silver"])
+        rows = f"employee_id,provider_code,account_number,level\n098765,QF,Q777,{level}\n"
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "acme.csv"
+            path.write_text(rows, "utf-8")
+            assert main(["import-memberships", str(path), "--company", "acme"]) == 0
+
     def steps(self, extra: int) -> list[Any]:
         """Every kind of traffic once, then `extra` more at random, in a random order (a
         create first: the others need a membership)."""
@@ -129,6 +161,9 @@ class Traffic:
             self.concur,
             self.read,
             self.admin_token,
+            self.atomic,
+            self.imported,
+            self.imported,
         ]
         chosen = kinds + [self.rng.choice([self.create, *kinds]) for _ in range(extra)]
         self.rng.shuffle(chosen)
@@ -157,6 +192,8 @@ def test_exactly_one_event_per_audit_record_over_random_writes_on_every_interfac
     events = {json.loads(m["body"])["id"]: json.loads(m["body"]) for m in messages}
     changed = {i for i, e in events.items() if e["type"] == "loyalty_memberships.changed"}
     assert changed == expected and len(expected) >= 3, f"seed {seed}"
+    interfaces = {events[i]["data"]["interface"] for i in changed}
+    assert {"locomote", "concur", "import"} <= interfaces, f"seed {seed}"
     erased = [e for e in events.values() if e["type"] == "user.erased"]
     assert [(e["id"], e["subject"]) for e in erased] == [(erasure["id"], "users/098765")]
     assert {m["subscription_id"] for m in messages} == {acme["id"]}  # nothing to globex

@@ -3,10 +3,11 @@
 Every write request leaves one `AuditRecord`, written in the write's own transaction:
 when (`occurred_at`), who (`actor`: `user:<employee id>` for a Locomote caller,
 `app:<application id>` for a Concur application, `admin:<operator>` for the admin CLI),
-through which `interface`, the `request_id` (API Gateway's request id, the logs'
-`correlation_id`; the admin CLI makes one per change), and one `Entry` per record the
-request touched, holding only the fields that changed: `before` is null on a create,
-`after` null on a delete, and account numbers are masked to their last four.
+through which `interface` (`import` for each user a company import writes), the
+`request_id` (API Gateway's request id, the logs' `correlation_id`; the admin CLI makes one
+per change; an import's is its run's, the same for each user it writes), and one `Entry`
+per record the request touched, holding only the fields that changed: `before` is null on
+a create, `after` null on a delete, and account numbers are masked to their last four.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Interface(StrEnum):
     CONCUR = "concur"
     HOTEL = "hotel"
     ADMIN = "admin"
+    IMPORT = "import"  # a company import (the admin CLI's, or a job an admin started)
     SYSTEM = "system"  # the service's own change (a webhook endpoint gone: disabled)
 
 

@@ -30,6 +30,9 @@ if TYPE_CHECKING:  # the admin's alone: no function imports them
     from loyalty_core.models.erasure import ErasurePlan, ErasureRecord
 
 Answer = dict[str, Any]  # an HTTP answer as a key keeps it: {"status", "headers", "body"}
+# The most memberships one commit may put or delete: DynamoDB's 100 actions a transaction,
+# less the profile's guard, the audit record and an Idempotency-Key's answer.
+MEMBERSHIPS_PER_COMMIT = 97
 
 
 @dataclass(frozen=True)

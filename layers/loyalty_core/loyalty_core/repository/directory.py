@@ -1,6 +1,7 @@
 """The DynamoDB adapter of the directory port (`repository.DirectoryStore`): companies,
 users, Concur applications and their tokens, the catalog, erasure, and the backfill of
-the keyed reads they rely on. Only the admin CLI uses it: no function imports it.
+the keyed reads they rely on. Only the admin CLI uses it: no function imports it (a
+company's users, which an export reads too, are the write path's adapter's).
 
 Every read is a GetItem, a Query or a BatchGetItem on keys: a company's users through
 the `company_users` index, a user's Concur tokens through their index entries in the
@@ -77,27 +78,6 @@ class DynamoDirectory(DynamoRepository):
     def get_user(self, company: str, employee_id: str) -> User | None:
         item = self._get(k.profile_key(company, employee_id))
         return None if item is None else i.parse_user(item)
-
-    def company_users(
-        self, company: str, after: str | None = None, limit: int = 100
-    ) -> tuple[list[User], str | None]:
-        """One Query of the index, of at most `limit` + 1 profiles (the one more tells
-        whether a next page exists); again only if DynamoDB's 1 MB page cut it short."""
-        if limit < 1:
-            raise ValueError("a page holds 1 user or more")
-        condition = "#p = :p" + (" AND #s > :after" if after is not None else "")
-        args: dict[str, Any] = {
-            "IndexName": k.COMPANY_USERS,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": {"#p": k.COMPANY_USERS_PK}
-            | ({"#s": k.COMPANY_USERS_SK} if after is not None else {}),
-            "ExpressionAttributeValues": values(
-                {":p": k.company_pk(company)} | ({":after": after} if after is not None else {})
-            ),
-        }
-        found = self._every_page(args, limit=limit + 1)
-        users = [i.parse_user(item) for item in found[:limit]]
-        return users, users[-1].employee_id if len(found) > limit else None
 
     def _batch_get(self, keys: Sequence[dict[str, Any]], projection: str = "") -> list[Item]:
         """The items of `keys` that exist, read consistently, 100 keys a request."""

@@ -18,7 +18,7 @@ from loyalty_core.errors import (
     StorageUnavailable,
     WriteOutcomeUnknown,
 )
-from loyalty_core.models import AccessToken, Membership, MembershipSet, Provider
+from loyalty_core.models import AccessToken, Membership, MembershipSet, Provider, User
 from loyalty_core.repository import (
     KeyAnswer,
     KeyOwner,
@@ -368,6 +368,29 @@ class DynamoRepository:
                     found[item["sk"]["S"]] = item
                 pending = page.get("UnprocessedKeys") or {}
         return found
+
+    def company_users(
+        self, company: str, after: str | None = None, limit: int = 100
+    ) -> tuple[list[User], str | None]:
+        """A page of the company's users (`DirectoryStore.company_users`; an export reads
+        them too): one Query of the index, of at most `limit` + 1 profiles (the one more
+        tells whether a next page exists); again only if DynamoDB's 1 MB page cut it
+        short."""
+        if limit < 1:
+            raise ValueError("a page holds 1 user or more")
+        condition = "#p = :p" + (" AND #s > :after" if after is not None else "")
+        args: dict[str, Any] = {
+            "IndexName": k.COMPANY_USERS,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#p": k.COMPANY_USERS_PK}
+            | ({"#s": k.COMPANY_USERS_SK} if after is not None else {}),
+            "ExpressionAttributeValues": values(
+                {":p": k.company_pk(company)} | ({":after": after} if after is not None else {})
+            ),
+        }
+        found = self._every_page(args, limit=limit + 1)
+        users = [i.parse_user(item) for item in found[:limit]]
+        return users, users[-1].employee_id if len(found) > limit else None
 
     def committed(self, company: str, employee_id: str, revision: int, audit_id: str) -> bool:
         """The audit record numbered `revision` is the commit's own token: one GetItem."""
