@@ -1,4 +1,4 @@
-"""Benchmark (SPEC 9): prints five tables, asserts nothing.
+"""Benchmark (SPEC 9): prints six tables, asserts nothing.
 
 1. handler overhead per route, DynamoDB stubbed (median, p95 of warm invocations;
    `bench/warm.py`);
@@ -13,18 +13,24 @@
 4. what one call costs: DynamoDB units per route with 1, 10 and 100 memberships a user,
    and an estimated price per million calls (`bench/cost.py`, `bench/prices.json`);
 5. the enrichment's travellers read at once: the call's time with 1 and 9 travellers
-   against a store taking a fixed time per request (`bench/travellers.py`).
+   against a store taking a fixed time per request (`bench/travellers.py`);
+6. a company import's rate on the embedded store at 500 and 5,000 users of 3 memberships
+   (`bench/bulk.py`): flat if its time grows linearly with the file;
+7. webhooks: local commit-to-delivery p50/p99 (`bench/webhooks.py`, its own process).
 
 The routes and events every section calls are `bench/calls.py`.
 
     python -m bench [--iterations 300] [--cold-runs 9] [--cost-runs 30] [--enrich-runs 15]
+        [--bulk-users 500,5000] [--webhook-events 200]
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 
-from bench import cost
+from bench import bulk, cost
 from bench.calls import call, environment, membership_cases
 from bench.cold_start import print_cold_start
 from bench.requests_per_call import print_requests_per_call
@@ -32,6 +38,7 @@ from bench.stub import StubDynamoDB
 from bench.trail_pages import print_trail_pages
 from bench.travellers import print_travellers
 from bench.warm import print_overhead
+from local.template import ROOT
 
 
 def main() -> None:
@@ -40,6 +47,8 @@ def main() -> None:
     parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--cost-runs", type=int, default=30)
     parser.add_argument("--enrich-runs", type=int, default=15)
+    parser.add_argument("--bulk-users", default="500,5000", help="company sizes to import")
+    parser.add_argument("--webhook-events", type=int, default=200)
     args = parser.parse_args()
     client, stub = environment()
     print_overhead(stub, args.iterations)
@@ -55,6 +64,17 @@ def main() -> None:
     for line in cost.section(client, stub_from, membership_cases, call, args.cost_runs):
         print(line)
     print_travellers(client, args.enrich_runs)
+
+    bulk.print_section([int(n) for n in args.bulk_users.split(",")])
+    # Its own process: the embedded server and the pump, as `make run` runs them.
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.webhooks", "--events", str(args.webhook_events)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    print(done.stdout.rstrip() if done.returncode == 0 else done.stderr[-2000:])
 
 
 if __name__ == "__main__":

@@ -18,15 +18,9 @@ from local.template import Route
 Case = tuple[str, Callable[[int], dict[str, Any]]]
 
 
-def environment() -> tuple[Any, StubDynamoDB]:
-    """The demo data in moto, copied into the stub; returns (moto client, stub)."""
-    from moto import mock_aws
-
-    from local.admin import Admin
-    from local.demo import seed
-    from local.dynamo import ensure_tables
-    from loyalty_core import settings
-
+def use_bench_environment() -> None:
+    """The bench's process: moto's credentials and region, the table `bench`, quiet logs,
+    and no DynamoDB endpoint (moto in-process)."""
     os.environ.update(
         {
             "AWS_ACCESS_KEY_ID": "bench",
@@ -37,6 +31,18 @@ def environment() -> tuple[Any, StubDynamoDB]:
         }
     )
     os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
+
+
+def environment() -> tuple[Any, StubDynamoDB]:
+    """The demo data in moto, copied into the stub; returns (moto client, stub)."""
+    from moto import mock_aws
+
+    from local.admin import Admin
+    from local.demo import seed
+    from local.dynamo import ensure_tables
+    from loyalty_core import settings
+
+    use_bench_environment()
     mock = mock_aws()
     mock.start()
     settings.reset()

@@ -63,11 +63,82 @@ ENRICH = "/api/loyalty_cards/enrich"
 AIR_RESERVATION = (EXAMPLES / "air_reservation_request.xml").read_text("utf-8")
 VEHICLE_SEARCH = (EXAMPLES / "vehicle_search_request.xml").read_text("utf-8")
 
+QANTAS = "9c5b9246-2cce-11e8-87f9-0662bed6e7db"
+ATOMIC = {"Content-Type": ['application/vnd.api+json; ext="https://jsonapi.org/ext/atomic"']}
+# One atomic request on John Smith's memberships: a Qantas membership added (named by its
+# lid), then given a level; his demo membership's level changed, expecting its version 1.
+SEED_OPERATIONS = {
+    "atomic:operations": [
+        {
+            "op": "add",
+            "href": "/api/users/098765/loyalty_memberships",
+            "data": {
+                "type": "loyalty_memberships",
+                "lid": "qantas",
+                "attributes": {
+                    "account_number": "1234567890",
+                    "membership_name": "John Smith",
+                    "expires_on": "2031-01-01",
+                },
+                "relationships": {
+                    "loyalty_provider": {"data": {"id": QANTAS, "type": "loyalty_providers"}}
+                },
+            },
+        },
+        {
+            "op": "update",
+            "ref": {"type": "loyalty_memberships", "lid": "qantas"},
+            "data": {"type": "loyalty_memberships", "attributes": {"level": "Gold"}},
+        },
+        {
+            "op": "update",
+            "href": f"/api/users/098765/loyalty_memberships/{SEED_MEMBERSHIP_ID}",
+            "meta": {"version": 1},
+            "data": {
+                "type": "loyalty_memberships",
+                "id": SEED_MEMBERSHIP_ID,
+                "attributes": {"level": "Platinum"},
+            },
+        },
+    ]
+}
+
+# The company jobs' events: a new import and a new export (201), and a job of another id
+# than any the demo data holds (404: `make invoke` starts from no job).
+IMPORTS = "/api/loyalty_membership_imports"
+EXPORTS = "/api/loyalty_membership_exports"
+SOME_JOB = "9d1c1a04-5b1e-4c55-9c0e-0b5f1f0c2a11"
+START_IMPORT = {
+    "data": {"type": "loyalty_membership_imports", "attributes": {"format": "csv", "mode": "merge"}}
+}
+APPLY_IMPORT = {
+    "data": {
+        "type": "loyalty_membership_imports",
+        "id": SOME_JOB,
+        "attributes": {"status": "applying"},
+    }
+}
+START_EXPORT = {"data": {"type": "loyalty_membership_exports", "attributes": {"format": "csv"}}}
+
 MEMBERSHIPS = "/api/users/{employee_id}/loyalty_memberships"
 MEMBERSHIP = MEMBERSHIPS + "/{membership_id}"
 CHANGES = "/api/users/{employee_id}/loyalty_membership_changes"
 USER = {"employee_id": "098765"}
 ONE = {"employee_id": "098765", "membership_id": SEED_MEMBERSHIP_ID}
+
+WEBHOOKS = "/api/webhook_subscriptions"
+WEBHOOK = WEBHOOKS + "/{subscription_id}"
+DEMO_WEBHOOK_ID = "5d6e0a1c-7b2f-4c3e-9a41-000000000001"
+DEMO_WEBHOOK = {"subscription_id": DEMO_WEBHOOK_ID}
+WEBHOOK_CREATE = {
+    "data": {
+        "type": "webhook_subscriptions",
+        "attributes": {
+            "url": "http://127.0.0.1:8765/webhooks",
+            "events": ["loyalty_memberships.changed", "user.erased"],
+        },
+    }
+}
 
 # name: (method, resource, path parameters, query, body[, headers])
 DEFINITIONS: dict[str, tuple[Any, ...]] = {
@@ -125,6 +196,19 @@ DEFINITIONS: dict[str, tuple[Any, ...]] = {
     "update_membership": ("PATCH", MEMBERSHIP, ONE, {}, SEED_UPDATE),
     "delete_membership": ("DELETE", MEMBERSHIP, ONE, {}, None),
     "list_membership_changes": ("GET", CHANGES, USER, {"page[size]": ["10"]}, None),
+    "apply_operations": (
+        "POST",
+        "/api/operations",
+        {},
+        {},
+        SEED_OPERATIONS,
+        {**ADMIN, **ATOMIC},
+    ),
+    "start_import": ("POST", IMPORTS, {}, {}, START_IMPORT),
+    "get_import": ("GET", IMPORTS + "/{import_id}", {"import_id": SOME_JOB}, {}, None),
+    "apply_import": ("PATCH", IMPORTS + "/{import_id}", {"import_id": SOME_JOB}, {}, APPLY_IMPORT),
+    "start_export": ("POST", EXPORTS, {}, {}, START_EXPORT),
+    "get_export": ("GET", EXPORTS + "/{export_id}", {"export_id": SOME_JOB}, {}, None),
     "list_providers": ("GET", "/api/loyalty_providers", {}, {"filter[category]": ["hotel"]}, None),
     "get_provider": (
         "GET",
@@ -144,6 +228,51 @@ DEFINITIONS: dict[str, tuple[Any, ...]] = {
         {"Accept": ["text/css"]},
     ),
     "openapi_document": ("GET", "/openapi.json", {}, {}, None, {"Accept": ["application/json"]}),
+    # Webhook subscriptions: the demo data holds none; the events naming one name
+    # DEMO_WEBHOOK_ID (404 until a subscription of that id exists: put your own id in).
+    "list_webhook_subscriptions": ("GET", WEBHOOKS, {}, {}, None),
+    "create_webhook_subscription": ("POST", WEBHOOKS, {}, {}, WEBHOOK_CREATE),
+    "get_webhook_subscription": ("GET", WEBHOOK, DEMO_WEBHOOK, {}, None),
+    "update_webhook_subscription": (
+        "PATCH",
+        WEBHOOK,
+        DEMO_WEBHOOK,
+        {},
+        {
+            "data": {
+                "type": "webhook_subscriptions",
+                "id": DEMO_WEBHOOK_ID,
+                "attributes": {"enabled": False},
+            }
+        },
+    ),
+    "delete_webhook_subscription": ("DELETE", WEBHOOK, DEMO_WEBHOOK, {}, None),
+    "list_webhook_deliveries": (
+        "GET",
+        WEBHOOK + "/deliveries",
+        DEMO_WEBHOOK,
+        {"page[size]": ["10"]},
+        None,
+    ),
+    "replay_webhook_window": (
+        "POST",
+        WEBHOOK + "/replays",
+        DEMO_WEBHOOK,
+        {},
+        {
+            "data": {
+                "type": "webhook_replays",
+                "attributes": {"since": "2026-12-01T00:00:00Z", "until": "2026-12-02T00:00:00Z"},
+            }
+        },
+    ),
+    "rotate_webhook_secret": (
+        "POST",
+        WEBHOOK + "/secret_rotations",
+        DEMO_WEBHOOK,
+        {},
+        {"data": {"type": "webhook_secret_rotations", "attributes": {"overlap_hours": 24}}},
+    ),
 }
 
 

@@ -191,7 +191,27 @@ def prepare(environ: dict[str, str] | None = None) -> dict[str, Any]:
             seed(admin)
             seed_memberships()
             seeded = True
-    return {"endpoint": endpoint, "table": table, "seeded": seeded, "server": moto_server}
+    jobs: dict[str, str] = {}
+    if moto_server is not None:  # its S3 and SQS too: the company import and export jobs'
+        from local import jobs as bulk
+        from local import webhooks
+
+        os.environ.setdefault("AWS_ENDPOINT_URL_S3", str(endpoint))
+        os.environ.setdefault("AWS_ENDPOINT_URL_SQS", str(endpoint))
+        settings.reset()
+        jobs = bulk.prepare(*bulk.clients())
+        os.environ.update(jobs)
+        settings.reset()
+        # webhooks: queues and key in the embedded server
+        base = f"http://{env.get('HOST', '127.0.0.1')}:{env.get('PORT', '3000')}"
+        webhooks.prepare(endpoint, base)
+    return {
+        "endpoint": endpoint,
+        "table": table,
+        "seeded": seeded,
+        "server": moto_server,
+        "jobs": jobs,
+    }
 
 
 def examples(base: str) -> str:
@@ -367,8 +387,22 @@ def main() -> int:
         )
     print(f"API reference (Swagger UI, demo credentials in docs/local.md): {base}/docs")
     print(examples(base))
+    pump = None
+    if setup["server"] is not None:  # webhooks: the embedded store's stream and queue
+        from local import webhooks
+
+        pump = webhooks.Pump(setup["endpoint"], setup["table"]).start()
+        print("Webhooks: the stream and the delivery queue are pumped here (docs/webhooks.md)")
     workers = Workers(listener, count)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    jobs_pump = None
+    if setup["jobs"]:
+        from local import jobs
+
+        jobs_pump = jobs.start(setup["jobs"])
+        print(
+            f"Company import and export jobs: bucket {setup['jobs']['BULK_BUCKET']} (docs/bulk.md)"
+        )
     try:
         workers.start()
         print(
@@ -384,7 +418,11 @@ def main() -> int:
         return 1
     finally:
         workers.stop()
+        if jobs_pump is not None:
+            jobs_pump.terminate()
         listener.close()
+        if pump is not None:
+            pump.stop()
         if setup["server"] is not None:
             setup["server"].stop()
     return 0

@@ -111,9 +111,13 @@ def environment(table_name: str) -> dict[str, str]:
     tables = table_names(table_name)
     resolved = {}
     for key, value in merged.items():
-        if isinstance(value, dict) and "Ref" in value:
+        if isinstance(value, dict) and value.get("Ref") in (*parameters, *tables):
             ref = value["Ref"]
+            if ref not in parameters and ref not in tables:
+                continue  # another resource (the jobs' bucket and queue: local/jobs.py's)
             value = parameters[ref]["Default"] if ref in parameters else tables[ref]
+        elif isinstance(value, dict):  # another resource (a queue, a key): set by the caller
+            continue
         resolved[key] = str(value)
     return resolved
 
@@ -129,6 +133,8 @@ def table_definition(logical_id: str = "Table") -> dict[str, Any]:
     for index_kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
         if index_kind in props:
             args[index_kind] = props[index_kind]
+    if "StreamSpecification" in props:
+        args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     return args
 
 

@@ -133,6 +133,26 @@ def dynamodb(aws_env: None, seeded_tables: Callable[[], None]) -> Iterator[Any]:
     yield settings.dynamodb_client()
 
 
+@pytest.fixture
+def bulk_environment(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The company jobs' bucket and queues on moto, empty, named in the functions'
+    environment as `make run` names them (local/jobs.py)."""
+    import contextlib
+
+    from local import jobs
+
+    s3, sqs = settings.s3_client(), settings.sqs_client()
+    for name in (jobs.QUEUE, jobs.UPLOADS_QUEUE):  # empty, as a fresh stack's
+        with contextlib.suppress(sqs.exceptions.QueueDoesNotExist):
+            sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"])
+    environ = jobs.prepare(s3, sqs)
+    for name in ("BULK_BUCKET", "BULK_QUEUE_URL"):
+        monkeypatch.setenv(name, environ[name])
+    settings.reset()
+    yield environ
+    settings.reset()
+
+
 @dataclass
 class ApiResponse:
     status: int

@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from loyalty_core.errors import ConcurrentChange, Conflict, CredentialConflict, RequestInProgress
+from loyalty_core.errors import (
+    ConcurrentChange,
+    Conflict,
+    CredentialConflict,
+    NotFound,
+    RequestInProgress,
+    TooManySubscriptions,
+)
 from loyalty_core.models import (
     MAX_MEMBERSHIPS_PER_USER,
     AccessToken,
@@ -25,6 +32,12 @@ from loyalty_core.models import (
 from loyalty_core.models.credentials import CredentialChange, IssuedToken
 from loyalty_core.models.erasure import ErasurePlan, ErasureRecord
 from loyalty_core.models.membership_set import oldest_first
+from loyalty_core.models.webhooks import (
+    MAX_SUBSCRIPTIONS_PER_COMPANY,
+    ChangeRef,
+    DeliveryRecord,
+    Subscription,
+)
 from loyalty_core.repository import (
     KeyAnswer,
     KeyOwner,
@@ -34,7 +47,9 @@ from loyalty_core.repository import (
     TrailPage,
     UserWrite,
 )
+from loyalty_core.repository.keys import change_key, stamp, user_of
 from loyalty_core.repository.retention import purge_at
+from loyalty_core.repository.webhooks import DeliveryPage, FeedEntry, StoredChange
 
 Keyed = tuple[str, str]
 
@@ -64,6 +79,7 @@ class InMemoryRepository:
         self.audits: dict[Keyed, list[tuple[int, AuditRecord, int]]] = {}
         self.keys: dict[tuple[str, str, str], tuple[KeyRecord, int]] = {}  # ..., expires
         self.erasures: dict[str, list[ErasureRecord]] = {}
+        self.erasure_marks: dict[Keyed, AuditRecord] = {}  # an erasure's mark on the profile
         self.audit_retention_days = 400
         self._lock = threading.RLock()
 
@@ -365,6 +381,7 @@ class InMemoryRepository:
                 removed={},
                 api_tokens=len(login.token_hashes) if login is not None else 0,
                 arrangers=arrangers,
+                marked=self.erasure_marks.get((company, employee_id)),
                 arranges_as_read={a.employee_id: a.arranges for a in arrangers},
             )
 
@@ -375,7 +392,10 @@ class InMemoryRepository:
         where = (company, employee_id)
         with self._lock:
             found = self.users.get(where)
-            if found is None or found[1] != plan.revision:
+            if found is None:
+                raise ConcurrentChange("The user was erased meanwhile")
+            mark = self.erasure_marks.setdefault(where, record.header)
+            if found[1] != plan.revision or mark.id != record.id:
                 raise ConcurrentChange("The user was written during the erasure")
             for arranger in arrangers:
                 now = self.users[(company, arranger.employee_id)][0]
@@ -395,5 +415,105 @@ class InMemoryRepository:
                 del self.keys[owned]
             self.memberships.pop(where, None)
             self.audits.pop(where, None)
+            self.erasure_marks.pop(where)
             del self.users[where]
             self.erasures.setdefault(company, []).append(record)
+
+
+class InMemoryWebhooks:
+    """The webhook port in memory (`loyalty_core.repository.webhooks`), reading the audit
+    records of `memberships` for the change feed and replays."""
+
+    def __init__(self, memberships: InMemoryRepository) -> None:
+        self.memberships = memberships
+        self.subscriptions: dict[tuple[str, str], Subscription] = {}
+        self.changes: dict[str, list[AuditRecord]] = {}
+        self.deliveries: dict[tuple[str, str, str], DeliveryRecord] = {}
+        self._lock = threading.Lock()
+
+    def list_subscriptions(self, company: str) -> tuple[Subscription, ...]:
+        found = [s for (c, _), s in self.subscriptions.items() if c == company]
+        return tuple(sorted(found, key=lambda s: (s.created_at, s.id)))
+
+    def get_subscription(self, company: str, subscription_id: str) -> Subscription | None:
+        return self.subscriptions.get((company, subscription_id))
+
+    def create_subscription(self, subscription: Subscription, audit: AuditRecord) -> None:
+        with self._lock:
+            if self.memberships.get_company(subscription.company) is None:
+                raise NotFound(f"No company {subscription.company!r}")
+            if len(self.list_subscriptions(subscription.company)) >= MAX_SUBSCRIPTIONS_PER_COMPANY:
+                raise TooManySubscriptions("A company holds at most so many subscriptions")
+            self.subscriptions[(subscription.company, subscription.id)] = subscription
+            self.changes.setdefault(subscription.company, []).append(audit)
+
+    def save_subscription(
+        self, before: Subscription, after: Subscription, audit: AuditRecord | None
+    ) -> None:
+        with self._lock:
+            stored = self.subscriptions.get((before.company, before.id))
+            if stored is None or stored.version != before.version:
+                raise ConcurrentChange("The subscription changed meanwhile")
+            self.subscriptions[(after.company, after.id)] = after
+            if audit is not None:
+                self.changes.setdefault(after.company, []).append(audit)
+
+    def delete_subscription(self, subscription: Subscription, audit: AuditRecord) -> None:
+        with self._lock:
+            stored = self.subscriptions.get((subscription.company, subscription.id))
+            if stored is None or stored.version != subscription.version:
+                raise ConcurrentChange("The subscription changed meanwhile")
+            del self.subscriptions[(subscription.company, subscription.id)]
+            self.changes.setdefault(subscription.company, []).append(audit)
+
+    def subscription_changes(self, company: str) -> tuple[AuditRecord, ...]:
+        return tuple(reversed(self.changes.get(company, [])))
+
+    def get_delivery(
+        self, company: str, subscription_id: str, enqueued_at: datetime, delivery_id: str
+    ) -> DeliveryRecord | None:
+        return self.deliveries.get((company, subscription_id, delivery_id))
+
+    def save_delivery(self, company: str, record: DeliveryRecord) -> None:
+        self.deliveries[(company, record.subscription_id, record.id)] = record
+
+    def list_deliveries(
+        self, company: str, subscription_id: str, count: int, after: str | None = None
+    ) -> DeliveryPage:
+        found = sorted(
+            (
+                (f"{stamp(r.enqueued_at)}#{r.id}", r)
+                for (c, s, _), r in self.deliveries.items()
+                if c == company and s == subscription_id
+            ),
+            reverse=True,
+        )
+        if after is not None:
+            found = [(cursor, r) for cursor, r in found if cursor < after]
+        more = found[count - 1][0] if len(found) > count else None
+        return DeliveryPage(tuple(r for _, r in found[:count]), more)
+
+    def change_feed(
+        self, company: str, since: datetime, until: datetime, limit: int
+    ) -> list[FeedEntry]:
+        found = []
+        for (c, employee_id), records in self.memberships.audits.items():
+            if c != company:
+                continue
+            for revision, record, _ in records:
+                if since <= record.occurred_at < until and any(
+                    e.membership_id for e in record.changes
+                ):
+                    key = change_key(company, employee_id, revision)
+                    ref = ChangeRef(pk=key["pk"]["S"], sk=key["sk"]["S"])
+                    found.append((record.occurred_at, FeedEntry(record.id, employee_id, ref)))
+        found.sort(key=lambda f: (f[0], f[1].event_id))
+        return [entry for _, entry in found[:limit]]
+
+    def get_change(self, ref: ChangeRef) -> StoredChange | None:
+        company, employee_id = user_of(ref.pk)
+        records = self.memberships.audits.get((company, employee_id), [])
+        for revision, record, _ in records:
+            if change_key(company, employee_id, revision)["sk"]["S"] == ref.sk:
+                return StoredChange(record, company, employee_id, revision)
+        return None

@@ -1,5 +1,5 @@
-"""Locomote loyalty memberships: JSON:API CRUD on a user's memberships, and the audit
-trail of their changes."""
+"""Locomote loyalty memberships: JSON:API CRUD on a user's memberships, atomic operations
+on them (the JSON:API Atomic Operations extension), and the audit trail of their changes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from loyalty_core.interfaces.locomote import api as locomote
 from loyalty_core.interfaces.locomote import resources
 from loyalty_core.interfaces.locomote.parameters import Parameters
 from loyalty_core.observability import instrument, record
-from loyalty_core.services import history, memberships
+from loyalty_core.services import history, memberships, operations
 from loyalty_core.settings import get_repository
 
 if TYPE_CHECKING:  # annotations only: nothing more to import at run time
@@ -20,15 +20,18 @@ if TYPE_CHECKING:  # annotations only: nothing more to import at run time
 
     from loyalty_core.models import Membership
     from loyalty_core.services.idempotency import Claim
+    from loyalty_core.services.operations import Results
 
 app = locomote.make_app()
 snapstart.register()  # SnapStart: warm before the snapshot, renew after restore
 COLLECTION = "/api/users/<employee_id>/loyalty_memberships"
 ITEM = f"{COLLECTION}/<membership_id>"
 CHANGES = "/api/users/<employee_id>/loyalty_membership_changes"
+OPERATIONS = resources.operations_path()
 resolver.allow(app, COLLECTION, ["GET", "POST"])
 resolver.allow(app, ITEM, ["GET", "PATCH", "DELETE"])
 resolver.allow(app, CHANGES, ["GET"])
+resolver.allow(app, OPERATIONS, ["POST"])
 # What each route reads from its query string (any other JSON:API parameter: 400).
 ANSWER = Parameters(resources.MEMBERSHIPS, include=("loyalty_provider",))
 LIST = Parameters(resources.MEMBERSHIPS, collection=True, include=ANSWER.include)
@@ -109,6 +112,31 @@ def delete_membership(employee_id: str, membership_id: str) -> Response[str]:
     )
     record("MembershipsDeleted", membership_id=membership_id)
     return locomote.no_content()
+
+
+@app.post(OPERATIONS)
+def apply_operations() -> Response[Any]:
+    repo = get_repository()
+    caller = locomote.caller(app, repo)
+    locomote.view(app, NO_ANSWER)
+    request = locomote.operations_request(app)
+
+    def apply(claim: Claim | None) -> Results:
+        results = operations.apply_operations(
+            repo,
+            caller,
+            request.employee_id,
+            request.operations,
+            origin=locomote.origin(app, caller),
+            claim=claim,
+        )
+        record("MembershipOperationsApplied", operations=len(results))
+        return results
+
+    def answer(results: Results) -> Response[Any]:
+        return locomote.operation_results(app, results)
+
+    return locomote.replayable(app, repo, caller, apply, answer)
 
 
 @app.get(CHANGES)

@@ -1,4 +1,5 @@
-"""Admin CLI: companies, users, arranger assignments, Concur applications, tokens, catalog.
+"""Admin CLI: companies, users, arranger assignments, Concur applications, tokens, catalog,
+webhook subscriptions.
 
 Works against the embedded DynamoDB of `make run`, another local DynamoDB
 (`DYNAMODB_ENDPOINT_URL`) or the deployed table (AWS credentials + `TABLE_NAME`).
@@ -13,7 +14,8 @@ operator: `--by NAME`, else the shell's AWS identity (STS GetCallerIdentity), el
 AUDIT_RETENTION_DAYS (400 unless set: give it the stack's AuditRetentionDays).
 `erase-user` removes a user and everything of theirs, leaving one erasure record.
 `backfill-indexes`, once after upgrading, gives earlier users and Concur tokens the keys
-that `list-users` and `erase-user` read them by.
+that `list-users` and `erase-user` read them by; `backfill-webhook-feed` puts earlier audit
+records in the change feed that webhook replays read.
 
     python -m local.admin --help
     python -m local.admin issue-token peter@initech.example --days 90 --json
@@ -21,7 +23,7 @@ that `list-users` and `erase-user` read them by.
 
 # Each command group registers its commands on import, in the order --help lists them: a
 # new group is a module of this package, added here.
-from local.admin import directory, erasure, table  # noqa: F401
+from local.admin import bulk, directory, erasure, table, webhooks  # noqa: F401
 from local.admin.cli import COMMANDS, Admin, Outcome, Refused, arg, command, main, who_am_i
 from local.admin.table import CATALOG, read_catalog
 

@@ -199,5 +199,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: DynamoDB ({admin.table}): {err}", file=sys.stderr)
         return 2
     json_out = args.json or args.json_first
-    print(json.dumps(outcome.data, indent=2) if json_out else outcome.text)
+    if json_out or outcome.text:  # (an export to stdout prints the file alone)
+        print(json.dumps(outcome.data, indent=2) if json_out else outcome.text)
     return 0

@@ -42,9 +42,10 @@ def _create_table(admin: Admin, a: argparse.Namespace) -> Outcome:
     )
 
 
-def _every_item(admin: Admin) -> Iterator[dict[str, Any]]:
+def every_item(admin: Admin) -> Iterator[dict[str, Any]]:
     """Every item of the table, page by page: a Scan, the one of this code base (a backfill
-    cannot read through the index it builds); admin tooling only, run once per version."""
+    cannot read through the index it builds); admin tooling only, run once per version (the
+    backfills of the keyed reads, of the trail index and of the webhooks' change feed)."""
     pages = admin.client.get_paginator("scan").paginate(TableName=admin.table, ConsistentRead=True)
     for page in pages:
         yield from page.get("Items", [])
@@ -56,7 +57,7 @@ def _every_item(admin: Admin) -> Iterator[dict[str, Any]]:
     "(idempotent; once after upgrading)",
 )
 def _backfill_indexes(admin: Admin, a: argparse.Namespace) -> Outcome:
-    written = admin.repo.backfill(_every_item(admin))
+    written = admin.repo.backfill(every_item(admin))
     return Outcome(
         {"backfilled": written},
         f"{written['profiles']} user(s) added to the company_users index, "
@@ -73,7 +74,7 @@ def _backfill_indexes(admin: Admin, a: argparse.Namespace) -> Outcome:
 def _index_trail(admin: Admin, a: argparse.Namespace) -> Outcome:
     from loyalty_core.services.history import backfill_index
 
-    done = backfill_index(admin.repo, admin.repo.users_among(_every_item(admin), a.company))
+    done = backfill_index(admin.repo, admin.repo.users_among(every_item(admin), a.company))
     return Outcome(
         {"users": done.users, "entries_written": done.entries},
         f"{done.users} user(s) read; {done.entries} trail index entries written",

@@ -43,8 +43,9 @@ XML_ROUTES = (*ENRICH, CONCUR_UPDATE)
 
 # Refusals of rules the document states in words, between fields or against stored data,
 # which no schema-valid generator can keep: each answer names the rule it applies.
-# JSON:API, by error code: the 100 memberships a user may hold.
-CROSS_FIELD_CODES = {"too_many_memberships"}
+# JSON:API, by error code: the 100 memberships a user may hold; an atomic request's
+# operations that do not hold together (their targets, lids, the request's one user).
+CROSS_FIELD_CODES = {"too_many_memberships", "operations_not_valid"}
 # Concur (every refusal is 400 there), by what each problem says: VendorCode and VendorType,
 # required from a TMC only; a program the catalog holds; one program once per batch; an
 # AccountNo to add a membership (an update needs none); an account held under another
@@ -68,6 +69,29 @@ ENRICH_CROSS_FIELD = (
     "No provider:",
     "employee_id is required",
     "employee ids; this",
+)
+# The webhook routes, by what each problem says (their 422 and the `page[after]` parameter
+# say them): an endpoint's URL, well-formed text without spaces, https (http under `make
+# run`), no credentials or fragment, an ASCII host that resolves, to public addresses only
+# (loopback under `make run`); a company's 25 subscriptions; a replay's window (since
+# before until and not in the future, 31 days at most, 1000 changes at most) on an enabled
+# subscription taking changes; a deliveries cursor taken from a `next` link.
+WEBHOOKS = "/api/webhook_subscriptions"
+WEBHOOK_STATED = (
+    "must be a URL of at most",
+    "must be a well-formed URL",
+    "must be an https URL",
+    "must not hold credentials",
+    "must not have a #fragment",
+    "must name a host",
+    "must not resolve to a",
+    "A company holds at most",
+    "must be before until",
+    "must not be in the future",
+    "days after since",
+    "split the window",
+    "must be enabled and take",
+    "must be a cursor from a next link",
 )
 # The audit trail's paging, by what each error says: one of page[after] and page[before],
 # neither with page[number], and a cursor only of the trail (the user and filter) that gave
@@ -106,6 +130,8 @@ def _names_a_cross_field_rule(response: Any, case: Any) -> bool:
         return all(any(rule in problem for rule in CONCUR_CROSS_FIELD) for problem in refused)
     if case.operation.path in ENRICH:
         return all(any(rule in problem for rule in ENRICH_CROSS_FIELD) for problem in refused)
+    if case.operation.path.startswith(WEBHOOKS):
+        return all(any(rule in problem for rule in WEBHOOK_STATED) for problem in refused)
     return all(
         problem.split(":")[0] in CROSS_FIELD_CODES
         or any(rule in problem for rule in TRAIL_CROSS_FIELD)

@@ -173,6 +173,59 @@ def test_every_json_route_through_the_generated_client(
     assert isinstance(refused, models.ErrorDocument) and refused.errors[0].status == "401"
 
 
+def test_atomic_operations_through_the_generated_client(
+    generated: ModuleType, local_front: LocalFront
+) -> None:
+    client = authenticated(generated, local_front.base, "acme-admin-token")
+    models = module("models")
+    apply = module("api.memberships.apply_operations")
+    body = models.AtomicOperationsDocument.from_dict(
+        {
+            "atomic:operations": [
+                {
+                    "op": "add",
+                    "href": "/api/users/112233/loyalty_memberships",
+                    "data": {
+                        **SEED_CREATE["data"],
+                        "lid": "new",
+                        "relationships": {
+                            "loyalty_provider": SEED_CREATE["data"]["relationships"][
+                                "loyalty_provider"
+                            ]
+                        },
+                        "attributes": {
+                            **SEED_CREATE["data"]["attributes"],
+                            "account_number": "GEN777",
+                        },
+                    },
+                },
+                {
+                    "op": "update",
+                    "ref": {"type": "loyalty_memberships", "lid": "new"},
+                    "data": {"type": "loyalty_memberships", "attributes": {"level": "Gold"}},
+                },
+            ]
+        }
+    )
+    done = apply.sync_detailed(client=client, body=body)
+    assert done.status_code == 200, done.content
+    assert isinstance(done.parsed, models.AtomicResultsDocument)
+    added, leveled = (result.data for result in done.parsed.atomicresults)
+    assert added.id == leveled.id
+    assert (added.attributes.account_number, leveled.attributes.level) == ("GEN777", "Gold")
+    removed = apply.sync_detailed(
+        client=client,
+        body=models.AtomicOperationsDocument.from_dict(
+            {
+                "atomic:operations": [
+                    {"op": "remove", "href": f"/api/users/112233/loyalty_memberships/{added.id}"}
+                ]
+            }
+        ),
+    )
+    assert removed.status_code == 204
+
+
 def test_the_reference_routes_through_the_generated_client(
     generated: ModuleType, local_front: LocalFront
 ) -> None:
@@ -182,3 +235,81 @@ def test_the_reference_routes_through_the_generated_client(
     assert document.parsed.to_dict()["openapi"] == "3.0.3"
     page = module("api.documentation.get_api_reference").sync_detailed(client=client)
     assert page.status_code == 200 and b"swagger-ui" in page.content
+
+
+def test_the_webhook_routes_through_the_generated_client(
+    generated: ModuleType, local_front: LocalFront
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    client = authenticated(generated, local_front.base, "acme-admin-token")
+    hooks = "api.webhooks."
+    models = module("models")
+    created = module(hooks + "create_webhook_subscription").sync_detailed(
+        client=client,
+        body=models.WebhookSubscriptionCreateDocument.from_dict(
+            {
+                "data": {
+                    "type": "webhook_subscriptions",
+                    "attributes": {
+                        "url": "http://127.0.0.1:9/hooks",
+                        "events": ["user.erased"],
+                        "payload": "thin",
+                    },
+                }
+            }
+        ),
+    )
+    assert created.status_code == 201, created.content
+    assert isinstance(created.parsed, models.WebhookSubscriptionDocument)
+    sub = created.parsed.data.id
+    assert created.parsed.data.attributes.secret.startswith("whsec_")
+    read = module(hooks + "get_webhook_subscription").sync(sub, client=client)
+    assert isinstance(read, models.WebhookSubscriptionDocument)
+    assert read.data.attributes.payload == "thin"
+    listed = module(hooks + "list_webhook_subscriptions").sync(client=client)
+    assert isinstance(listed, models.WebhookSubscriptionCollectionDocument)
+    assert sub in [s.id for s in listed.data]
+    updated = module(hooks + "update_webhook_subscription").sync(
+        sub,
+        client=client,
+        body=models.WebhookSubscriptionUpdateDocument.from_dict(
+            {
+                "data": {
+                    "type": "webhook_subscriptions",
+                    "id": str(sub),
+                    "attributes": {"events": ["loyalty_memberships.changed"]},
+                }
+            }
+        ),
+    )
+    assert isinstance(updated, models.WebhookSubscriptionDocument)
+    rotated = module(hooks + "rotate_webhook_secret").sync(
+        sub,
+        client=client,
+        body=models.WebhookSecretRotationDocument.from_dict(
+            {"data": {"type": "webhook_secret_rotations", "attributes": {"overlap_hours": 1}}}
+        ),
+    )
+    assert isinstance(rotated, models.WebhookSecretRotation)
+    now = datetime.now(UTC)
+    replayed = module(hooks + "replay_webhook_window").sync(
+        sub,
+        client=client,
+        body=models.WebhookReplayDocument.from_dict(
+            {
+                "data": {
+                    "type": "webhook_replays",
+                    "attributes": {
+                        "since": (now - timedelta(hours=1)).isoformat(),
+                        "until": now.isoformat(),
+                    },
+                }
+            }
+        ),
+    )
+    assert isinstance(replayed, models.WebhookReplay)
+    deliveries = module(hooks + "list_webhook_deliveries").sync(sub, client=client, pagesize=10)
+    assert isinstance(deliveries, models.WebhookDeliveryCollectionDocument)
+    gone = module(hooks + "delete_webhook_subscription").sync_detailed(sub, client=client)
+    assert gone.status_code == 204

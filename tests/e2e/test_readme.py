@@ -2,7 +2,8 @@
 fresh local front: every bash block of the README's API section and of the API, Concur,
 hotel, enrichment and admin CLI pages runs without error, and every `# => ...` line under
 a command is a line of what it printed. No block showing answers is left where no test
-runs it."""
+runs it (the webhooks page's runs in tests/e2e/test_webhooks_local.py, beside a partner's
+receiver)."""
 
 from __future__ import annotations
 
@@ -21,15 +22,20 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed"),
 ]
 DOCUMENTED_BASE = "http://127.0.0.1:3000"
-# Where the API examples are, each pasted on its own: a page's section, or all of a page.
-API_EXAMPLES = {
-    "README.md": "## The API by example",
-    "docs/api.md": None,
-    "docs/concur.md": None,
-    "docs/hotel.md": None,
-    "docs/enrichment.md": None,
+# Where the API examples are, each page's pasted on its own: a page's sections, or all of it.
+API_EXAMPLES: dict[str, tuple[str | None, ...]] = {
+    "README.md": ("## The API by example",),
+    "docs/api.md": (None,),
+    "docs/concur.md": (None,),
+    "docs/hotel.md": (None,),
+    "docs/enrichment.md": (None,),
+    "docs/bulk.md": ("## Atomic operations by example", "## Deployed: jobs through the API"),
 }
-ADMIN_EXAMPLE = "docs/admin.md"
+# The admin CLI's examples (one block each), pasted with make run's store exported.
+CLI_EXAMPLES = {"docs/admin.md": None, "docs/bulk.md": "## The admin CLI"}
+WEBHOOKS_PAGE = "docs/webhooks.md"
+# Pages whose blocks another test runs, and which one.
+RUN_ELSEWHERE = {WEBHOOKS_PAGE: "tests/e2e/test_webhooks_local.py"}
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
 
 
@@ -80,9 +86,13 @@ def check(script: str, printed: str, base: str) -> None:
     assert not missing, f"not printed: {missing}\n--- printed:\n{printed}"
 
 
+def page_blocks(page: str) -> list[str]:
+    return [code for title in API_EXAMPLES[page] for code in blocks(page, title)]
+
+
 @pytest.mark.parametrize("page", API_EXAMPLES)
 def test_the_api_examples_paste_as_they_are(local_front: LocalFront, page: str) -> None:
-    script = "\n".join(blocks(page, API_EXAMPLES[page]))
+    script = "\n".join(page_blocks(page))
     assert script.startswith(f"BASE={DOCUMENTED_BASE}\n"), "each page's example pastes alone"
     assert not re.search(r"<[a-z][^>]* id>|<id", script), "a placeholder to fill in by hand"
     env = {k: v for k, v in os.environ.items() if k not in ("TABLE_NAME", "DYNAMODB_ENDPOINT_URL")}
@@ -90,8 +100,9 @@ def test_the_api_examples_paste_as_they_are(local_front: LocalFront, page: str) 
     check(script, printed, local_front.base)
 
 
-def test_the_admin_cli_example_pastes_as_it_is(local_front: LocalFront) -> None:
-    (script,) = blocks(ADMIN_EXAMPLE)
+@pytest.mark.parametrize("page", CLI_EXAMPLES)
+def test_the_admin_cli_example_pastes_as_it_is(local_front: LocalFront, page: str) -> None:
+    (script,) = blocks(page, CLI_EXAMPLES[page])
     assert "<" not in script.replace("<<", ""), "a placeholder to fill in by hand"
     # What `make run` printed for the admin CLI, exported as the page says.
     pointed = re.search(r"DYNAMODB_ENDPOINT_URL=(\S+) TABLE_NAME=(\S+)", local_front.printed)
@@ -106,8 +117,11 @@ def test_the_admin_cli_example_pastes_as_it_is(local_front: LocalFront) -> None:
 
 
 def test_every_block_that_shows_answers_is_run() -> None:
-    run_here = {code for page, title in API_EXAMPLES.items() for code in blocks(page, title)}
-    run_here |= set(blocks(ADMIN_EXAMPLE))
+    run_here = {code for page in API_EXAMPLES for code in page_blocks(page)}
+    run_here |= {code for page, title in CLI_EXAMPLES.items() for code in blocks(page, title)}
+    for page, runner in RUN_ELSEWHERE.items():
+        assert (ROOT / runner).is_file(), f"{runner}, which runs {page}, is gone"
+        run_here |= {code for _, code in FENCE.findall((ROOT / page).read_text("utf-8"))}
     pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
     unrun = [
         f"{page.relative_to(ROOT)}: {code.splitlines()[0]}"

@@ -173,11 +173,28 @@ EVERY_COMMAND = [
     ("create-table", [], {"created": False}),
     ("backfill-indexes", [], {"backfilled": {"profiles": 0, "concur_tokens": 0}}),
     ("index-trail", ["acme"], {"entries_written": 0}),
+    # The company import and export (tests/integration/test_company_import_cli.py): refusals.
+    ("import-memberships", ["no-such-file.csv", "--company", "acme"], None),
+    ("export-memberships", ["--company", "acme"], None),  # --json needs --output
+    ("create-webhook", ["acme", "--url", "https://hooks.example.com/in"], None),
+    ("list-webhooks", ["globex"], {"company": "globex", "subscriptions": []}),
+    ("enable-webhook", ["acme", "nope"], None),
+    ("disable-webhook", ["acme", "nope"], None),
+    ("delete-webhook", ["acme", "nope"], None),
+    ("rotate-webhook-secret", ["acme", "nope"], None),
+    ("test-webhook", ["acme", "nope"], None),
+    ("webhook-deliveries", ["acme", "nope"], None),
+    (
+        "replay-webhook",
+        ["acme", "nope", "--since", "2026-12-01T00:00:00Z", "--until", "2026-12-02T00:00:00Z"],
+        None,
+    ),
+    ("backfill-webhook-feed", [], {"backfilled": 0}),
 ]
 
 
 def test_every_command_prints_json_on_request(
-    dynamodb: Any, capsys: pytest.CaptureFixture[str]
+    dynamodb: Any, aws_webhooks: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert {name for name, _, _ in EVERY_COMMAND} == set(COMMANDS)
     for name, args, expected in EVERY_COMMAND:

@@ -569,3 +569,38 @@ def test_an_erasure_planned_before_a_write_is_refused(store: Any) -> None:
         store.erase(plan, [], ErasureRecord.of(ORIGIN, plan.removing, 0, 0))
     assert store.get_user("initech", "peter") is not None
     assert store.erasure_plan("initech", "peter").removing["memberships"] == 1
+
+
+def test_an_interrupted_erasure_is_finished_as_the_record_it_began(store: Any) -> None:
+    add(store, person("peter"))
+    held = membership(1, datetime.now(UTC)).model_copy(
+        update={"company": "initech", "employee_id": "peter"}
+    )
+    first = store.erasure_plan("initech", "peter")
+    assert first.marked is None
+    began = ErasureRecord.of(ORIGIN, first.removing, 0, 0)
+    change(store, person("peter"), Change(put=(held,)))  # a write while it runs
+    with pytest.raises(ConcurrentChange):
+        store.erase(first, [], began)
+    again = store.erasure_plan("initech", "peter")
+    assert again.marked == began.header  # the profile names the record the erasure began
+    finished = ErasureRecord.of(ORIGIN, again.removing, 0, 0, header=again.marked)
+    assert finished.id == began.id and finished.occurred_at == began.occurred_at
+    store.erase(again, [], finished)
+    assert store.erasure_plan("initech", "peter") is None
+
+
+def test_an_erasure_of_a_profile_another_run_marked_is_refused(store: Any) -> None:
+    add(store, person("peter"))
+    held = membership(1, datetime.now(UTC)).model_copy(
+        update={"company": "initech", "employee_id": "peter"}
+    )
+    early = store.erasure_plan("initech", "peter")
+    change(store, person("peter"), Change(put=(held,)))
+    late = store.erasure_plan("initech", "peter")  # planned before the early run marked
+    early_record = ErasureRecord.of(ORIGIN, early.removing, 0, 0)
+    with pytest.raises(ConcurrentChange):  # the write: the early run's last step refused
+        store.erase(early, [], early_record)
+    with pytest.raises(ConcurrentChange):  # the profile names the early run's record
+        store.erase(late, [], ErasureRecord.of(ORIGIN, late.removing, 0, 0))
+    assert store.erasure_plan("initech", "peter").marked.id == early_record.id

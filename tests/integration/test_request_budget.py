@@ -287,3 +287,25 @@ def test_every_write_stays_one_transaction_with_its_audit_record(warm: Api, dyna
         ["Update", "Put", "Put", "Put"],
         ["Update", "Delete", "Put", "Put"],
     ]
+
+
+def test_fifty_atomic_operations_are_auth_one_read_one_transaction(
+    warm: Api, dynamodb_calls: list[str]
+) -> None:
+    operations = [
+        {
+            "op": "add",
+            "href": PATH,
+            "data": membership_document(QANTAS, account_number=f"OP{n}")["data"],
+        }
+        for n in range(50)
+    ]
+    dynamodb_calls.clear()
+    sent = {"atomic:operations": operations}
+    answer = warm(
+        "POST", "/api/operations", body=sent, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status == 200
+    # 50 memberships, the guard and the audit record leave room for 48 of the 50 trail index
+    # entries in the transaction's 100 actions: the other 2 are written just before it.
+    assert dynamodb_calls == ["GetItem", "Query", "BatchWriteItem", "TransactWriteItems"]

@@ -3,6 +3,8 @@ table settings, least privilege), and that the tests' table is the template's.""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from local import template
@@ -73,14 +75,26 @@ def test_table_is_on_demand_recoverable_protected_and_encrypted() -> None:
     assert table["DeletionPolicy"] == "Retain"
 
 
+def statements(function: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in template.functions()[function].get("Policies", [])
+        for statement in policy["Statement"]
+    ]
+
+
 def actions(function: str, table: str = "Table") -> set[str]:
-    """The actions a function may take on a table (every statement names one table)."""
+    """The actions a function may take on a table (every statement names its resources:
+    one table, or another resource of the stack, never "*"; an index is only read)."""
     found: set[str] = set()
-    for policy in template.functions()[function].get("Policies", []):
-        for statement in policy["Statement"]:
-            assert statement["Resource"] == {"Fn::GetAtt": "Table.Arn"}
-            if statement["Resource"] == {"Fn::GetAtt": f"{table}.Arn"}:
-                found.update(statement["Action"])
+    for statement in statements(function):
+        resource = json.dumps(statement["Resource"])
+        # a wildcard only as a bucket's key prefix's objects (".../jobs/*"), never wider
+        assert "*" not in re.sub(r"\}/[a-z_]+/\*", "}", resource), statement
+        if "/index/" in resource:
+            assert statement["Action"] == ["dynamodb:Query"], statement
+        if statement["Resource"] == {"Fn::GetAtt": f"{table}.Arn"}:
+            found.update(statement["Action"])
     return found
 
 
@@ -116,6 +130,7 @@ def test_each_function_may_send_what_its_routes_send(api: Any, dynamodb: Any) ->
     """The operations each function sends on its routes, the audit trail's filter and a
     50-membership Concur batch included, are all in its policy (deployed, any other would
     be AccessDenied). A transaction is authorized by its actions', not an action itself."""
+    from tests.conftest import membership_document
     from tests.integration.test_audit_trail import fifty
     from tests.integration.test_concur import concur
 
@@ -140,3 +155,89 @@ def test_each_function_may_send_what_its_routes_send(api: Any, dynamodb: Any) ->
     by("LoyaltyMembershipsFunction", lambda: api("DELETE", f"{memberships}/{created['id']}"))
     by("ConcurLoyaltyFunction", lambda: concur(api, fifty(), token="concur-tmc-token"))
     assert "BatchWriteItem" in sent
+    adds = [
+        {
+            "op": "add",
+            "href": memberships,
+            "data": membership_document(
+                "9c5b9246-2cce-11e8-87f9-0662bed6e7db", account_number=f"OPS{n}"
+            )["data"],
+        }
+        for n in range(50)
+    ]
+    operations = {"atomic:operations": adds}
+    json_body = {"Content-Type": "application/json"}
+    by(
+        "LoyaltyMembershipsFunction",
+        lambda: api("POST", "/api/operations", body=operations, headers=json_body),
+    )
+    assert "BatchWriteItem" in sent
+
+
+# -- the company import and export jobs (SPEC 14) ------------------------------------------
+
+
+def test_the_jobs_bucket_is_encrypted_private_tls_only_and_forgets_in_seven_days() -> None:
+    bucket = template.load()["Resources"]["BulkBucket"]["Properties"]
+    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    (expiry,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert (expiry["Status"], expiry["ExpirationInDays"]) == ("Enabled", 7)
+    assert "Prefix" not in expiry and "Filter" not in expiry  # every object
+    policy = template.load()["Resources"]["BulkBucketPolicy"]["Properties"]["PolicyDocument"]
+    (deny,) = policy["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def s3_grants(function: str) -> dict[str, set[str]]:
+    """The S3 actions a function may take, by the object prefix they are granted on."""
+    found: dict[str, set[str]] = {}
+    for statement in statements(function):
+        if any(a.startswith("s3:") for a in statement["Action"]):
+            where = statement["Resource"]["Fn::Sub"]
+            assert where.startswith("${BulkBucket.Arn}/") and where.endswith("/*")
+            found.setdefault(where.split("/")[1], set()).update(statement["Action"])
+    return found
+
+
+def test_the_jobs_functions_get_what_they_need_and_no_more() -> None:
+    assert actions("MembershipJobsFunction") == {"dynamodb:GetItem"}  # authentication only
+    assert s3_grants("MembershipJobsFunction") == {
+        "jobs": {"s3:GetObject", "s3:PutObject"},
+        "imports": {"s3:PutObject"},  # the upload form is signed with it
+    }
+    assert s3_grants("MembershipJobWorkerFunction") == {
+        "jobs": {"s3:GetObject", "s3:PutObject"},
+        "imports": {"s3:GetObject"},
+    }
+    assert "dynamodb:Scan" not in actions("MembershipJobWorkerFunction")
+    index_reads = [
+        s["Action"]
+        for s in statements("MembershipJobWorkerFunction")
+        if "Fn::Sub" in s["Resource"] and s["Resource"]["Fn::Sub"].startswith("${Table.Arn}/index/")
+    ]
+    assert index_reads == [["dynamodb:Query"]]  # a company's users, for an export
+    for function in ("MembershipJobsFunction", "MembershipJobWorkerFunction"):
+        sqs = [s for s in statements(function) if any(a.startswith("sqs:") for a in s["Action"])]
+        assert [(s["Action"], s["Resource"]) for s in sqs] == [
+            (["sqs:SendMessage"], {"Fn::GetAtt": "BulkQueue.Arn"})
+        ]
+
+
+def test_a_jobs_steps_go_one_at_a_time_and_a_failing_one_ends_in_a_dead_letter_queue() -> None:
+    resources = template.load()["Resources"]
+    queue = resources["BulkQueue"]["Properties"]
+    assert queue["FifoQueue"] is True
+    worker = template.functions()["MembershipJobWorkerFunction"]
+    assert queue["VisibilityTimeout"] > worker["Timeout"] == 900
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": "BulkDeadLetterQueue.Arn"
+    }
+    assert resources["BulkDeadLetterQueue"]["Properties"]["FifoQueue"] is True
+    steps = worker["Events"]["Steps"]["Properties"]
+    assert steps["Queue"] == {"Fn::GetAtt": "BulkQueue.Arn"} and steps["BatchSize"] == 1
+    uploaded = worker["Events"]["Uploaded"]["Properties"]["Pattern"]
+    assert uploaded["detail"]["object"]["key"] == [{"prefix": "imports/"}]

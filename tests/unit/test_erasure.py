@@ -116,6 +116,25 @@ def test_a_write_while_it_runs_is_erased_too(repo: InMemoryRepository) -> None:
     assert len(repo.erasures["acme"]) == 1
 
 
+def test_an_interrupted_erasure_finishes_the_record_it_began(repo: InMemoryRepository) -> None:
+    """Its first try marks the profile with its record, then a write refuses its last step:
+    the next try finishes that record (one erasure, one id, the one `user.erased` names)."""
+    real = repo.erase
+    began: list[Any] = []
+
+    def written_first(plan: Any, arrangers: Any, record: Any) -> None:
+        repo.erase = real  # type: ignore[method-assign]
+        began.append(record)
+        memberships.create_membership(repo, BOSS, "john", draft("LATE"), origin=ORIGIN)
+        real(plan, arrangers, record)
+
+    repo.erase = written_first  # type: ignore[method-assign]
+    record = erase_user(repo, "acme", "john", origin=ORIGIN)
+    assert record is not None and record.removed["memberships"] == 3
+    assert (record.id, record.occurred_at) == (began[0].id, began[0].occurred_at)
+    assert [r.id for r in repo.erasures["acme"]] == [began[0].id]
+
+
 def test_a_user_that_keeps_changing_is_left_for_another_run(repo: InMemoryRepository) -> None:
     def always_written(*_: Any) -> None:
         raise ConcurrentChange("written meanwhile")

@@ -63,10 +63,32 @@ def test_what_the_interfaces_share_imports_no_interface() -> None:
         assert interfaces_in(names) == set(), path.relative_to(ROOT)
 
 
+# The functions the API does not serve, and how many interfaces each calls: the webhooks'
+# read AWS's own records (the stream's, the queue's), the services alone; the jobs' worker
+# reads and writes a company's files (the bulk interface's codec).
+NOT_SERVED = {
+    "WebhookFanoutFunction": 0,
+    "WebhookDeliveryFunction": 0,
+    "MembershipJobWorkerFunction": 1,
+}
+
+
+def served_by_the_api(function: str) -> bool:
+    events = functions()[function].get("Events") or {}
+    return any(event["Type"] == "Api" for event in events.values())
+
+
 @pytest.mark.parametrize("function", sorted(functions()))
 def test_a_handler_calls_one_interface(function: str) -> None:
+    """One for a function the API serves; for one a stream or a queue invokes, what
+    `NOT_SERVED` says."""
     path = ROOT / functions()[function]["CodeUri"] / "handler.py"
-    assert len(interfaces_in(imported(path.read_text("utf-8"), "handler"))) == 1, function
+    called = interfaces_in(imported(path.read_text("utf-8"), "handler"))
+    assert len(called) == (1 if served_by_the_api(function) else NOT_SERVED[function]), function
+
+
+def test_the_stream_and_the_queue_invoke_functions_the_api_does_not_serve() -> None:
+    assert {f for f in functions() if not served_by_the_api(f)} == set(NOT_SERVED)
 
 
 @pytest.mark.parametrize(

@@ -125,6 +125,27 @@ class TooManyMemberships(DomainError):
     title = "Too many memberships"
 
 
+class TooManyOperations(InvalidInput):
+    """A request carries more operations than one request may (an atomic operations
+    request); nothing was read or written."""
+
+    title = "Too many operations"
+
+
+class OperationsNotValid(InvalidInput):
+    """An atomic request's operations do not hold together (a rule between their members or
+    between operations: the target they name, a lid, the request's one user), though each
+    may keep the document's shape."""
+
+    title = "Operations not valid"
+
+
+class TooManySubscriptions(InvalidInput):
+    """A company holds as many webhook subscriptions as it may (422)."""
+
+    title = "Too many webhook subscriptions"
+
+
 class IdempotencyKeyReused(Conflict):
     title = "Idempotency-Key reused"
 

@@ -49,9 +49,12 @@ def identify(company: str, partner: str) -> None:
     logger.append_keys(company=company, partner=partner)
 
 
-def instrument(interface: str) -> Callable[[Handler], Handler]:
+def instrument(
+    interface: str, deadline_per_invocation: bool = True
+) -> Callable[[Handler], Handler]:
     """The Lambda entry point's decorators: logging context, metrics, optional tracing,
-    and the invocation's deadline for DynamoDB (`settings.store_deadline`)."""
+    and the invocation's deadline for DynamoDB (`settings.store_deadline`), unless the
+    handler gives each unit of its work a deadline of its own (a job's worker)."""
 
     settings = get_settings()
     metrics.namespace = settings.metrics_namespace
@@ -62,6 +65,8 @@ def instrument(interface: str) -> Callable[[Handler], Handler]:
             logger.append_keys(interface=interface)
             metrics.add_dimension(name="interface", value=interface)
             count("Requests")
+            if not deadline_per_invocation:
+                return handler(event, context)
             remaining = context.get_remaining_time_in_millis() if context is not None else None
             with store_deadline(remaining):
                 return handler(event, context)

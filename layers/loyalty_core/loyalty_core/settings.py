@@ -11,6 +11,14 @@ each made once per process by a cached factory (never at import time).
 | STORE_BUDGET_SECONDS | 4 | DynamoDB time one invocation may spend in all (tests raise it) |
 | POWERTOOLS_TRACE_DISABLED | true | false turns on X-Ray tracing (Powertools' Tracer) |
 | POWERTOOLS_METRICS_NAMESPACE | LoyaltyMemberships | the CloudWatch namespace of our metrics |
+| BULK_BUCKET | (none) | the company import and export jobs' bucket (their files, state, reports) |
+| BULK_QUEUE_URL | (none) | the queue of the jobs' steps |
+| AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS | (AWS) | another S3 or SQS (botocore reads them) |
+| WEBHOOK_QUEUE_URL | (none) | the webhook delivery queue (SQS FIFO) |
+| WEBHOOK_DEAD_LETTER_QUEUE_URL | (none) | where deliveries that failed for good go |
+| WEBHOOK_KMS_KEY_ID | (none) | the KMS key sealing webhook signing secrets |
+| PUBLIC_API_URL | (none) | the API's base URL, for the links in webhook events |
+| WEBHOOK_LOCAL_TARGETS | false | true under `make run` only: http and loopback endpoints |
 
 Powertools reads its own POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL.
 
@@ -57,8 +65,15 @@ class Settings(BaseModel):
     metrics_namespace: str = Field(
         "LoyaltyMemberships", alias="POWERTOOLS_METRICS_NAMESPACE", min_length=1
     )
+    bulk_bucket: str | None = Field(None, alias="BULK_BUCKET")
+    bulk_queue_url: str | None = Field(None, alias="BULK_QUEUE_URL")
+    webhook_queue_url: str = Field("", alias="WEBHOOK_QUEUE_URL")
+    webhook_dead_letter_queue_url: str = Field("", alias="WEBHOOK_DEAD_LETTER_QUEUE_URL")
+    webhook_kms_key_id: str = Field("", alias="WEBHOOK_KMS_KEY_ID")
+    public_api_url: str = Field("", alias="PUBLIC_API_URL")
+    webhook_local_targets: bool = Field(False, alias="WEBHOOK_LOCAL_TARGETS")
 
-    @field_validator("dynamodb_endpoint_url", mode="before")
+    @field_validator("dynamodb_endpoint_url", "bulk_bucket", "bulk_queue_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return value or None
@@ -197,6 +212,49 @@ def _may_retry(attempts: int, caught_exception: Exception | None = None, **_: An
 
 
 @lru_cache(maxsize=1)
+def s3_client() -> Any:
+    """One S3 client per process (the bulk jobs' files): Signature Version 4, whose presigned
+    URLs and POST forms every region takes; path-style addressing when S3 is another
+    endpoint (`AWS_ENDPOINT_URL_S3`: the embedded one)."""
+    from botocore.config import Config
+
+    local = bool(os.environ.get("AWS_ENDPOINT_URL_S3"))
+    return _botocore_session().create_client(
+        "s3",
+        region_name=get_settings().region,
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path" if local else "virtual"},
+            retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def sqs_client() -> Any:
+    """One SQS client per process (the bulk jobs' steps)."""
+    from botocore.config import Config
+
+    return _botocore_session().create_client(
+        "sqs",
+        region_name=get_settings().region,
+        config=Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_bulk_files() -> Any:
+    """The bulk jobs' bucket and queue (BULK_BUCKET, BULK_QUEUE_URL), typed loosely to avoid
+    import cost; StorageUnavailable (503) where none is configured."""
+    from loyalty_core.repository.bulk_files import BulkFiles
+
+    settings = get_settings()
+    if settings.bulk_bucket is None:
+        raise StorageUnavailable("Company imports and exports are not configured (BULK_BUCKET)")
+    return BulkFiles(s3_client(), settings.bulk_bucket, sqs_client(), settings.bulk_queue_url)
+
+
+@lru_cache(maxsize=1)
 def get_repository() -> Any:
     """The process's repository (the DynamoDB adapter), typed loosely to avoid import cost."""
     from loyalty_core.repository.dynamodb import DynamoRepository
@@ -213,5 +271,8 @@ def get_repository() -> Any:
 def reset() -> None:
     """Forget cached settings, client and repository (tests, local front restarts)."""
     get_repository.cache_clear()
+    get_bulk_files.cache_clear()
     dynamodb_client.cache_clear()
+    s3_client.cache_clear()
+    sqs_client.cache_clear()
     get_settings.cache_clear()

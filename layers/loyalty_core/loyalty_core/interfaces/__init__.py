@@ -15,6 +15,9 @@ EVENT_CLASSES_THE_RESOLVER_USES = {
     "APIGatewayProxyEventV2": "api_gateway_proxy_event",
     "BedrockAgentEvent": "bedrock_agent_event",
     "LambdaFunctionUrlEvent": "lambda_function_url_event",
+    # Not the resolver's: `sqs_event`, which Powertools' batch processing imports (the
+    # webhook functions), takes it from the package.
+    "S3Event": "s3_event",
     "VPCLatticeEvent": "vpc_lattice",
     "VPCLatticeEventV2": "vpc_lattice",
 }

@@ -10,7 +10,7 @@ field lives in a request document is the interface's own `pointer`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Response
@@ -19,6 +19,9 @@ from loyalty_core import errors as e
 from loyalty_core.interfaces.http import error_headers, media_type
 
 MEDIA_TYPE = "application/vnd.api+json"
+# The one JSON:API extension served, on one route (`POST /api/operations`): Atomic Operations.
+ATOMIC = "https://jsonapi.org/ext/atomic"
+ATOMIC_MEDIA_TYPE = f'{MEDIA_TYPE}; ext="{ATOMIC}"'
 
 # One place maps domain errors to HTTP: (status, Locomote-style code).
 _STATUS: list[tuple[type[e.DomainError], int, str]] = [
@@ -35,6 +38,8 @@ _STATUS: list[tuple[type[e.DomainError], int, str]] = [
     (e.PreconditionFailed, 412, "precondition_failed"),
     (e.PayloadTooLarge, 413, "payload_too_large"),
     (e.UnsupportedMediaType, 415, "unsupported_media_type"),
+    (e.TooManyOperations, 422, "too_many_operations"),
+    (e.OperationsNotValid, 422, "operations_not_valid"),
     (e.InvalidInput, 422, "validation_failed"),
     (e.TooManyMemberships, 422, "too_many_memberships"),
     (e.StorageUnavailable, 503, "service_unavailable"),
@@ -50,16 +55,50 @@ def status_of(error: e.DomainError) -> tuple[int, str]:
     return 400, "bad_request"
 
 
-def check_accept(accept: str | None) -> None:
-    """JSON:API 1.1: 406 if every JSON:API media type in Accept carries a parameter other
-    than profile, or an `ext` (this server supports no extension)."""
+def extensions(params: Mapping[str, str]) -> set[str]:
+    """The extension URIs a JSON:API media type's `ext` parameter names (a space-separated
+    list)."""
+    return set(params.get("ext", "").split())
+
+
+def _answerable(params: Mapping[str, str], extension: str | None) -> bool:
+    """Whether an answer can be given in this instance of the JSON:API media type: with no
+    parameter but profile, or, on the route that serves `extension`, with an `ext` naming
+    it and no other extension."""
+    named = set(params) - {"profile", "q"}
+    if extension is None:
+        return not named
+    return named == {"ext"} and extensions(params) == {extension}
+
+
+def check_accept(accept: str | None, extension: str | None = None) -> None:
+    """JSON:API 1.1: 406 if Accept names the JSON:API media type only in forms that cannot
+    be answered: each instance carrying a parameter other than profile, or an `ext` (no
+    route serves an extension, but the one that serves `extension`, whose answers are in
+    that extension: there, an instance must name it and no other)."""
     if not accept:
         return
     offered = [media_type(part) for part in accept.split(",")]
     ours = [params for kind, params in offered if kind == MEDIA_TYPE]
-    if ours and all(set(params) - {"profile", "q"} for params in ours):
+    if ours and not any(_answerable(params, extension) for params in ours):
+        if extension is None:
+            raise e.NotAcceptable(
+                f"{MEDIA_TYPE} is served with no extension and no media type parameter but profile"
+            )
         raise e.NotAcceptable(
-            f"{MEDIA_TYPE} is served with no extension and no media type parameter but profile"
+            f'This route answers in {MEDIA_TYPE}; ext="{extension}": accept that media type '
+            "(with no other extension), application/json or */*"
+        )
+
+
+def require_extension(content_type: str | None, extension: str) -> None:
+    """A request body of the route that serves `extension`, sent as the JSON:API media type,
+    must name it in `ext` and no other extension (415)."""
+    kind, params = media_type(content_type)
+    if kind == MEDIA_TYPE and extensions(params) != {extension}:
+        raise e.UnsupportedMediaType(
+            f'Send this body as {MEDIA_TYPE}; ext="{extension}" (or application/json): '
+            "no other extension is supported"
         )
 
 
@@ -72,10 +111,15 @@ def serialize(doc: dict[str, Any]) -> str:
     return json.dumps(doc, separators=(",", ":"))
 
 
-def respond(status: int, body: dict[str, Any] | None = None, **headers: str) -> Response[str]:
+def respond(
+    status: int,
+    body: dict[str, Any] | None = None,
+    media: str = MEDIA_TYPE,
+    **headers: str,
+) -> Response[str]:
     return Response(
         status_code=status,
-        content_type=MEDIA_TYPE if body is not None else None,
+        content_type=media if body is not None else None,
         body=serialize(body) if body is not None else None,
         headers={name.replace("_", "-"): value for name, value in headers.items()},
     )

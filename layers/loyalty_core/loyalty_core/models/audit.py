@@ -3,10 +3,11 @@
 Every write request leaves one `AuditRecord`, written in the write's own transaction:
 when (`occurred_at`), who (`actor`: `user:<employee id>` for a Locomote caller,
 `app:<application id>` for a Concur application, `admin:<operator>` for the admin CLI),
-through which `interface`, the `request_id` (API Gateway's request id, the logs'
-`correlation_id`; the admin CLI makes one per change), and one `Entry` per record the
-request touched, holding only the fields that changed: `before` is null on a create,
-`after` null on a delete, and account numbers are masked to their last four.
+through which `interface` (`import` for each user a company import writes), the
+`request_id` (API Gateway's request id, the logs' `correlation_id`; the admin CLI makes one
+per change; an import's is its run's, the same for each user it writes), and one `Entry`
+per record the request touched, holding only the fields that changed: `before` is null on
+a create, `after` null on a delete, and account numbers are masked to their last four.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class Interface(StrEnum):
     CONCUR = "concur"
     HOTEL = "hotel"
     ADMIN = "admin"
+    IMPORT = "import"  # a company import (the admin CLI's, or a job an admin started)
+    SYSTEM = "system"  # the service's own change (a webhook endpoint gone: disabled)
 
 
 class Action(StrEnum):
@@ -49,8 +52,16 @@ class Origin:
 
 # What an entry may be about: a membership (the JSON:API and Concur writes), or what the
 # admin CLI changes: a user (profile, role, arranger assignments), one of their API
-# tokens, a Concur token acting for them, or a Concur application.
-SUBJECTS = ("membership_id", "user_id", "api_token_id", "concur_token_id", "application_id")
+# tokens, a Concur token acting for them, or a Concur application; or a company's webhook
+# subscription (the JSON:API and admin CLI changes of it, and the delivery's own).
+SUBJECTS = (
+    "membership_id",
+    "user_id",
+    "api_token_id",
+    "concur_token_id",
+    "application_id",
+    "subscription_id",
+)
 MASKED = ("account_number",)
 Fields = dict[str, Any]
 
@@ -65,6 +76,7 @@ class Entry(BaseModel):
     api_token_id: str | None = None
     concur_token_id: str | None = None
     application_id: str | None = None
+    subscription_id: str | None = None
     action: Action
     before: Fields | None
     after: Fields | None
@@ -96,6 +108,11 @@ class Entry(BaseModel):
             "before": self.before,
             "after": self.after,
         }
+
+    @property
+    def changed(self) -> list[str]:
+        """The names of the fields the entry records, in their order."""
+        return list(dict.fromkeys([*(self.before or {}), *(self.after or {})]))
 
 
 def _masked(fields: Mapping[str, Any]) -> Fields:

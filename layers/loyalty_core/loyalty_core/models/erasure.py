@@ -19,8 +19,10 @@ class ErasurePlan:
     revision (the erasure's last step applies only if nobody wrote for them since), how
     many items of each kind it removes, the profile included (`removing`, the erasure
     record's kinds), what earlier, interrupted runs removed (`removed`), how many API
-    tokens their login holds, and the arrangers whose assignments name them, as read.
-    A store's plan carries, beside these, what it needs to do the work."""
+    tokens their login holds, the arrangers whose assignments name them, as read, and
+    the header (id, time, origin) of the erasure record an earlier run marked the profile
+    with (`marked`: the record that run began, which this one finishes). A store's plan
+    carries, beside these, what it needs to do the work."""
 
     user: User
     revision: int
@@ -28,6 +30,7 @@ class ErasurePlan:
     removed: Mapping[str, int]
     api_tokens: int
     arrangers: tuple[User, ...]
+    marked: AuditRecord | None
 
 
 class ErasureRecord(BaseModel):
@@ -56,8 +59,11 @@ class ErasureRecord(BaseModel):
         removed: Mapping[str, int],
         arrangers_updated: int,
         api_tokens_revoked: int,
+        header: AuditRecord | None = None,
     ) -> ErasureRecord:
-        audit = AuditRecord.of(origin, [])  # its id, time and origin
+        """A new record of `origin`, or the one whose `header` (id, time, origin) an
+        earlier run of the erasure marked the profile with."""
+        audit = header or AuditRecord.of(origin, [])  # its id, time and origin
         return cls(
             **audit.model_dump(exclude={"changes"}),
             removed=dict(sorted(removed.items())),
@@ -68,6 +74,19 @@ class ErasureRecord(BaseModel):
     @property
     def items_removed(self) -> int:
         return sum(self.removed.values())
+
+    @property
+    def header(self) -> AuditRecord:
+        """Its id, time and origin, as an audit record of no change (the mark an erasure
+        leaves on the profile it removes)."""
+        return AuditRecord(
+            id=self.id,
+            occurred_at=self.occurred_at,
+            actor=self.actor,
+            interface=self.interface,
+            request_id=self.request_id,
+            changes=(),
+        )
 
     def as_json(self) -> Fields:
         """The record as stored and as the admin CLI prints it."""

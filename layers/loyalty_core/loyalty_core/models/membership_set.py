@@ -76,6 +76,17 @@ class MembershipSet:
         kept = tuple(put.pop(m.id, m) for m in self.memberships if m.id not in gone)
         return replace(self, memberships=kept + tuple(put.values()))
 
+    def changes_to(self, later: MembershipSet) -> Change:
+        """The change that takes this set to `later` (this set with changes applied, by
+        `after`): the memberships new or in another version put, those gone deleted. A
+        membership added and removed again by the same request is in neither."""
+        held = {m.id: m for m in self.memberships}
+        kept = {m.id for m in later.memberships}
+        return Change(
+            put=tuple(m for m in later.memberships if held.get(m.id) != m),
+            delete=tuple(m for m in self.memberships if m.id not in kept),
+        )
+
     def count_after(self, change: Change) -> int:
         """How many memberships the user holds once `change` is applied."""
         held = {m.id for m in self.memberships}

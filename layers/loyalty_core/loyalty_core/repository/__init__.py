@@ -30,6 +30,9 @@ if TYPE_CHECKING:  # the admin's alone: no function imports them
     from loyalty_core.models.erasure import ErasurePlan, ErasureRecord
 
 Answer = dict[str, Any]  # an HTTP answer as a key keeps it: {"status", "headers", "body"}
+# The most memberships one commit may put or delete: DynamoDB's 100 actions a transaction,
+# less the profile's guard, the audit record and an Idempotency-Key's answer.
+MEMBERSHIPS_PER_COMMIT = 97
 
 
 @dataclass(frozen=True)
@@ -271,8 +274,10 @@ class DirectoryStore(Repository, Protocol):
         ...
 
     def erase(self, plan: ErasurePlan, arrangers: Sequence[User], record: ErasureRecord) -> None:
-        """Remove everything `plan` (this store's, unchanged) found, write `arrangers` (the
-        plan's, as they are to be) and leave `record`, the profile last. ConcurrentChange if
-        the user was written since the plan was read (what was removed stays removed, and is
-        counted on the profile for the next run's record)."""
+        """Mark the profile with `record`'s header unless an earlier run marked it (the
+        plan's `marked`), remove everything `plan` (this store's, unchanged) found, write
+        `arrangers` (the plan's, as they are to be) and leave `record`, the profile last.
+        ConcurrentChange if the user was written since the plan was read, or the profile's
+        mark is another record's (what was removed stays removed, and is counted on the
+        profile for the next run's record)."""
         ...

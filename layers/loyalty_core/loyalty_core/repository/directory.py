@@ -1,6 +1,7 @@
 """The DynamoDB adapter of the directory port (`repository.DirectoryStore`): companies,
 users, Concur applications and their tokens, the catalog, erasure, and the backfill of
-the keyed reads they rely on. Only the admin CLI uses it: no function imports it.
+the keyed reads they rely on. Only the admin CLI uses it: no function imports it (a
+company's users, which an export reads too, are the write path's adapter's).
 
 Every read is a GetItem, a Query or a BatchGetItem on keys: a company's users through
 the `company_users` index, a user's Concur tokens through their index entries in the
@@ -77,37 +78,6 @@ class DynamoDirectory(DynamoRepository):
     def get_user(self, company: str, employee_id: str) -> User | None:
         item = self._get(k.profile_key(company, employee_id))
         return None if item is None else i.parse_user(item)
-
-    def company_users(
-        self, company: str, after: str | None = None, limit: int = 100
-    ) -> tuple[list[User], str | None]:
-        """One Query of the index, of at most `limit` + 1 profiles (the one more tells
-        whether a next page exists); again only if DynamoDB's 1 MB page cut it short."""
-        if limit < 1:
-            raise ValueError("a page holds 1 user or more")
-        condition = "#p = :p" + (" AND #s > :after" if after is not None else "")
-        args: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": k.COMPANY_USERS,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": {"#p": k.COMPANY_USERS_PK}
-            | ({"#s": k.COMPANY_USERS_SK} if after is not None else {}),
-            "ExpressionAttributeValues": values(
-                {":p": k.company_pk(company)} | ({":after": after} if after is not None else {})
-            ),
-            "Limit": limit + 1,
-        }
-        found: list[Item] = []
-        with translate_errors():
-            while True:
-                page = self.client.query(**args)
-                found.extend(page.get("Items", []))
-                if len(found) > limit or "LastEvaluatedKey" not in page:
-                    break
-                args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-                args["Limit"] = limit + 1 - len(found)
-        users = [i.parse_user(item) for item in found[:limit]]
-        return users, users[-1].employee_id if len(found) > limit else None
 
     def _batch_get(self, keys: Sequence[dict[str, Any]], projection: str = "") -> list[Item]:
         """The items of `keys` that exist, read consistently, 100 keys a request."""
@@ -219,6 +189,7 @@ class DynamoDirectory(DynamoRepository):
             removed=i.parse_erased(profile),
             api_tokens=api_tokens,
             arrangers=tuple(i.parse_user(item) for item in arrangers),
+            marked=i.parse_erasure_mark(profile),
             credentials=tuple(credentials),
             partition=tuple(rest),
             arranges_as_read={
@@ -228,18 +199,6 @@ class DynamoDirectory(DynamoRepository):
         )
 
     # -- writes ------------------------------------------------------------------
-
-    def _transact(self, actions: Sequence[Action]) -> None:
-        """One TransactWriteItems of `actions` on the table; a refused condition is
-        ConcurrentChange, an unknown outcome WriteOutcomeUnknown."""
-        with translate_errors(write=True):
-            self.client.transact_write_items(
-                TransactItems=[
-                    {kind: {"TableName": self.table, **body}}
-                    for action in actions
-                    for kind, body in action.items()
-                ]
-            )
 
     def _add(self, actions: Sequence[Action], exists: str) -> None:
         try:
@@ -317,14 +276,18 @@ class DynamoDirectory(DynamoRepository):
         self.forget_catalog()
 
     def erase(self, plan: ErasurePlan, arrangers: Sequence[User], record: ErasureRecord) -> None:
-        """In as few transactions as DynamoDB allows (100 actions each), never splitting a
-        unit: every full one also adds what it removed to the profile's `erased_<kind>`
-        counts (for the record of a later run, if this one is interrupted); the last
-        deletes the profile, only at the revision the plan read, and writes the record."""
+        """The profile's mark first (one UpdateItem, unless the plan found one); then in as
+        few transactions as DynamoDB allows (100 actions each), never splitting a unit:
+        every full one also adds what it removed to the profile's `erased_<kind>` counts
+        (for the record of a later run, if this one is interrupted); the last deletes the
+        profile, only at the revision the plan read and marked with this record, and
+        writes the record."""
         if not isinstance(plan, _Plan):
             raise TypeError("a plan of this store's own erasure_plan")
         company, employee_id = plan.user.company, plan.user.employee_id
         profile = k.profile_key(company, employee_id)
+        if plan.marked is None:
+            self._mark(profile, record)
         units = [*plan.credentials, *self._arranger_units(plan, arrangers), *plan.partition]
         last_room = TRANSACTION_LIMIT - 2  # the profile's deletion and the record
         while sum(len(unit) for unit in units) > last_room:
@@ -335,8 +298,9 @@ class DynamoDirectory(DynamoRepository):
         final = [action for unit in units for _, action in unit]
         delete_profile = {
             "Key": profile,
-            "ConditionExpression": "revision = :rev",
-            "ExpressionAttributeValues": values({":rev": plan.revision}),
+            "ConditionExpression": "revision = :rev AND #m.id = :id",
+            "ExpressionAttributeNames": {"#m": i.ERASURE_MARK},
+            "ExpressionAttributeValues": values({":rev": plan.revision, ":id": record.id}),
         }
         self._transact(
             [
@@ -345,6 +309,20 @@ class DynamoDirectory(DynamoRepository):
                 {"Put": {"Item": i.erasure_item(company, record)}},
             ]
         )
+
+    def _mark(self, profile: dict[str, Any], record: ErasureRecord) -> None:
+        """The profile marked with the record's header, unless another run marked it
+        meanwhile (its mark stays: this run's last step then refuses, and the next plan
+        finishes that run's record); ConcurrentChange if the profile is gone."""
+        marked = self._update_if(
+            Key=profile,
+            UpdateExpression="SET #m = if_not_exists(#m, :m)",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#m": i.ERASURE_MARK},
+            ExpressionAttributeValues=values({":m": i.erasure_mark(record.header)}),
+        )
+        if not marked:
+            raise ConcurrentChange("The user was erased meanwhile")
 
     @staticmethod
     def _arranger_units(plan: _Plan, arrangers: Sequence[User]) -> list[Unit]:
@@ -414,23 +392,15 @@ class DynamoDirectory(DynamoRepository):
     def _index_profile(self, item: Item) -> bool:
         user = i.parse_user(item)
         keys = k.company_users_keys(user.company, user.employee_id)
-        try:
-            with translate_errors(write=True):
-                self.client.update_item(
-                    TableName=self.table,
-                    Key=k.Key(item["pk"]["S"], item["sk"]["S"]),
-                    UpdateExpression="SET #p = :p, #s = :s",
-                    ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#p)",
-                    ExpressionAttributeNames={"#p": k.COMPANY_USERS_PK, "#s": k.COMPANY_USERS_SK},
-                    ExpressionAttributeValues=values(
-                        {":p": keys[k.COMPANY_USERS_PK], ":s": keys[k.COMPANY_USERS_SK]}
-                    ),
-                )
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            return False  # erased, or indexed meanwhile
-        return True
+        return self._update_if(  # False: erased, or indexed meanwhile
+            Key=k.Key(item["pk"]["S"], item["sk"]["S"]),
+            UpdateExpression="SET #p = :p, #s = :s",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#p)",
+            ExpressionAttributeNames={"#p": k.COMPANY_USERS_PK, "#s": k.COMPANY_USERS_SK},
+            ExpressionAttributeValues=values(
+                {":p": keys[k.COMPANY_USERS_PK], ":s": keys[k.COMPANY_USERS_SK]}
+            ),
+        )
 
     def _index_token(self, item: Item) -> bool:
         token = i.parse_access_token(item)

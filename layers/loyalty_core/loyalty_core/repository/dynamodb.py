@@ -18,7 +18,7 @@ from loyalty_core.errors import (
     StorageUnavailable,
     WriteOutcomeUnknown,
 )
-from loyalty_core.models import AccessToken, Membership, MembershipSet, Provider
+from loyalty_core.models import AccessToken, Membership, MembershipSet, Provider, User
 from loyalty_core.repository import (
     KeyAnswer,
     KeyOwner,
@@ -159,17 +159,21 @@ class DynamoRepository:
             }
         )
 
-    def _every_page(self, args: dict[str, Any]) -> list[Item]:
-        """Every item a Query of the table (`args`, but its name) finds, page after page."""
+    def _every_page(self, args: dict[str, Any], limit: int | None = None) -> list[Item]:
+        """Every item a Query of the table (`args`, but its name) finds, page after page;
+        with a `limit`, that many at most, read with no more pages than they need."""
         args = {"TableName": self.table, **args}
         items: list[Item] = []
         with translate_errors():
-            while True:
+            while limit is None or len(items) < limit:
+                if limit is not None:
+                    args["Limit"] = limit - len(items)
                 page = self.client.query(**args)
                 items.extend(page.get("Items", []))
                 if "LastEvaluatedKey" not in page:
-                    return items
+                    break
                 args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return items
 
     def get_login(self, email: str) -> Login | None:
         item = self._get(k.login_key(email))
@@ -365,6 +369,29 @@ class DynamoRepository:
                 pending = page.get("UnprocessedKeys") or {}
         return found
 
+    def company_users(
+        self, company: str, after: str | None = None, limit: int = 100
+    ) -> tuple[list[User], str | None]:
+        """A page of the company's users (`DirectoryStore.company_users`; an export reads
+        them too): one Query of the index, of at most `limit` + 1 profiles (the one more
+        tells whether a next page exists); again only if DynamoDB's 1 MB page cut it
+        short."""
+        if limit < 1:
+            raise ValueError("a page holds 1 user or more")
+        condition = "#p = :p" + (" AND #s > :after" if after is not None else "")
+        args: dict[str, Any] = {
+            "IndexName": k.COMPANY_USERS,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#p": k.COMPANY_USERS_PK}
+            | ({"#s": k.COMPANY_USERS_SK} if after is not None else {}),
+            "ExpressionAttributeValues": values(
+                {":p": k.company_pk(company)} | ({":after": after} if after is not None else {})
+            ),
+        }
+        found = self._every_page(args, limit=limit + 1)
+        users = [i.parse_user(item) for item in found[:limit]]
+        return users, users[-1].employee_id if len(found) > limit else None
+
     def committed(self, company: str, employee_id: str, revision: int, audit_id: str) -> bool:
         """The audit record numbered `revision` is the commit's own token: one GetItem."""
         with translate_errors():
@@ -398,6 +425,30 @@ class DynamoRepository:
         return self._catalog
 
     # -- writes ------------------------------------------------------------
+
+    def _transact(self, actions: Sequence[dict[str, Any]]) -> None:
+        """One TransactWriteItems of `actions` on the table; a refused condition is
+        ConcurrentChange, an unknown outcome WriteOutcomeUnknown."""
+        with translate_errors(write=True):
+            self.client.transact_write_items(
+                TransactItems=[
+                    {kind: {"TableName": self.table, **body}}
+                    for action in actions
+                    for kind, body in action.items()
+                ]
+            )
+
+    def _update_if(self, **update: Any) -> bool:
+        """One conditional UpdateItem on the table (`update`, but its name): False when its
+        condition refused it (nothing written)."""
+        try:
+            with translate_errors(write=True):
+                self.client.update_item(TableName=self.table, **update)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def commit(self, write: UserWrite) -> None:
         """One TransactWriteItems: the profile's guard first, then each membership, the

@@ -19,7 +19,7 @@ from loyalty_core.models import (
 from loyalty_core.models.membership_set import oldest_first
 from loyalty_core.repository import Answer, KeyRecord, Login
 from loyalty_core.repository import keys as k
-from loyalty_core.repository.codec import Item, from_item, model_item, to_item
+from loyalty_core.repository.codec import Item, deserialize, from_item, model_item, to_item
 from loyalty_core.repository.retention import expiring_with, purge_at
 
 if TYPE_CHECKING:  # the admin's alone: no function imports them
@@ -89,6 +89,34 @@ def parse_revision(item: Item) -> tuple[int, dict[str, int]]:
     return int(fields["revision"]), dict(fields.get("audit_expiring") or {})
 
 
+# An erasure's mark on the profile it is about to remove (`erasure_mark`, written by the
+# directory's `erase`): its record's id, time and origin, so that the stream's image of the
+# removed profile names whom the record erased (the `user.erased` webhook event), which
+# the record itself never does. An interrupted run's mark is kept by the next run.
+ERASURE_MARK = "erasure"
+
+
+def erasure_mark(header: AuditRecord) -> dict[str, Any]:
+    """The mark's value: the erasure record's id, time and origin."""
+    return {
+        "id": header.id,
+        "occurred_at": header.occurred_at.isoformat(),
+        "actor": header.actor,
+        "interface": header.interface.value,
+        "request_id": header.request_id,
+    }
+
+
+def parse_erasure_mark(item: Item) -> AuditRecord | None:
+    """The erasure's record (its header: no changes, it names no one) as a profile's mark
+    holds it; None on a profile no erasure marked."""
+    mark = item.get(ERASURE_MARK)
+    if mark is None:
+        return None
+    fields = deserialize(mark)
+    return AuditRecord.model_validate({**fields, "changes": ()})
+
+
 def parse_erased(item: Item) -> dict[str, int]:
     """What interrupted erasures of the user counted on the profile, by kind."""
     return {
@@ -113,8 +141,11 @@ def _audit_fields(audit: AuditRecord, retention_days: int, **extra: Any) -> dict
 def change_item(
     audit: AuditRecord, company: str, employee_id: str, revision: int, retention_days: int
 ) -> Item:
-    """A user's audit record, written with the write that took them to `revision`."""
+    """A user's audit record, written with the write that took them to `revision`; in the
+    change feed (webhook replays) when it touches a membership."""
     fields = _audit_fields(audit, retention_days, revision=revision)
+    if any(c.membership_id for c in audit.changes):
+        fields.update(k.feed_keys(company, audit.occurred_at, audit.id))
     return to_item(fields, k.change_key(company, employee_id, revision))
 
 

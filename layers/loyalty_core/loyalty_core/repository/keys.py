@@ -16,6 +16,10 @@
 | audit record of an application | APP#{app_id} | CHANGE#{occurred_at}#{id} |
 | Concur token index of an app | APP#{app_id} | TOKEN#{sha256} |
 | Concur access token | OAUTH#{sha256} | OAUTH |
+| webhook subscription | COMPANY#{company} | WEBHOOK#SUB#{id} |
+| how many subscriptions a company holds | COMPANY#{company} | WEBHOOK#COUNT |
+| audit record of a subscription | COMPANY#{company} | WEBHOOK#CHANGE#{occurred_at}#{id} |
+| webhook delivery, its attempts | WEBHOOKS#{company}#{subscription} | DELIVERY#{at}#{id} |
 
 A user's profile and memberships share one partition: listing is one Query,
 and the company is part of every user key, so no read can cross companies.
@@ -40,9 +44,16 @@ company's users in employee id order: partition `COMPANY#{company}`
 (`company_users_pk`), sort the employee id (`company_users_sk`). It projects the user's
 fields only, so that the profile updates of every membership write (revision, count,
 audit expiry) never write to it.
+
+The change feed (index `ChangeFeed`, keys only): a user's audit record that touches a
+membership also carries `feed_pk` = FEED#{company}#{day} and `feed_sk` =
+{occurred_at}#{id}, so a company's membership changes of a time window are a Query per
+day (webhook replays), never a Scan.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 USER_PREFIX = "USER#"
 PROFILE = "PROFILE"
@@ -171,3 +182,53 @@ def access_token_key(token_hash: str) -> dict[str, dict[str, str]]:
 def company_users_keys(company: str, employee_id: str) -> dict[str, str]:
     """The `company_users` index's keys, as a profile carries them."""
     return {COMPANY_USERS_PK: company_pk(company), COMPANY_USERS_SK: employee_id}
+
+
+# -- webhooks (SPEC 13) -------------------------------------------------------------------
+
+SUBSCRIPTION_PREFIX = "WEBHOOK#SUB#"
+SUBSCRIPTION_CHANGE_PREFIX = "WEBHOOK#CHANGE#"
+DELIVERY_PREFIX = "DELIVERY#"
+FEED_INDEX = "ChangeFeed"
+
+
+def stamp(moment: datetime) -> str:
+    """A time in keys: UTC, fixed width (microseconds always), so text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def subscription_key(company: str, subscription_id: str) -> dict[str, dict[str, str]]:
+    return Key(company_pk(company), SUBSCRIPTION_PREFIX + subscription_id)
+
+
+def subscription_count_key(company: str) -> dict[str, dict[str, str]]:
+    return Key(company_pk(company), "WEBHOOK#COUNT")
+
+
+def subscription_change_key(
+    company: str, occurred_at: datetime, record_id: str
+) -> dict[str, dict[str, str]]:
+    return Key(company_pk(company), f"{SUBSCRIPTION_CHANGE_PREFIX}{stamp(occurred_at)}#{record_id}")
+
+
+def deliveries_pk(company: str, subscription_id: str) -> str:
+    return f"WEBHOOKS#{company}#{subscription_id}"
+
+
+def delivery_key(
+    company: str, subscription_id: str, enqueued_at: datetime, delivery_id: str
+) -> dict[str, dict[str, str]]:
+    return Key(
+        deliveries_pk(company, subscription_id),
+        f"{DELIVERY_PREFIX}{stamp(enqueued_at)}#{delivery_id}",
+    )
+
+
+def feed_pk(company: str, day: str) -> str:
+    return f"FEED#{company}#{day}"
+
+
+def feed_keys(company: str, occurred_at: datetime, record_id: str) -> dict[str, str]:
+    """The change feed's keys of one audit record (its attributes, beside pk and sk)."""
+    moment = stamp(occurred_at)
+    return {"feed_pk": feed_pk(company, moment[:10]), "feed_sk": f"{moment}#{record_id}"}

@@ -8,7 +8,11 @@ it is no change of theirs: nothing in their trail). What stays: one `ErasureReco
 the company, who erased and when, and how many items of each kind went.
 
 Running it again finishes what an interrupted run left (the profile goes last, and
-counts what went before it), and once the user is gone it changes nothing. A write for
+counts what went before it), and once the user is gone it changes nothing. The store
+marks the profile with the record's id, time and origin before it removes anything
+(`DirectoryStore.erase`); a later run finishes that record (its id stays the erasure's,
+however often it is run), and the profile's removal names whom it erased (the webhooks'
+`user.erased`), which the record never does. A write for
 the user while it runs (an admin of the company still reaches them) makes its last step
 fail; what was written is read and erased too.
 """
@@ -38,10 +42,12 @@ def erase_user(
         ]
         removed = Counter(plan.removed)
         removed.update(plan.removing)
-        record = ErasureRecord.of(origin, removed, len(arrangers), plan.api_tokens)
+        record = ErasureRecord.of(
+            origin, removed, len(arrangers), plan.api_tokens, header=plan.marked
+        )
         try:
             repo.erase(plan, arrangers, record)
         except ConcurrentChange:
-            continue  # written meanwhile: read what is left, and erase that
+            continue  # written (or marked by another run) meanwhile: read what is left
         return record
     raise ConcurrentChange(f"User {employee_id!r} kept changing; run the erasure again")

@@ -91,18 +91,20 @@ def once(
     render: Callable[[T], Answer],
     lease_seconds: float,
     now: Callable[[], float] = time.time,
+    remembered: int = REMEMBERED,
 ) -> Answer:
     """The answer to a request: `render(run(claim))`, or the first answer to this key.
 
     `scope` names the request apart from its body (the caller's kind, method, path and
     query): the same key with another scope is another key; with the same scope and
-    another body it is refused (409)."""
+    another body it is refused (409). An answer is kept `remembered` seconds (24 hours:
+    the HTTP routes' promise)."""
     if key is None:
         return render(run(None))
     key_hash = _hash(scope, _checked(key))
     request_hash = _hash(body or "")
     started = now()
-    claim = Claim(owner, key_hash, str(uuid.uuid4()), render, int(started) + REMEMBERED)
+    claim = Claim(owner, key_hash, str(uuid.uuid4()), render, int(started) + remembered)
     lease_until = started + lease_seconds
     held = repo.claim_key(owner, key_hash, request_hash, claim.token, lease_until, claim.expires)
     if held is not None:

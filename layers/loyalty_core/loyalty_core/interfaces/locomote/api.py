@@ -23,7 +23,7 @@ from loyalty_core.interfaces.http import (
     read_body,
     require_media_type,
 )
-from loyalty_core.interfaces.locomote import documents, views
+from loyalty_core.interfaces.locomote import documents, operations, resources, views
 from loyalty_core.interfaces.locomote.parameters import Parameters, View, read_query
 from loyalty_core.models import (
     Interface,
@@ -45,6 +45,7 @@ __all__ = [
     "caller",
     "changes_page",
     "created",
+    "document_body",
     "error_response",
     "if_match",
     "make_app",
@@ -53,6 +54,8 @@ __all__ = [
     "membership_draft",
     "membership_page",
     "no_content",
+    "operation_results",
+    "operations_request",
     "origin",
     "provider",
     "provider_page",
@@ -62,6 +65,10 @@ __all__ = [
 ]
 
 MAX_BODY_BYTES = 64 * 1024
+OPERATIONS_PATH = resources.operations_path()
+# The atomic operations route's bodies: its extension's media type (`require_extension`)
+# or plain JSON.
+ATOMIC_BODY_TYPES = {jsonapi.MEDIA_TYPE: {"ext", "profile"}, "application/json": {"charset"}}
 T = TypeVar("T")
 
 
@@ -73,8 +80,10 @@ def error_response(error: DomainError) -> Response[str]:
 def _negotiation(
     app: APIGatewayRestResolver, next_middleware: Callable[..., Response[Any]]
 ) -> Response[Any]:
-    """JSON:API content negotiation (406), before any route of the resolver runs."""
-    jsonapi.check_accept(header(app.current_event.headers, "Accept"))
+    """JSON:API content negotiation (406), before any route of the resolver runs: the
+    atomic operations route answers in its extension, every other in none."""
+    extension = jsonapi.ATOMIC if app.current_event.resource == OPERATIONS_PATH else None
+    jsonapi.check_accept(header(app.current_event.headers, "Accept"), extension)
     return next_middleware(app)
 
 
@@ -112,8 +121,13 @@ def view(app: APIGatewayRestResolver, accepts: Parameters) -> View:
 
 def read_resource(event: Mapping[str, Any]) -> Any:
     """A proxy event's primary resource: 415, 413 or 400 when it cannot be read."""
+    return documents.read_resource(document_body(event))
+
+
+def document_body(event: Mapping[str, Any]) -> bytes:
+    """A proxy event's JSON:API request body: 415 or 413 when it cannot be read."""
     require_media_type(header(event.get("headers"), "Content-Type"), documents.ACCEPTED_BODY_TYPES)
-    return documents.read_resource(read_body(event, MAX_BODY_BYTES))
+    return read_body(event, MAX_BODY_BYTES)
 
 
 def membership_draft(app: APIGatewayRestResolver, employee_id: str) -> MembershipDraft:
@@ -127,6 +141,16 @@ def membership_changes(
     """A PATCH's document: the attributes sent and the provider named, if any."""
     resource = read_resource(app.current_event.raw_event)
     return documents.membership_changes(resource, employee_id, membership_id)
+
+
+def operations_request(app: APIGatewayRestResolver) -> operations.Request:
+    """An atomic operations request (`POST /api/operations`): its body as the extension's
+    media type or as plain JSON (415 otherwise), up to 1 MiB (413)."""
+    event = app.current_event.raw_event
+    content_type = header(event.get("headers"), "Content-Type")
+    require_media_type(content_type, ATOMIC_BODY_TYPES)
+    jsonapi.require_extension(content_type, jsonapi.ATOMIC)
+    return operations.read_request(read_body(event, operations.MAX_BODY_BYTES))
 
 
 def if_match(app: APIGatewayRestResolver) -> str | None:
@@ -186,3 +210,14 @@ def provider_page(
 
 def no_content() -> Response[str]:
     return jsonapi.respond(204)
+
+
+def operation_results(
+    app: APIGatewayRestResolver, results: Sequence[Membership | None]
+) -> Response[str]:
+    """What an atomic request's operations left, in the extension's media type: 200 with
+    `atomic:results`, or 204 when no operation leaves a resource (removes only)."""
+    if all(m is None for m in results):
+        return jsonapi.respond(204, Vary="Accept")
+    doc = operations.results_document(results, _url(app))
+    return jsonapi.respond(200, doc, jsonapi.ATOMIC_MEDIA_TYPE, Vary="Accept")

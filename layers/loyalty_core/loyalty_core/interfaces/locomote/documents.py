@@ -3,13 +3,13 @@ reported at once, and where each domain field lives in the document (for error p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from loyalty_core import errors as e
+from loyalty_core.interfaces import strict_json
 from loyalty_core.interfaces.http import utf8
 from loyalty_core.interfaces.jsonapi import MEDIA_TYPE, json_pointer
 from loyalty_core.interfaces.locomote.resources import MEMBERSHIPS, PROVIDERS, USERS
@@ -23,20 +23,31 @@ ACCEPTED_BODY_TYPES = {MEDIA_TYPE: {"profile"}, "application/json": {"charset"}}
 LOCOMOTE_REQUIRED = ("account_number", "membership_name", "expires_on")
 
 # Where a domain field lives in a membership document.
-_POINTERS = {
-    "provider_id": "/data/relationships/loyalty_provider/data/id",
+_PLACES: dict[str, tuple[str, ...]] = {
+    "provider_id": ("data", "relationships", "loyalty_provider", "data", "id"),
 }
+# The member of an atomic operations request that holds its operations.
+OPERATIONS = "atomic:operations"
+
+
+def located(location: Sequence[str | int]) -> tuple[str | int, ...]:
+    """Where a problem's location is in a request document: a bare attribute name is in
+    the resource's attributes, a domain field where `_PLACES` says; a location that starts
+    with a number is in that operation (from 0) of an atomic operations request."""
+    if location and isinstance(location[0], int):
+        return (OPERATIONS, location[0], *located(location[1:]))
+    if len(location) == 1 and isinstance(location[0], str):
+        name = location[0]
+        if name in _PLACES:
+            return _PLACES[name]
+        if name in MEMBERSHIP_ATTRIBUTES:
+            return ("data", "attributes", name)
+    return tuple(location)
 
 
 def pointer(location: Sequence[str | int]) -> str:
-    """A JSON pointer for a problem's location; bare attribute names live in attributes."""
-    if len(location) == 1 and isinstance(location[0], str):
-        name = location[0]
-        if name in _POINTERS:
-            return _POINTERS[name]
-        if name in MEMBERSHIP_ATTRIBUTES:
-            return f"/data/attributes/{name}"
-    return json_pointer(location)
+    """A JSON pointer for a problem's location (`located`)."""
+    return json_pointer(located(location))
 
 
 class _Identifier(BaseModel):
@@ -65,47 +76,9 @@ class _Document(BaseModel):
     data: _Resource
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose keys are each sent once: the value validated is the one stored."""
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise _DuplicateKey(key)
-        found[key] = value
-    return found
-
-
-def _integer(digits: str) -> int | float:
-    """A JSON integer; one too long for any field (past 2^64) is read as infinity, which no
-    numeric field accepts (422, never Python's own limit of 4300 digits)."""
-    if len(digits.lstrip("-")) > 20:
-        return float("-inf") if digits.startswith("-") else float("inf")
-    return int(digits)
-
-
-def _constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def read_resource(body: bytes) -> _Resource:
     """The primary resource of a request document, or 400 with a clear reason."""
-    text = utf8(body)
-    try:
-        raw = json.loads(
-            text, object_pairs_hook=_object, parse_int=_integer, parse_constant=_constant
-        )
-    except _DuplicateKey as err:
-        raise e.MalformedRequest(
-            f"The body sends the key {e.quote(err.args[0])} twice in one object; send it once"
-        ) from None
-    except ValueError as err:  # json.JSONDecodeError, NaN or Infinity
-        raise e.MalformedRequest(f"The body is not valid JSON: {err}") from None
-    except RecursionError:
-        raise e.MalformedRequest("The body is nested too deeply") from None
+    raw = read_json(body)
     try:
         return _Document.model_validate(raw).data
     except ValidationError as err:
@@ -115,19 +88,47 @@ def read_resource(body: bytes) -> _Resource:
         ) from None
 
 
-def _check_resource(resource: _Resource, path_id: str | None) -> None:
-    if resource.type != MEMBERSHIPS:
-        raise e.Conflict(
-            f"type must be {MEMBERSHIPS!r}", [e.Problem("must be " + MEMBERSHIPS, ("data", "type"))]
-        )
+def resource_object(raw: Any, where: tuple[str | int, ...]) -> _Resource:
+    """A resource object found at `where` in a request document, or 400 naming what is
+    wrong with it there."""
+    try:
+        return _Resource.model_validate(raw)
+    except ValidationError as err:
+        raise e.MalformedRequest(
+            "An operation's data is not a JSON:API resource object", problems_from(err, where)
+        ) from None
+
+
+def read_json(body: bytes) -> Any:
+    """A request body as JSON, or 400 with a clear reason: each key once per object (the
+    validated value is the one stored), numbers past any field's range kept out of range."""
+    text = utf8(body)
+    try:
+        raw = strict_json.loads(text)
+    except strict_json.DuplicateKey as err:
+        raise e.MalformedRequest(
+            f"The body sends the key {e.quote(err.key)} twice in one object; send it once"
+        ) from None
+    except ValueError as err:  # json.JSONDecodeError, NaN or Infinity
+        raise e.MalformedRequest(f"The body is not valid JSON: {err}") from None
+    except RecursionError:
+        raise e.MalformedRequest("The body is nested too deeply") from None
+    return raw
+
+
+def check_resource(resource: _Resource, path_id: str | None, kind: str = MEMBERSHIPS) -> None:
+    """A request's resource is of `kind` (409), carries no id when it is new (403: the server
+    assigns ids), and, on a URL naming one (`path_id`), carries that one (400, 409)."""
+    if resource.type != kind:
+        raise e.Conflict(f"type must be {kind!r}", [e.Problem("must be " + kind, ("data", "type"))])
     if path_id is None and resource.id is not None:
         raise e.ClientIdRefused(
-            "The server assigns membership ids",
+            "The server assigns ids",
             [e.Problem("must not be sent: the server assigns ids", ("data", "id"))],
         )
     if path_id is not None and resource.id is None:
         raise e.MalformedRequest(
-            "An update must carry the membership's id",
+            "An update must carry the resource's id",
             [e.Problem("is required on an update", ("data", "id"))],
         )
     if path_id is not None and resource.id != path_id:
@@ -197,8 +198,17 @@ def membership_changes(
     """A POST's document (`membership_id` None) or a PATCH's: the attributes sent and the
     provider named. A POST must carry Locomote's mandatory fields and a provider. Every
     broken field is reported at once (422)."""
-    creating = membership_id is None
-    _check_resource(resource, membership_id)
+    check_resource(resource, membership_id)
+    return membership_fields(resource, employee_id, creating=membership_id is None)
+
+
+def membership_fields(
+    resource: _Resource, employee_id: str, creating: bool
+) -> tuple[MembershipChanges, str | None]:
+    """A membership resource's fields, whoever names the resource (a URL, or an atomic
+    operation): the attributes sent and the provider named; a new membership must carry
+    Locomote's mandatory fields and a provider. Every broken field is reported at once
+    (422)."""
     _check_user(resource, employee_id)
     problems: list[e.Problem] = []
     provider_id = _provider_id(resource, creating, problems)
@@ -210,7 +220,11 @@ def membership_changes(
 
 def membership_draft(resource: _Resource, employee_id: str) -> MembershipDraft:
     """A POST's document as a new membership's draft."""
-    changes, provider_id = membership_changes(resource, employee_id, None)
+    return draft_of(*membership_changes(resource, employee_id, None))
+
+
+def draft_of(changes: MembershipChanges, provider_id: str | None) -> MembershipDraft:
+    """A new membership's fields (checked by `membership_fields`) as its draft."""
     return MembershipDraft.model_validate(
         {**changes.model_dump(exclude_unset=True), "provider_id": provider_id}
     )

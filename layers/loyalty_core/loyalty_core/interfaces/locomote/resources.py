@@ -5,6 +5,8 @@ from __future__ import annotations
 MEMBERSHIPS = "loyalty_memberships"
 PROVIDERS = "loyalty_providers"
 CHANGES = "loyalty_membership_changes"
+IMPORTS = "loyalty_membership_imports"
+EXPORTS = "loyalty_membership_exports"
 USERS = "users"
 
 
@@ -20,3 +22,14 @@ def provider_path(provider_id: str | None = None) -> str:
 
 def changes_path(employee_id: str) -> str:
     return f"/api/users/{employee_id}/{CHANGES}"
+
+
+def operations_path() -> str:
+    """Where atomic operations requests are sent (the JSON:API Atomic Operations extension)."""
+    return "/api/operations"
+
+
+def job_path(kind: str, job_id: str | None = None) -> str:
+    """A company's imports or exports (`kind`: IMPORTS or EXPORTS), or one of them."""
+    path = f"/api/{kind}"
+    return f"{path}/{job_id}" if job_id else path

@@ -1,0 +1,235 @@
+"""Change notifications under `make run`: the deployed path, in-process.
+
+`prepare()` makes the delivery queue (SQS FIFO), its dead-letter queue and the KMS key in
+the embedded moto server and points the layer at them (`make run`, `make invoke`); `Pump`
+runs under `make run`: one thread reads the
+table's stream (as Lambda's event source would) into the fan-out function's handler, others
+drain the queue into the delivery function's handler, deleting what it reports done. The
+handlers are the functions' own (template.yaml's CodeUri), as deployed. Endpoints may be
+plain http and loopback here (a receiver on this machine); never another private address.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from local import gateway, template
+
+POLL_SECONDS = 0.05
+DRAINERS = 4
+QUEUE = "loyalty-webhooks.fifo"
+DEAD_LETTERS = "loyalty-webhooks-dead-letters.fifo"
+KEY_ALIAS = "alias/loyalty-webhooks-local"
+
+
+def _client(service: str, endpoint: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(account_id_endpoint_mode="disabled", retries={"max_attempts": 2})
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", config=config)
+
+
+def _handler(function: str) -> Any:
+    props = template.functions()[function]
+    route = template.Route(
+        function=function,
+        method="",
+        path="",
+        code_uri=template.ROOT / props["CodeUri"],
+        handler=props.get("Handler") or template.load()["Globals"]["Function"]["Handler"],
+    )
+    return getattr(gateway.handler_module(route), route.handler.rsplit(".", 1)[1])
+
+
+def prepare(endpoint: str, base_url: str) -> dict[str, str]:
+    """The queues and the key in the embedded moto server, and the layer's settings for
+    them (set in this process's environment); returns what was set."""
+    from loyalty_core import settings
+
+    sqs = _client("sqs", endpoint)
+    dead = sqs.create_queue(QueueName=DEAD_LETTERS, Attributes={"FifoQueue": "true"})["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])
+    queue = sqs.create_queue(
+        QueueName=QUEUE,
+        Attributes={
+            "FifoQueue": "true",
+            "VisibilityTimeout": "360",
+            "RedrivePolicy": (
+                f'{{"deadLetterTargetArn": "{dead_arn["Attributes"]["QueueArn"]}", '
+                '"maxReceiveCount": "100"}'
+            ),
+        },
+    )["QueueUrl"]
+    kms = _client("kms", endpoint)
+    key = kms.create_key(Description="Local webhook secrets")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=KEY_ALIAS, TargetKeyId=key)
+    values = {
+        **_pointing(endpoint, queue, dead),
+        "PUBLIC_API_URL": base_url,
+    }
+    os.environ.update(values)
+    settings.reset()
+    return values
+
+
+def _pointing(endpoint: str, queue: str, dead: str) -> dict[str, str]:
+    return {
+        "WEBHOOK_QUEUE_URL": queue,
+        "WEBHOOK_DEAD_LETTER_QUEUE_URL": dead,
+        "WEBHOOK_KMS_KEY_ID": KEY_ALIAS,
+        "WEBHOOK_LOCAL_TARGETS": "true",
+        "AWS_ENDPOINT_URL_SQS": endpoint,
+        "AWS_ENDPOINT_URL_KMS": endpoint,
+    }
+
+
+def find(endpoint: str) -> dict[str, str]:
+    """The settings that point another process (the admin CLI) at the queues and the key
+    `prepare` made in the embedded server at `endpoint`."""
+    sqs = _client("sqs", endpoint)
+    queue = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
+    dead = sqs.get_queue_url(QueueName=DEAD_LETTERS)["QueueUrl"]
+    return _pointing(endpoint, queue, dead)
+
+
+class Pump:
+    """The stream reader and the queue drainers, until `stop()`."""
+
+    def __init__(self, endpoint: str, table: str) -> None:
+        self.endpoint = endpoint
+        self.table = table
+        self.queue_url = find(endpoint)["WEBHOOK_QUEUE_URL"]
+        self.stopped = threading.Event()
+        self.fanout = _handler("WebhookFanoutFunction")
+        self.deliver = _handler("WebhookDeliveryFunction")
+        self.threads = [threading.Thread(target=self._read_stream, daemon=True)]
+        self.threads += [
+            threading.Thread(target=self._drain_queue, daemon=True) for _ in range(DRAINERS)
+        ]
+
+    def start(self) -> Pump:
+        streams = _client("dynamodbstreams", self.endpoint)
+        arn = _client("dynamodb", self.endpoint).describe_table(TableName=self.table)["Table"][
+            "LatestStreamArn"
+        ]
+        shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        self._iterators = {
+            s["ShardId"]: streams.get_shard_iterator(
+                StreamArn=arn, ShardId=s["ShardId"], ShardIteratorType="LATEST"
+            )["ShardIterator"]
+            for s in shards
+        }
+        self._arn = arn
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopped.set()
+        for thread in self.threads:
+            thread.join(timeout=20)
+
+    # -- the stream, as Lambda's DynamoDB event source reads it -----------------------------
+
+    def _read_stream(self) -> None:
+        streams = _client("dynamodbstreams", self.endpoint)
+        while not self.stopped.is_set():
+            busy = False
+            for shard, iterator in list(self._iterators.items()):
+                try:
+                    page = streams.get_records(ShardIterator=iterator, Limit=100)
+                except Exception as err:  # the embedded server stopping, or a hiccup
+                    print(f"webhooks: stream read failed: {err}", flush=True)
+                    time.sleep(1)
+                    continue
+                records = [_lambda_record(r, self._arn) for r in page.get("Records", [])]
+                next_iterator = page.get("NextShardIterator") or iterator
+                if records:
+                    busy = True
+                    failed = self._fan_out(records)
+                    if failed is not None:  # read again from the first record that failed
+                        next_iterator = streams.get_shard_iterator(
+                            StreamArn=self._arn,
+                            ShardId=shard,
+                            ShardIteratorType="AT_SEQUENCE_NUMBER",
+                            SequenceNumber=failed,
+                        )["ShardIterator"]
+                        time.sleep(1)
+                self._iterators[shard] = next_iterator
+            if not busy:
+                self.stopped.wait(POLL_SECONDS)
+
+    def _fan_out(self, records: list[dict[str, Any]]) -> str | None:
+        """The first failed record's sequence number, or None."""
+        context = gateway.LambdaContext("WebhookFanoutFunction", 60.0)
+        try:
+            answer = self.fanout({"Records": records}, context)
+        except Exception as err:
+            print(f"webhooks: fan-out failed: {err}", flush=True)
+            return str(records[0]["dynamodb"]["SequenceNumber"])
+        failed = [f["itemIdentifier"] for f in answer.get("batchItemFailures", [])]
+        return min(failed, key=int) if failed else None
+
+    # -- the queue, as Lambda's SQS event source drains it -------------------------------------
+
+    def _drain_queue(self) -> None:
+        sqs = _client("sqs", self.endpoint)
+        arn = "arn:aws:sqs:us-east-1:123456789012:" + QUEUE
+        while not self.stopped.is_set():
+            try:
+                found = sqs.receive_message(
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=10,
+                    MessageSystemAttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                ).get("Messages", [])
+            except Exception as err:
+                print(f"webhooks: queue read failed: {err}", flush=True)
+                time.sleep(1)
+                continue
+            if not found:
+                self.stopped.wait(POLL_SECONDS)
+                continue
+            event = {"Records": [_sqs_record(m, arn) for m in found]}
+            context = gateway.LambdaContext("WebhookDeliveryFunction", 60.0)
+            try:
+                answer = self.deliver(event, context)
+                failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+            except Exception as err:  # as Lambda: the whole batch comes back later
+                print(f"webhooks: delivery failed: {err}", flush=True)
+                continue
+            done = [
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                for n, m in enumerate(found)
+                if m["MessageId"] not in failed
+            ]
+            if done:
+                sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=done)
+
+
+def _lambda_record(record: dict[str, Any], arn: str) -> dict[str, Any]:
+    """A stream record as Lambda passes it (times as epoch seconds)."""
+    change = dict(record["dynamodb"])
+    created = change.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        change["ApproximateCreationDateTime"] = created.timestamp()
+    return {**record, "dynamodb": change, "eventSourceARN": arn}
+
+
+def _sqs_record(message: dict[str, Any], arn: str) -> dict[str, Any]:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": arn,
+        "awsRegion": "us-east-1",
+    }
