@@ -68,6 +68,7 @@ class FifoQueue:
     `hide` and `release` change that; a deduplication id seen within 5 minutes is dropped."""
 
     VISIBILITY = 360
+    MAX_RECEIVES = 100
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -127,6 +128,9 @@ class FifoQueue:
                     blocked.add(m.group)  # in flight or hidden: the rest of its group waits
                     continue
                 m.receipt, m.receives = str(uuid.uuid4()), m.receives + 1
+                # Ten attempts and the hides of waits over 12 h come back far fewer times:
+                # a message back this often is one the delivery never settles.
+                assert m.receives <= self.MAX_RECEIVES, f"{m.id} never settles"
                 m.visible_at = now + timedelta(seconds=self.VISIBILITY)
                 taken.append(m)
                 if len(taken) == most:
