@@ -6,6 +6,7 @@ or find rows done before."""
 from __future__ import annotations
 
 import io
+import json
 import time
 import uuid
 from collections.abc import Sequence
@@ -457,3 +458,12 @@ def test_a_user_another_run_holds_is_waited_for_once_then_reported_busy(
     assert report(outcome.refused)[0][:4] == (2, Reason.BUSY, "employee_id", "0001")
     assert outcome.employee_id == "0001"
     assert repo.get_user_memberships("acme", "0001").memberships == ()  # type: ignore[union-attr]
+
+
+def test_the_totals_a_job_keeps_read_back_as_they_were(repo: InMemoryRepository) -> None:
+    text = "employee_id,provider_code,account_number\n0001,HH,1\n0001,ZZ,2\n0002,HH,3\n"
+    origin = Origin("admin:ops", Interface.IMPORT, "kept")
+    found, _ = imports.run(repo, "acme", checked(repo, text), ImportMode.MERGE, origin)
+    kept = json.loads(json.dumps(found.as_json()))
+    assert imports.ImportTotals.from_json(kept) == found
+    assert imports.ImportTotals.from_json({"rows": "3"}) == imports.ImportTotals(rows=3)
