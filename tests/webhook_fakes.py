@@ -207,6 +207,7 @@ class Received:
     body: bytes
     event: dict[str, Any]
     status: int
+    url: str = ""
 
 
 Script = Callable[[int, dict[str, Any], datetime], int | tuple[int, float]]
@@ -243,7 +244,7 @@ class Endpoint:
         answer = self.script(n, event, self.clock())
         status, wait = answer if isinstance(answer, tuple) else (answer, None)
         with self._lock:
-            self.received.append(Received(self.clock(), dict(headers), body, event, status))
+            self.received.append(Received(self.clock(), dict(headers), body, event, status, url))
         return Reply(status, 3, None if 200 <= status < 300 else f"answered {status}", wait)
 
     def delivered(self) -> list[dict[str, Any]]:
