@@ -115,11 +115,13 @@ def test_a_worker_is_logged_and_counted_under_its_own_name(
         return {"batchItemFailures": []}
 
     buffer = io.StringIO()
-    previous = logger.registered_handler.setStream(buffer)  # type: ignore[attr-defined]
+    stream = logger.registered_handler  # its stream may be one a test runner has closed
+    previous = stream.stream  # type: ignore[attr-defined]
+    stream.stream = buffer  # type: ignore[attr-defined]
     try:
         assert handler({"Records": []}, Context()) == {"batchItemFailures": []}
     finally:
-        logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
+        stream.stream = previous  # type: ignore[attr-defined]
     assert seen == [{"Records": []}]
     logs = [json.loads(line) for line in buffer.getvalue().splitlines() if line]
     (logged,) = [line for line in logs if line.get("message") == "handled"]
