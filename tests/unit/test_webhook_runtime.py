@@ -86,6 +86,8 @@ def test_an_event_shows_a_membership_at_the_public_api_url() -> None:
         assert shown["id"] == "m-1" and shown["attributes"]["account_number"] == "A1"
         assert shown["links"]["self"].startswith("https://api.example.com/api/")
         assert "//api/" not in shown["links"]["self"].removeprefix("https://")
+    staged = runtime.renderer("https://api.example.com/PROX/")(membership)
+    assert staged["links"]["self"].startswith("https://api.example.com/PROX/api/")
 
 
 class Context:
@@ -133,3 +135,40 @@ def test_a_worker_is_logged_and_counted_under_its_own_name(
     assert directive["Namespace"] == "LoyaltyTest"
     assert [m["Name"] for m in directive["Metrics"]] == ["Invocations"]
     assert (emf["interface"], emf["Invocations"]) == ("webhook_fanout", [1.0])
+
+
+def test_an_invocations_log_keys_do_not_outlive_it(deployed: None) -> None:
+    from loyalty_core.observability import logger
+
+    @runtime.instrument_worker("webhook_delivery")
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if event.get("first"):
+            logger.append_keys(traveller="098765")
+        logger.info("handled")
+        return {}
+
+    buffer = io.StringIO()
+    stream = logger.registered_handler
+    previous = stream.stream  # type: ignore[attr-defined]
+    stream.stream = buffer  # type: ignore[attr-defined]
+    try:
+        handler({"first": True}, Context())
+        handler({}, Context())
+    finally:
+        stream.stream = previous  # type: ignore[attr-defined]
+    first, second = [json.loads(line) for line in buffer.getvalue().splitlines() if line]
+    assert first["traveller"] == "098765" and "traveller" not in second
+    assert second["interface"] == "webhook_delivery"
+
+
+def test_a_traced_worker_still_answers(deployed: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "false")
+    # outside Lambda Powertools' tracer records and patches nothing: only the wrapping runs
+    settings.reset()
+
+    @runtime.instrument_worker("webhook_fanout")
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {"batchItemFailures": [], "seen": event}
+
+    assert settings.get_settings().tracing
+    assert handler({"Records": []}, Context()) == {"batchItemFailures": [], "seen": {"Records": []}}

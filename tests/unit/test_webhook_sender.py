@@ -7,12 +7,13 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 
-from loyalty_core.services.webhooks.sender import TIMEOUT_SECONDS, HttpSender
+from loyalty_core.services.webhooks.sender import TIMEOUT_SECONDS, HttpSender, retry_after
 
 
 class Endpoint:
@@ -189,3 +190,68 @@ def test_plain_http_is_not_sent_when_deployed() -> None:
         reply = sender(f"http://hooks.example.test:{hook.port}/", {}, b"{}")
     assert reply.status is None and reply.error == "not sent: the URL must be an https URL"
     assert hook.requests == []
+
+
+class Dripping(Endpoint):
+    """Answers a byte at a time, slowly: each read gets something, the whole takes long."""
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with conn, contextlib.suppress(OSError):
+                self.requests.append(self._read(conn))
+                for byte in self.answer or b"":
+                    conn.sendall(bytes([byte]))
+                    time.sleep(0.03)
+
+
+def test_the_time_limit_holds_for_the_whole_answer_however_it_trickles() -> None:
+    hook = Dripping(answer("200 OK") * 2)  # ~80 bytes: over 2 s at this pace
+    try:
+        reply = local(0.3)(f"http://hooks.example.test:{hook.port}/", {}, b"{}")
+    finally:
+        hook.close()
+    assert (reply.status, reply.error) == (None, "no answer within 0.3 s")
+
+
+def test_an_endpoint_that_does_not_take_the_connection_in_time_is_not_reached() -> None:
+    server = socket.create_server(("127.0.0.1", 0), backlog=0)
+    port = server.getsockname()[1]
+    waiting = []  # fill its queue of connections: the next one is never taken
+    for _ in range(4):
+        pending = socket.socket()
+        pending.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            pending.connect(("127.0.0.1", port))
+        waiting.append(pending)
+    try:
+        reply = local(0.3)(f"http://hooks.example.test:{port}/", {}, b"{}")
+    finally:
+        for pending in waiting:
+            pending.close()
+        server.close()
+    assert (reply.status, reply.error) == (None, "could not connect")
+    assert reply.duration_ms >= 300
+
+
+def test_an_endpoint_silent_in_the_tls_handshake_is_not_reached() -> None:
+    with endpoint(None) as hook:  # takes the connection, never answers the handshake
+        reply = local(0.3)(f"https://hooks.example.test:{hook.port}/", {}, b"{}")
+    assert (reply.status, reply.error) == (None, "could not connect")
+
+
+def test_the_duration_recorded_is_the_time_the_post_took() -> None:
+    with endpoint(answer("200 OK")) as hook:
+        started = time.monotonic()
+        reply = local()(f"http://hooks.example.test:{hook.port}/", {}, b"{}")
+        took = time.monotonic() - started
+    assert 0 <= reply.duration_ms <= took * 1000 + 1
+
+
+def test_retry_after_reads_at_most_nine_digits_and_never_a_past_date() -> None:
+    assert retry_after("12345678901") == 123456789.0
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert retry_after("Wed, 21 Oct 2015 07:28:00") is None  # no zone: unreadable

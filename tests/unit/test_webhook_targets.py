@@ -125,3 +125,29 @@ def test_a_secret_is_whsec_and_32_random_bytes() -> None:
     shown, key = signing.new_secret()
     assert shown == "whsec_" + base64.b64encode(key).decode() and len(key) == 32
     assert signing.new_secret()[1] != key
+
+
+def test_a_url_names_its_host_port_and_path_as_a_request_needs_them() -> None:
+    dotted = targets.parse("https://a.example./in", False)
+    assert (dotted.host, dotted.host_header) == ("a.example", "a.example")
+    bare = targets.parse("https://a.example", False)
+    assert (bare.port, bare.path) == (443, "/")
+    plain = targets.parse("http://a.example/in", True)
+    assert (plain.port, plain.path, plain.host_header) == (80, "/in", "a.example")
+    other = targets.parse("http://a.example:443/in", True)
+    assert other.host_header == "a.example:443"
+    assert targets.parse("https://[2001:db8::1]:8443/", False).host_header == "[2001:db8::1]:8443"
+
+
+def test_an_address_is_judged_without_its_zone_and_nothing_else_is_one() -> None:
+    assert targets.allowed("2606:4700:4700::1111%eth0", local=False)
+    assert not targets.allowed("fe80::1%eth0", local=False)
+    assert not targets.allowed("not-an-address", local=False)
+    assert not targets.allowed("not-an-address", local=True)
+
+
+def test_a_host_that_resolves_to_no_address_is_refused_in_words() -> None:
+    target = targets.parse("https://a.example/", False)
+    with pytest.raises(targets.UnsafeTarget) as refused:
+        targets.addresses(target, lambda host, port: [], False)
+    assert str(refused.value) == "must name a host that resolves"
