@@ -27,7 +27,7 @@ from loyalty_core.services import memberships as svc
 from loyalty_core.services.webhooks import delivery, subscriptions
 from loyalty_core.services.webhooks import replay as replays
 from loyalty_core.services.webhooks.context import Reply
-from tests.webhook_fakes import World, world
+from tests.webhook_fakes import World, sqs_event, world
 
 HILTON = "9c5b90ff-2cce-11e8-87f9-0662bed6e7db"
 ORIGIN = Origin("user:acme_admin", Interface.LOCOMOTE, "test-request")
@@ -320,3 +320,36 @@ def test_a_replay_of_a_change_gone_since_is_skipped_saying_why() -> None:
     )
     assert found.attempts[0].error == reason
     assert w.endpoint.received == []
+
+
+def test_an_empty_batch_reports_no_failure() -> None:
+    w = world()
+    assert delivery.process_batch(w.webhooks, {"Records": []}, None) == {"batchItemFailures": []}
+
+
+@pytest.mark.parametrize(
+    ("left", "tried"), [(delivery.TIME_NEEDED_MS - 1, False), (delivery.TIME_NEEDED_MS, True)]
+)
+def test_a_message_is_tried_only_with_time_left_for_an_attempt(left: int, tried: bool) -> None:
+    w = world()
+    subscribe(w)
+    create(
+        w.repo,
+        ADMIN,
+        "098765",
+        MembershipDraft(provider_id=HILTON, account_number="A1", membership_name="John Smith"),
+    )
+    w.fan_out()
+    taken = w.queue.receive()
+
+    class Short:
+        def get_remaining_time_in_millis(self) -> int:
+            return left
+
+    answer = delivery.process_batch(w.webhooks, sqs_event(taken), Short())
+    assert len(w.endpoint.received) == (1 if tried else 0)
+    if tried:
+        assert answer == {"batchItemFailures": []}
+    else:  # released at once: visible again, not waiting out the visibility timeout
+        assert answer == {"batchItemFailures": [{"itemIdentifier": taken[0].id}]}
+        assert w.queue.messages[0].visible_at == w.clock()
