@@ -74,7 +74,9 @@ def main() -> None:
         text=True,
         check=False,
     )
-    print(done.stdout.rstrip() if done.returncode == 0 else done.stderr[-2000:])
+    # its section, without the functions' metric lines (EMF, on stdout as in Lambda)
+    section = [line for line in done.stdout.splitlines() if not line.startswith("{")]
+    print("\n".join(section).rstrip() if done.returncode == 0 else done.stderr[-2000:])
 
 
 if __name__ == "__main__":

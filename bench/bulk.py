@@ -128,7 +128,7 @@ def section(sizes: list[int]) -> list[str]:
 
 def print_section(sizes: list[int]) -> None:
     print(
-        "\n5. Company import on the embedded store (3 memberships a user; then the same file again)"
+        "\n6. Company import on the embedded store (3 memberships a user; then the same file again)"
     )
     for line in section(sizes):
         print(line)

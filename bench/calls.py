@@ -118,3 +118,17 @@ def creator() -> Callable[[str], str]:
         return str(json.loads(answer["body"])["data"]["id"])
 
     return create
+
+
+def add_traveller(client: Any, table: str, employee_id: str, name: str) -> None:
+    """A traveller of acme (`<employee_id>@acme.example`), holding nothing, created through
+    the directory's service as the admin CLI creates one."""
+    from local.admin import Admin
+    from loyalty_core.models import User
+    from loyalty_core.services import directory
+
+    admin = Admin(client, table, "bench")
+    user = User(
+        company="acme", employee_id=employee_id, name=name, email=f"{employee_id}@acme.example"
+    )
+    directory.create_user(admin.repo, user, origin=admin.origin())

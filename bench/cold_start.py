@@ -24,7 +24,9 @@ from local import gateway, template
 from local.events import load_event
 from local.template import ROOT, load
 
-TARGET_RATIO = 1.3
+# SPEC 9: each function's own code adds at most this share of the baseline over the line of
+# the frameworks it uses.
+OWN_CODE_TARGET = 0.05
 PYTHON = ROOT / "deploy" / "python"  # the functions' runtime, python3.12
 BUILT = ROOT / ".cache" / "bench" / "as-deployed"
 # The call measured after each function's cold import: its most common request.
@@ -33,6 +35,9 @@ FIRST_CALLS = (
     "list_providers",
     "concur_supplier_update",
     "hotel_enrich_search",
+    "openapi_document",
+    "list_webhook_subscriptions",
+    "get_import",
 )
 
 COLD_HANDLER = """
@@ -52,12 +57,13 @@ class Context:
     aws_request_id = "bench"
     def get_remaining_time_in_millis(self):
         return 10_000
+uses = [name for name in ("pydantic", "lxml") if name in sys.modules]
 calls = []
 for _ in range(2):
     start = time.perf_counter()
     answer = handler.lambda_handler(event, Context())
     calls.append(time.perf_counter() - start)
-print(json.dumps({"cold": cold, "calls": calls, "status": answer["statusCode"]}))
+print(json.dumps({"cold": cold, "calls": calls, "status": answer["statusCode"], "uses": uses}))
 """
 COLD_BASELINE = """
 import os, sys, time
@@ -86,12 +92,15 @@ import loyalty_core.interfaces
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
 Logger(); Metrics(); APIGatewayRestResolver()
-if sys.argv[2] == "pydantic":
+if "pydantic" in sys.argv[2]:
     from pydantic import BaseModel
     class One(BaseModel):
         name: str
         count: int = 0
     One(name="one")
+if "lxml" in sys.argv[2]:
+    from lxml import etree
+    etree.fromstring(b"<one/>")
 import boto3
 client = boto3.client("dynamodb", endpoint_url=os.environ["DYNAMODB_ENDPOINT_URL"])
 cold = time.perf_counter() - start
@@ -101,8 +110,13 @@ print(json.dumps({"cold": cold, "calls": [0.0, 0.0], "status": 200}))
 FRAMEWORKS = {  # subject: (its label, COLD_FRAMEWORKS' argument)
     "frameworks": ("+ Powertools", "-"),
     "frameworks+pydantic": ("+ Powertools + pydantic", "pydantic"),
+    "frameworks+pydantic+lxml": ("+ Powertools + pydantic + lxml", "pydantic+lxml"),
 }
-FLOOR = "frameworks+pydantic"
+
+
+def floor_of(uses: list[str]) -> str:
+    """The frameworks' line beneath a function that imports `uses` (of pydantic, lxml)."""
+    return "+".join(["frameworks", *uses])
 
 
 def build_as_deployed() -> dict[str, Path]:
@@ -169,6 +183,20 @@ def deployed_environment(endpoint: str) -> dict[str, str]:
     }
 
 
+def jobs_environment(endpoint: str) -> dict[str, str]:
+    """The company jobs' bucket and queues in the embedded server, and the variables that
+    point the jobs' function at them (as under `make run`)."""
+    import boto3
+
+    from local import jobs
+
+    made = [
+        boto3.client(name, endpoint_url=endpoint, region_name="us-east-1")  # the bench's keys
+        for name in ("s3", "sqs")
+    ]
+    return jobs.prepare(*made) | {"AWS_ENDPOINT_URL_S3": endpoint, "AWS_ENDPOINT_URL_SQS": endpoint}
+
+
 def python312() -> str:
     """The interpreter deploy/python runs (the functions' runtime), by its own path."""
     found = subprocess.run(
@@ -195,14 +223,14 @@ def fresh(script: str, path: list[Path], env: dict[str, str], *args: str) -> dic
 
 
 def cold_start(
-    runs: int, endpoint: str, events: dict[str, dict[str, Any]]
+    runs: int, endpoint: str, events: dict[str, dict[str, Any]], extra: dict[str, str]
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """(baseline, {subject: ...}): median ms of import + client and of the first and second
     call, and the median of the per-round ratios to the baseline (each round runs every
     subject once, starting with another each time, so both sides of a ratio see the same
     load). The subjects: the FRAMEWORKS references, then each function."""
     built = build_as_deployed()
-    env = deployed_environment(endpoint)
+    env = deployed_environment(endpoint) | extra
     layer = built["CoreLayer"] / "python"
     files = {}
     for function, event in events.items():
@@ -226,16 +254,21 @@ def cold_start(
             "cold": statistics.median(r["cold"] for r in runs_) * 1000,
             "first": statistics.median(r["calls"][0] for r in runs_) * 1000,
             "second": statistics.median(r["calls"][1] for r in runs_) * 1000,
+            "request": statistics.median(r["cold"] + r["calls"][0] for r in runs_) * 1000,
             "status": runs_[-1]["status"],
+            "uses": runs_[-1].get("uses", []),
         }
+
+    def request(run: dict[str, Any]) -> float:  # import, init and the first request
+        return float(run["cold"] + run["calls"][0])
 
     base = samples.pop("baseline")
     rows = {}
     for function, runs_ in samples.items():
+        pairs = list(zip(runs_, base, strict=True))
         rows[function] = summary(runs_) | {
-            "ratio": statistics.median(
-                r["cold"] / b["cold"] for r, b in zip(runs_, base, strict=True)
-            )
+            "ratio": statistics.median(r["cold"] / b["cold"] for r, b in pairs),
+            "request_ratio": statistics.median(request(r) / request(b) for r, b in pairs),
         }
     return summary(base), rows
 
@@ -253,7 +286,7 @@ def print_cold_start(runs: int) -> None:
         events[found.route.function] = event
     server, endpoint = start_embedded()  # the same moto backend as the demo data
     try:
-        base, rows = cold_start(runs, endpoint, events)
+        base, rows = cold_start(runs, endpoint, events, jobs_environment(endpoint))
     finally:
         server.stop()
     print(f"\n3. Cold start as deployed (sam build output built for {platform.machine()},")
@@ -264,18 +297,27 @@ def print_cold_start(runs: int) -> None:
         f"  {base['first']:6.1f} ms {base['second']:6.1f} ms  (GetItem)"
     )
     references = {name: rows.pop(name) for name in FRAMEWORKS}
-    floor = references[FLOOR]
     for name, (label, _) in FRAMEWORKS.items():
         row = references[name]
         print(f"   {label:30} {row['cold']:9.1f} ms {row['ratio']:6.2f}  (frameworks alone)")
     for function, row in rows.items():
-        verdict = "met" if row["ratio"] <= TARGET_RATIO else "MISSED"
+        floor = floor_of(row["uses"])
+        own = row["ratio"] - references[floor]["ratio"]
+        verdict = "met" if own <= OWN_CODE_TARGET else "MISSED"
         print(
             f"   {function:30} {row['cold']:9.1f} ms {row['ratio']:6.2f}"
             f"  {row['first']:6.1f} ms {row['second']:6.1f} ms  {row['status']}"
-            f"  target {TARGET_RATIO}: {verdict}, own code {row['ratio'] - floor['ratio']:+.2f}"
+            f"  own code {own:+.2f} over {FRAMEWORKS[floor][0][2:]}:"
+            f" {verdict} (target +{OWN_CODE_TARGET})"
         )
     print("   ratio: median of each round's handler / baseline; calls go to the embedded DynamoDB")
     print("   frameworks alone: boto3 + client, Powertools' Logger, Metrics and REST resolver as")
-    print("   the layer imports them, then pydantic with one model; own code: a handler's ratio")
-    print("   less that floor (its models, rules, codecs; lxml in the XML functions)")
+    print("   the layer imports them, then pydantic with one model, then lxml parsing one element;")
+    print("   own code: a handler's ratio less the line of the frameworks it imports (its models,")
+    print("   rules, codecs)")
+    print(f"\n   A whole cold request (import, init, first request) {'':6} {'ms':>8} {'ratio':>6}")
+    print(f"   {'boto3 + client + GetItem (baseline)':52} {base['request']:8.1f} {1:6.2f}")
+    for function, row in rows.items():
+        print(f"   {function:52} {row['request']:8.1f} {row['request_ratio']:6.2f}")
+    print("   the first request's hidden costs show here: botocore's request path, the catalog")
+    print("   read, pydantic's first validation of each model")

@@ -167,8 +167,7 @@ def hold(count: int) -> None:
     trail is TYPICAL_CHANGES records of one membership's update each (as a trail mostly
     is), not the bulk records that filling and emptying write."""
     from local.demo import demo_origin, give_memberships
-    from loyalty_core.models import Change, MembershipChanges, MembershipSet
-    from loyalty_core.services.memberships import apply_changes
+    from loyalty_core.models import Change, MembershipChanges, MembershipSet, apply_changes
     from loyalty_core.services.writes import write
     from loyalty_core.settings import get_repository
 

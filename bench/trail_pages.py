@@ -11,7 +11,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from bench.calls import call
+from bench.calls import add_traveller, call
 from local.events import load_event
 
 SIZES = (100, 1_500)
@@ -25,23 +25,26 @@ def _grow(employee_id: str, records: int) -> str:
     each record with its index entry and counted on the profile, as the unit of work's
     commits leave them, written in batches (the bench's moto copies its tables for every
     transaction: 1,500 of them would take minutes). Returns the membership's id."""
-    from local.admin import Admin
     from local.demo import demo_origin
-    from loyalty_core.models import AuditRecord, Change, MembershipChanges, MembershipDraft
+    from loyalty_core.models import (
+        AuditRecord,
+        Change,
+        MembershipChanges,
+        MembershipDraft,
+        apply_changes,
+        new_membership,
+    )
     from loyalty_core.models.audit import membership_entry
     from loyalty_core.repository import items as i
     from loyalty_core.repository import keys as k
     from loyalty_core.repository.codec import values
     from loyalty_core.repository.retention import expiring_with, purge_at
-    from loyalty_core.services.memberships import apply_changes, new_membership
     from loyalty_core.services.writes import write
     from loyalty_core.settings import get_repository
 
     repo = get_repository()
     client, table, days = repo.client, repo.table, repo.audit_retention_days
-    Admin(client, table, "bench").create_user(
-        "acme", employee_id, "Bench Traveller", f"{employee_id}@acme.example"
-    )
+    add_traveller(client, table, employee_id, "Bench Traveller")
     draft = MembershipDraft(
         provider_id="9c5b90ff-2cce-11e8-87f9-0662bed6e7db",
         account_number="TOGGLE1",

@@ -14,7 +14,7 @@ import statistics
 import time
 from typing import Any
 
-from bench.calls import call, route_of
+from bench.calls import add_traveller, call, route_of
 from bench.stub import StubDynamoDB
 from local import gateway
 from local.events import load_event
@@ -42,11 +42,8 @@ class SlowDynamoDB(StubDynamoDB):
 
 def _give_travellers(client: Any) -> None:
     """Nine users of acme (bench1@acme.example, ...), each holding a Qantas membership."""
-    from local.admin import Admin
-
-    admin = Admin(client, "bench")
     for n in range(1, 10):
-        admin.create_user("acme", f"bench{n}", f"Bench {n}", f"bench{n}@acme.example")
+        add_traveller(client, "bench", f"bench{n}", f"Bench {n}")
         event = load_event("create_membership", path_parameters={"employee_id": f"bench{n}"})
         body = re.sub(r'"id": "098765"', f'"id": "bench{n}"', event["body"])
         body = body.replace("9c5b90ff-2cce-11e8-87f9-0662bed6e7db", QANTAS)

@@ -98,8 +98,8 @@ def demo_origin() -> Any:
 def seed_memberships() -> None:
     """Give John Smith (098765) his membership with its fixed id, and Jane Doe (112233)
     a few, through the same rules as the API."""
-    from loyalty_core.models import Change, MembershipDraft, Principal, Role
-    from loyalty_core.services.memberships import create_membership, new_membership
+    from loyalty_core.models import Change, MembershipDraft, Principal, Role, new_membership
+    from loyalty_core.services.memberships import create_membership
     from loyalty_core.services.writes import write
     from loyalty_core.settings import get_repository
 
@@ -135,8 +135,7 @@ def give_memberships(employee_id: str, count: int, company: str = "acme") -> Non
     """Give a user `count` more Hilton memberships (FILL0000, FILL0001, ...) through the
     repository's own write, 98 a transaction (with the profile's guard and the audit
     record: DynamoDB's 100)."""
-    from loyalty_core.models import Change, MembershipDraft, MembershipSet
-    from loyalty_core.services.memberships import new_membership
+    from loyalty_core.models import Change, MembershipDraft, MembershipSet, new_membership
     from loyalty_core.services.writes import write
     from loyalty_core.settings import get_repository
 

@@ -43,13 +43,19 @@ def start_import() -> Response[str]:
     return job_api.job(app, job, {}, upload=form, created=True)
 
 
-@app.get(IMPORT)
-def get_import(import_id: str) -> Response[str]:
+def shown(kind: JobKind, job_id: str) -> Response[str]:
+    """A job of the caller's company, with its links (an import's reports, an export's
+    file)."""
     caller = locomote.caller(app, get_repository())
     locomote.view(app, NO_QUERY)
     files = get_bulk_files()
-    job = jobs.find(files, caller, JobKind.IMPORT, import_id)
+    job = jobs.find(files, caller, kind, job_id)
     return job_api.job(app, job, jobs.links(files, job))
+
+
+@app.get(IMPORT)
+def get_import(import_id: str) -> Response[str]:
+    return shown(JobKind.IMPORT, import_id)
 
 
 @app.patch(IMPORT)
@@ -75,11 +81,7 @@ def start_export() -> Response[str]:
 
 @app.get(EXPORT)
 def get_export(export_id: str) -> Response[str]:
-    caller = locomote.caller(app, get_repository())
-    locomote.view(app, NO_QUERY)
-    files = get_bulk_files()
-    job = jobs.find(files, caller, JobKind.EXPORT, export_id)
-    return job_api.job(app, job, jobs.links(files, job))
+    return shown(JobKind.EXPORT, export_id)
 
 
 @instrument("locomote")

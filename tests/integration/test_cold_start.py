@@ -5,8 +5,10 @@ package `__init__`s that import every resolver and every event class unrun
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +25,24 @@ NOT_IMPORTED = (
     "aws_lambda_powertools.utilities.data_classes.s3_event",
     "aws_xray_sdk",
 )
-# In a fresh interpreter: import the handler, then answer each event on moto (seeded with the
-# demo data); report what is imported after the import, and after the requests.
-PROBE = """
-import json, sys
+# One process sets up moto (the table with the demo data, the jobs' bucket and queues)
+# importing nothing of the layer, Powertools or the X-Ray SDK, then forks a fresh child per
+# function: the child imports the handler, answers each event and reports what is imported
+# after the import and after the requests. The demo data is seeded by a child of its own
+# (the admin CLI imports the layer) and copied into the parent's table.
+PROBE = r"""
+import json, os, sys, traceback
 from pathlib import Path
-sys.path.insert(0, sys.argv[1])
-import handler
-names = json.loads(sys.argv[2])
+
+import boto3
+from moto import mock_aws
+
+from local.dynamo import ensure_tables
+from local.jobs import prepare
+
+names = json.loads(sys.argv[1])
+watched = [*names["deferred"], *names["absent"]]
+
 
 def state():
     return {
@@ -38,26 +50,67 @@ def state():
         "imported": [n for n in names["absent"] if n in sys.modules],
     }
 
-after_import = state()
-from moto import mock_aws
-from local.admin import Admin
-from local.demo import seed
-from local.dynamo import ensure_tables
-from local.gateway import LambdaContext
-from local.jobs import prepare
-from loyalty_core import settings
-import os
-statuses = []
-with mock_aws():
-    client = settings.dynamodb_client()
-    ensure_tables(client, "bench")
+
+def forked(work, *args):
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # what the child logs is not its report
+        try:
+            out = json.dumps(work(*args))
+        except BaseException:
+            out = json.dumps({"error": traceback.format_exc()})
+        with os.fdopen(write, "w") as pipe:
+            pipe.write(out)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        found = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    return found
+
+
+def seeded():
+    from local.admin import Admin
+    from local.demo import seed
+
     seed(Admin(client, "bench"))
-    os.environ.update(prepare(settings.s3_client(), settings.sqs_client()))
-    settings.reset()
-    for event in json.loads(Path(sys.argv[3]).read_text()):
+    items, page = [], {"LastEvaluatedKey": None}
+    while "LastEvaluatedKey" in page:
+        more = {"ExclusiveStartKey": page["LastEvaluatedKey"]} if page["LastEvaluatedKey"] else {}
+        page = client.scan(TableName="bench", **more)
+        items += page["Items"]
+    return items
+
+
+def probe(code_uri, events):
+    sys.path.insert(0, code_uri)
+    import handler
+
+    after_import = state()
+    from local.gateway import LambdaContext
+
+    statuses = []
+    for event in json.loads(Path(events).read_text()):
         answer = handler.lambda_handler(event, LambdaContext("bench", 900.0))
         statuses.append(answer.get("statusCode", 200))  # (the jobs' worker answers no HTTP)
-print(json.dumps({"import": after_import, "requests": state(), "statuses": statuses}))
+    return {"import": after_import, "requests": state(), "statuses": statuses}
+
+
+mock_aws().start()
+client = boto3.client("dynamodb", region_name="us-east-1")
+ensure_tables(client, "bench")
+demo = forked(seeded)
+for start in range(0, len(demo), 25):
+    batch = [{"PutRequest": {"Item": item}} for item in demo[start : start + 25]]
+    client.batch_write_item(RequestItems={"bench": batch})
+s3, sqs = (boto3.client(name, region_name="us-east-1") for name in ("s3", "sqs"))
+os.environ.update(prepare(s3, sqs))
+untouched = not any(n in sys.modules for n in watched) and "loyalty_core" not in sys.modules
+print(json.dumps({"ready": untouched, "items": len(demo)}), flush=True)
+for line in sys.stdin:
+    print(json.dumps(forked(probe, *json.loads(line))), flush=True)
 """
 
 
@@ -101,31 +154,57 @@ def events_by_function() -> dict[str, list[dict[str, Any]]]:
 API_FUNCTIONS = sorted({route.function for route in routes()})
 
 
-@pytest.mark.parametrize("function", API_FUNCTIONS)
-def test_neither_the_import_nor_a_request_runs_the_deferred_package_inits(
-    function: str, tmp_path: Path
-) -> None:
-    events = events_by_function()[function]
-    (tmp_path / "events.json").write_text(json.dumps(events))
+@pytest.fixture(scope="module")
+def prober() -> Iterator[Callable[[str, Path], dict[str, Any]]]:
+    """The probe process, ready; a call probes one function's handler with the events in a
+    file."""
     env = {
+        "PATH": os.environ.get("PATH", ""),
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "TABLE_NAME": "bench",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+        "PYTHONPATH": str(ROOT),
     }
     names = {"deferred": list(DEFERRED), "absent": list(NOT_IMPORTED)}
-    code_uri = str(ROOT / functions()[function]["CodeUri"])
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, code_uri, json.dumps(names), str(tmp_path / "events.json")],
+    process = subprocess.Popen(
+        [sys.executable, "-c", PROBE, json.dumps(names)],
         cwd=ROOT,
         env=env,
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
-        check=True,
     )
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert process.stdin is not None and process.stdout is not None
+    stdin, stdout = process.stdin, process.stdout
+
+    def probe(function: str, events: Path) -> dict[str, Any]:
+        code_uri = str(ROOT / functions()[function]["CodeUri"])
+        stdin.write(json.dumps([code_uri, str(events)]) + "\n")
+        stdin.flush()
+        report: dict[str, Any] = json.loads(stdout.readline())
+        assert "error" not in report, report["error"]
+        return report
+
+    try:
+        ready = json.loads(stdout.readline())
+        # the process that forks each probe imported none of what the probes watch
+        assert ready["ready"] is True and ready["items"] > 0, ready
+        yield probe
+    finally:
+        stdin.close()
+        process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("function", API_FUNCTIONS)
+def test_neither_the_import_nor_a_request_runs_the_deferred_package_inits(
+    function: str, tmp_path: Path, prober: Callable[[str, Path], dict[str, Any]]
+) -> None:
+    events = events_by_function()[function]
+    (tmp_path / "events.json").write_text(json.dumps(events))
+    report = prober(function, tmp_path / "events.json")
     assert report["import"] == {"deferred": list(DEFERRED), "imported": []}
     assert report["requests"] == {"deferred": list(DEFERRED), "imported": []}
     assert len(report["statuses"]) == len(events)

@@ -376,3 +376,20 @@ def test_the_worker_sends_only_what_its_policy_allows(bulk: Bulk) -> None:
     needs = {f"dynamodb:{name}" for name in sent if name != "TransactWriteItems"}
     index = [s for s in statements("MembershipJobWorkerFunction") if "Fn::Sub" in s["Resource"]]
     assert needs <= actions("MembershipJobWorkerFunction") | {a for s in index for a in s["Action"]}
+
+
+def test_s3s_test_event_is_dropped_without_running_the_worker(bulk: Bulk) -> None:
+    """Configuring the bucket's notification sent S3's test event to the uploads queue (the
+    fixture configured it): the pump drops it, invoking nothing; an upload still reaches
+    the worker."""
+    invoked: list[dict[str, Any]] = []
+    uploads = bulk.environ["BULK_UPLOADS_QUEUE_URL"]
+    bulk.sqs.send_message(
+        QueueUrl=uploads, MessageBody='{"Service": "Amazon S3", "Event": "s3:TestEvent"}'
+    )
+    while local_jobs.deliver(bulk.sqs, uploads, invoked.append):
+        pass
+    assert invoked == []
+    bulk.sqs.send_message(QueueUrl=uploads, MessageBody='{"Records": []}')
+    assert local_jobs.deliver(bulk.sqs, uploads, invoked.append)
+    assert [json.loads(e["Records"][0]["body"]) for e in invoked] == [{"Records": []}]

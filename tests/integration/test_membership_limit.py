@@ -140,7 +140,7 @@ def test_parallel_concur_batches_at_98_let_exactly_one_in(api: Api, dynamodb: An
 
 def test_the_store_itself_refuses_a_write_past_the_limit(api: Api) -> None:
     """The profile's guard holds the limit even for a writer that skipped the check."""
-    from loyalty_core.services.memberships import new_membership
+    from loyalty_core.models import new_membership
     from loyalty_core.settings import get_repository
 
     give_memberships("098765", LIMIT)

@@ -20,10 +20,10 @@ from loyalty_core.models import (
     Provider,
     User,
     VendorType,
+    new_membership,
 )
 from loyalty_core.models.bulk import ImportMode, Reason
 from loyalty_core.services import imports
-from loyalty_core.services.memberships import new_membership
 from loyalty_core.services.writes import write
 from tests.memory_repository import InMemoryRepository
 

@@ -31,6 +31,7 @@ from loyalty_core.models import (
     Role,
     User,
     VendorType,
+    name_on_membership,
 )
 from loyalty_core.services import memberships as svc
 from loyalty_core.validators import is_text
@@ -263,7 +264,7 @@ def _user(name: str, employee_id: str = "098765") -> User:
 def test_a_membership_without_a_name_takes_the_profile_name(
     name: str, employee_id: str, expected: str
 ) -> None:
-    assert svc.name_on_membership(_user(name, employee_id)) == expected
+    assert name_on_membership(_user(name, employee_id)) == expected
 
 
 @given(
@@ -273,7 +274,7 @@ def test_a_membership_without_a_name_takes_the_profile_name(
 def test_the_profile_name_always_passes_the_membership_name_rule(
     name: str, employee_id: str
 ) -> None:
-    value = svc.name_on_membership(_user(name, employee_id))
+    value = name_on_membership(_user(name, employee_id))
     assert MembershipChanges(membership_name=value).membership_name == value
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 from weakref import WeakKeyDictionary
 
@@ -28,9 +28,11 @@ from loyalty_core.errors import (
 )
 from loyalty_core.interfaces.http import header
 from loyalty_core.observability import count, logger
-from loyalty_core.repository import KeyOwner, Repository
-from loyalty_core.services.idempotency import Claim, once
 from loyalty_core.settings import FUNCTION_TIMEOUT
+
+if TYPE_CHECKING:  # the storage port and the keys' service: only the routes that write
+    from loyalty_core.repository import KeyOwner, Repository
+    from loyalty_core.services.idempotency import Claim
 
 T = TypeVar("T")
 ErrorRenderer = Callable[[DomainError], Response[Any]]
@@ -123,6 +125,8 @@ def replayable(
     def answer(result: T) -> dict[str, Any]:
         response = render(result)
         return {"status": response.status_code, "headers": response.headers, "body": response.body}
+
+    from loyalty_core.services.idempotency import once  # the writing functions import it anyway
 
     result = once(
         repo,

@@ -8,6 +8,9 @@ from loyalty_core.models.membership import (
     MembershipChanges,
     MembershipDraft,
     ProgramUpdate,
+    apply_changes,
+    name_on_membership,
+    new_membership,
 )
 from loyalty_core.models.membership_set import Change, MembershipSet
 from loyalty_core.models.party import (
@@ -44,4 +47,7 @@ __all__ = [
     "Role",
     "User",
     "VendorType",
+    "apply_changes",
+    "name_on_membership",
+    "new_membership",
 ]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from loyalty_core.errors import Problem
+from loyalty_core.models.party import User
 from loyalty_core.validators import (
+    MEMBERSHIP_NAME,
+    NOT_NAME_CHARACTER,
     AccountNumber,
     CompanyId,
     Count,
@@ -19,6 +23,7 @@ from loyalty_core.validators import (
     MembershipName,
     Program,
     ShortText,
+    compiled,
 )
 
 
@@ -73,6 +78,49 @@ class Membership(MembershipDraft):
 
     def is_expired(self, today: date) -> bool:
         return self.expires_on is not None and self.expires_on < today
+
+
+# -- the rules every interface's writes share ----------------------------------------
+
+
+def name_on_membership(user: User) -> str:
+    """The name a membership carries when its interface sends none (Concur): the user's
+    profile name, each character the membership name rule refuses turned into a space,
+    spaces collapsed, cut to 50; the employee id if no letter or digit is left."""
+    name = " ".join(compiled(NOT_NAME_CHARACTER).sub(" ", user.name).split())[:50].strip()
+    for candidate in (name, user.employee_id):
+        if compiled(MEMBERSHIP_NAME).fullmatch(candidate):
+            return candidate
+    return "Member"  # an employee id of underscores only: no name to take
+
+
+def new_membership(draft: MembershipDraft, company: str, employee_id: str) -> Membership:
+    """A draft as a stored membership: a server-assigned id and fresh meta."""
+    now = datetime.now(UTC)
+    return Membership(
+        **draft.model_dump(),
+        id=str(uuid.uuid4()),
+        company=company,
+        employee_id=employee_id,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def apply_changes(
+    current: Membership, changes: MembershipChanges, provider_id: str | None = None
+) -> Membership:
+    """`current` with the fields that `changes` carries, as a new version; `current`
+    itself when they change nothing (a write that changes nothing is not a write: no new
+    version, no ETag change, no audit record)."""
+    values = current.model_dump()
+    values.update({name: getattr(changes, name) for name in changes.model_fields_set})
+    if provider_id is not None:
+        values["provider_id"] = provider_id
+    if values == current.model_dump():
+        return current
+    values.update(version=current.version + 1, updated_at=datetime.now(UTC))
+    return Membership.model_validate(values)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,9 @@ from loyalty_core.models import (
     MembershipSet,
     Origin,
     Provider,
+    apply_changes,
+    name_on_membership,
+    new_membership,
 )
 from loyalty_core.models.bulk import (
     ImportMode,
@@ -59,7 +62,6 @@ from loyalty_core.models.bulk import (
 )
 from loyalty_core.repository import MEMBERSHIPS_PER_COMMIT, Answer, KeyOwner, Repository
 from loyalty_core.services.idempotency import Claim, once
-from loyalty_core.services.memberships import apply_changes, name_on_membership, new_membership
 from loyalty_core.services.operations import at
 from loyalty_core.services.writes import load, write
 

@@ -17,10 +17,12 @@ from loyalty_core.models import (
     ProgramUpdate,
     Provider,
     VendorType,
+    apply_changes,
+    name_on_membership,
+    new_membership,
 )
 from loyalty_core.repository import Repository
 from loyalty_core.services.idempotency import Claim
-from loyalty_core.services.memberships import apply_changes, name_on_membership, new_membership
 from loyalty_core.services.providers import by_code
 from loyalty_core.services.writes import write
 

@@ -4,9 +4,6 @@ unit of work (`services.writes`)."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 from loyalty_core.access import require_reach
 from loyalty_core.errors import NotFound, PreconditionFailed, Problem, clip, quote
 from loyalty_core.models import (
@@ -17,31 +14,17 @@ from loyalty_core.models import (
     MembershipSet,
     Origin,
     Principal,
-    User,
+    apply_changes,
+    new_membership,
 )
 from loyalty_core.repository import Repository
 from loyalty_core.services.idempotency import Claim
 from loyalty_core.services.writes import load, write
-from loyalty_core.validators import MEMBERSHIP_NAME, NOT_NAME_CHARACTER, compiled, is_record_id
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from loyalty_core.validators import is_record_id
 
 
 def membership_not_found(membership_id: str) -> NotFound:
     return NotFound(f"No loyalty membership {quote(membership_id)} for this user")
-
-
-def name_on_membership(user: User) -> str:
-    """The name a membership carries when its interface sends none (Concur): the user's
-    profile name, each character the membership name rule refuses turned into a space,
-    spaces collapsed, cut to 50; the employee id if no letter or digit is left."""
-    name = " ".join(compiled(NOT_NAME_CHARACTER).sub(" ", user.name).split())[:50].strip()
-    for candidate in (name, user.employee_id):
-        if compiled(MEMBERSHIP_NAME).fullmatch(candidate):
-            return candidate
-    return "Member"  # an employee id of underscores only: no name to take
 
 
 def check_if_match(membership: Membership, if_match: str | None) -> None:
@@ -63,35 +46,6 @@ def require_provider(repo: Repository, provider_id: str) -> None:
             f"No loyalty provider {quote(provider_id)}",
             [Problem(f"No loyalty provider {quote(provider_id)} in the catalog", ("provider_id",))],
         )
-
-
-def new_membership(draft: MembershipDraft, company: str, employee_id: str) -> Membership:
-    """A draft as a stored membership: a server-assigned id and fresh meta."""
-    now = _now()
-    return Membership(
-        **draft.model_dump(),
-        id=str(uuid.uuid4()),
-        company=company,
-        employee_id=employee_id,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def apply_changes(
-    current: Membership, changes: MembershipChanges, provider_id: str | None = None
-) -> Membership:
-    """`current` with the fields that `changes` carries, as a new version; `current`
-    itself when they change nothing (a write that changes nothing is not a write: no new
-    version, no ETag change, no audit record)."""
-    values = current.model_dump()
-    values.update({name: getattr(changes, name) for name in changes.model_fields_set})
-    if provider_id is not None:
-        values["provider_id"] = provider_id
-    if values == current.model_dump():
-        return current
-    values.update(version=current.version + 1, updated_at=_now())
-    return Membership.model_validate(values)
 
 
 # -- the use cases ----------------------------------------------------------------------

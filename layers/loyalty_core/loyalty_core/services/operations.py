@@ -17,15 +17,21 @@ from dataclasses import replace
 
 from loyalty_core.access import require_reach
 from loyalty_core.errors import DomainError, Problem
-from loyalty_core.models import Change, Membership, MembershipSet, Origin, Principal
+from loyalty_core.models import (
+    Change,
+    Membership,
+    MembershipSet,
+    Origin,
+    Principal,
+    apply_changes,
+    new_membership,
+)
 from loyalty_core.models.operation import MembershipOperation, OperationKind
 from loyalty_core.repository import Repository
 from loyalty_core.services.idempotency import Claim
 from loyalty_core.services.memberships import (
-    apply_changes,
     check_if_match,
     membership_not_found,
-    new_membership,
     require_provider,
 )
 from loyalty_core.services.writes import write
