@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install lock run invoke test test-unit test-integration test-e2e coverage lint bench bench-store events check-template admin clean
+.PHONY: help install lock run invoke test test-unit test-integration test-e2e coverage mutation lint bench bench-store events check-template admin clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -58,6 +58,22 @@ test-e2e: .venv/.synced ## only tests/e2e: real HTTP through the local front
 coverage: .venv/.synced ## every test, with an HTML coverage report in .cache/coverage/
 	$(PYTEST) --cov --cov-report=html:.cache/coverage --cov-report=term:skip-covered
 
+# Mutation testing of the rules (services, models, validators, access) against tests/unit
+# alone: mutmut ([tool.mutmut] in pyproject.toml) copies the project to mutants/ and runs
+# the unit tests that reach each changed function; tools/mutation/score.py prints the score
+# of each module and fails under [tool.mutation]'s threshold. mutmut names modules by their
+# path under src/, so src is a link to the layer's folder. Every run starts afresh (mutmut
+# would keep old verdicts when only tests change). Slow: about 10-15 minutes.
+mutation: .venv/.synced ## mutation score of each rule module against tests/unit (fails under 85%; ~15 min)
+	ln -sfn layers/loyalty_core src
+	rm -rf mutants
+	mkdir -p .cache
+	$(TEST_ENV) TRAVELPORT_REFERENCE=$(CURDIR)/../shared/reference/travelport \
+		.venv/bin/mutmut run > .cache/mutation.log 2>&1 \
+		|| { tail -n 40 .cache/mutation.log; exit 1; }
+	@tr '\r' '\n' < .cache/mutation.log | tail -n 3
+	$(PY) tools/mutation/score.py
+
 # Redocly CLI (npm, pinned with its lock in tools/openapi-lint/) for the OpenAPI lint.
 REDOCLY := $(TOOLS)/openapi-lint/node_modules/.bin/redocly
 $(REDOCLY): tools/openapi-lint/package.json tools/openapi-lint/package-lock.json
@@ -90,4 +106,4 @@ admin: .venv/.synced ## the admin CLI: make admin ARGS="--help"
 	$(PY) -m local.admin $(ARGS)
 
 clean: ## remove environments and build output
-	rm -rf .venv $(TOOLS) .aws-sam .sam-cli .pytest_cache .mypy_cache .ruff_cache .cache .coverage
+	rm -rf .venv $(TOOLS) .aws-sam .sam-cli .pytest_cache .mypy_cache .ruff_cache .cache .coverage mutants src

@@ -428,7 +428,8 @@ class InMemoryWebhooks:
         self.memberships = memberships
         self.subscriptions: dict[tuple[str, str], Subscription] = {}
         self.changes: dict[str, list[AuditRecord]] = {}
-        self.deliveries: dict[tuple[str, str, str], DeliveryRecord] = {}
+        # by (company, subscription, enqueued_at, id): the adapter's key holds the time too
+        self.deliveries: dict[tuple[str, str, datetime, str], DeliveryRecord] = {}
         self._lock = threading.Lock()
 
     def list_subscriptions(self, company: str) -> tuple[Subscription, ...]:
@@ -472,10 +473,10 @@ class InMemoryWebhooks:
     def get_delivery(
         self, company: str, subscription_id: str, enqueued_at: datetime, delivery_id: str
     ) -> DeliveryRecord | None:
-        return self.deliveries.get((company, subscription_id, delivery_id))
+        return self.deliveries.get((company, subscription_id, enqueued_at, delivery_id))
 
     def save_delivery(self, company: str, record: DeliveryRecord) -> None:
-        self.deliveries[(company, record.subscription_id, record.id)] = record
+        self.deliveries[(company, record.subscription_id, record.enqueued_at, record.id)] = record
 
     def list_deliveries(
         self, company: str, subscription_id: str, count: int, after: str | None = None
@@ -483,7 +484,7 @@ class InMemoryWebhooks:
         found = sorted(
             (
                 (f"{stamp(r.enqueued_at)}#{r.id}", r)
-                for (c, s, _), r in self.deliveries.items()
+                for (c, s, _, _), r in self.deliveries.items()
                 if c == company and s == subscription_id
             ),
             reverse=True,

@@ -68,6 +68,7 @@ class FifoQueue:
     `hide` and `release` change that; a deduplication id seen within 5 minutes is dropped."""
 
     VISIBILITY = 360
+    MAX_RECEIVES = 100
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -127,6 +128,9 @@ class FifoQueue:
                     blocked.add(m.group)  # in flight or hidden: the rest of its group waits
                     continue
                 m.receipt, m.receives = str(uuid.uuid4()), m.receives + 1
+                # Ten attempts and the hides of waits over 12 h come back far fewer times:
+                # a message back this often is one the delivery never settles.
+                assert m.receives <= self.MAX_RECEIVES, f"{m.id} never settles"
                 m.visible_at = now + timedelta(seconds=self.VISIBILITY)
                 taken.append(m)
                 if len(taken) == most:
@@ -203,6 +207,7 @@ class Received:
     body: bytes
     event: dict[str, Any]
     status: int
+    url: str = ""
 
 
 Script = Callable[[int, dict[str, Any], datetime], int | tuple[int, float]]
@@ -239,7 +244,7 @@ class Endpoint:
         answer = self.script(n, event, self.clock())
         status, wait = answer if isinstance(answer, tuple) else (answer, None)
         with self._lock:
-            self.received.append(Received(self.clock(), dict(headers), body, event, status))
+            self.received.append(Received(self.clock(), dict(headers), body, event, status, url))
         return Reply(status, 3, None if 200 <= status < 300 else f"answered {status}", wait)
 
     def delivered(self) -> list[dict[str, Any]]:

@@ -10,8 +10,27 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from loyalty_core.models import AuditRecord, Entry, Interface, Origin
-from loyalty_core.models.audit import Action, entry
+from loyalty_core.models import (
+    MEMBERSHIP_ATTRIBUTES,
+    Application,
+    ApplicationKind,
+    AuditRecord,
+    Entry,
+    Interface,
+    Membership,
+    Origin,
+    Role,
+    User,
+    VendorType,
+)
+from loyalty_core.models.audit import (
+    Action,
+    application_fields,
+    entry,
+    membership_entry,
+    membership_fields,
+    user_fields,
+)
 from loyalty_core.repository.retention import expiring_with, live_changes, purge_at
 
 ORIGIN = Origin("user:098765", Interface.LOCOMOTE, "req-1")
@@ -48,7 +67,9 @@ def test_a_changed_number_with_the_same_last_four_is_still_a_change() -> None:
 
 
 def test_an_entry_names_one_subject_and_the_sides_its_action_has() -> None:
-    with pytest.raises(ValueError, match="needs the record"):
+    with pytest.raises(
+        ValueError, match=r"^an entry needs the record before or after the request$"
+    ):
         entry("membership_id", "m1", None, None)
     for bad in (
         {"action": "create", "before": None, "after": {}},  # no subject
@@ -105,3 +126,109 @@ def test_a_shorter_retention_later_still_counts_exactly() -> None:
     counts = expiring_with(expiring_with({}, long, 400), short, 5)
     assert live_changes(counts, datetime(2026, 1, 9, tzinfo=UTC)) == 1
     assert live_changes(counts, datetime(2026, 1, 2, tzinfo=UTC) + timedelta(days=3)) == 2
+
+
+def test_a_record_as_stored_and_answered() -> None:
+    """SPEC 10's shape: when, who, through which interface, under which request id, and
+    one entry per record touched (a membership's with its version after the change)."""
+    held = Membership(
+        id="m1",
+        company="acme",
+        employee_id="098765",
+        provider_id="qf",
+        account_number="AB123456",
+        expires_on="2031-01-31",
+        point_total=5,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+        version=3,
+    )
+    at = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    record = AuditRecord.of(ORIGIN, [membership_entry(None, held)], at)
+    assert record.as_json() == {
+        "occurred_at": "2026-12-07T09:30:00+00:00",
+        "actor": "user:098765",
+        "interface": "locomote",
+        "request_id": "req-1",
+        "changes": [
+            {
+                "membership_id": "m1",
+                "action": "create",
+                "version": 3,
+                "before": None,
+                "after": {
+                    "account_number": "****3456",
+                    "expires_on": "2031-01-31",
+                    "point_total": 5,
+                    "loyalty_provider": "qf",
+                },
+            }
+        ],
+    }
+
+
+def test_the_trail_records_a_memberships_attributes_and_provider_as_json_values() -> None:
+    held = Membership(
+        id="m1",
+        company="acme",
+        employee_id="098765",
+        provider_id="qf",
+        account_number="A1",
+        level="Gold",
+        expires_on="2031-01-31",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    fields = membership_fields(held)
+    assert list(fields) == [*MEMBERSHIP_ATTRIBUTES, "loyalty_provider"]
+    assert (fields["expires_on"], fields["level"], fields["loyalty_provider"]) == (
+        "2031-01-31",
+        "Gold",
+        "qf",
+    )
+    assert fields["program"] is None and "id" not in fields and "version" not in fields
+
+
+def test_a_user_and_an_application_as_the_trail_records_them() -> None:
+    user = User(
+        company="acme",
+        employee_id="a1",
+        name="Ann",
+        email="ann@acme.example",
+        role=Role.ARRANGER,
+        arranges=frozenset({"t2", "t1"}),
+    )
+    assert user_fields(user) == {
+        "name": "Ann",
+        "email": "ann@acme.example",
+        "role": "arranger",
+        "arranges": ["t1", "t2"],
+    }
+    app = Application(
+        id="qf-app",
+        name="Qantas",
+        kind=ApplicationKind.SUPPLIER,
+        vendor_type=VendorType.AIR,
+        vendor_code="QF",
+    )
+    fields = application_fields(app)
+    assert fields == {
+        "name": "Qantas",
+        "kind": "supplier",
+        "vendor_type": "air",
+        "vendor_code": "QF",
+        "certified": False,
+    }
+    assert {type(v) for v in fields.values()} == {str, bool}  # JSON values, not enums
+
+
+def test_an_entry_carries_a_version_only_when_it_has_one() -> None:
+    versioned = entry("membership_id", "m1", None, {"level": "Gold"}, version=4)
+    assert versioned.as_json() == {
+        "membership_id": "m1",
+        "action": "create",
+        "version": 4,
+        "before": None,
+        "after": {"level": "Gold"},
+    }
+    assert "version" not in entry("user_id", "u", None, {"name": "x"}).as_json()

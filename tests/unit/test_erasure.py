@@ -4,13 +4,15 @@ whom it takes the user from; idempotent; a write while it runs is erased too."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from loyalty_core.auth import authenticate_application, authenticate_user
 from loyalty_core.errors import ConcurrentChange, NotFound, Unauthenticated
-from loyalty_core.models import MembershipDraft, Principal, Role
+from loyalty_core.models import Interface, MembershipDraft, Principal, Role
+from loyalty_core.models.erasure import ErasureRecord
 from loyalty_core.repository import KeyOwner
 from loyalty_core.services import directory, memberships
 from loyalty_core.services.erasure import erase_user
@@ -141,3 +143,31 @@ def test_a_user_that_keeps_changing_is_left_for_another_run(repo: InMemoryReposi
     with pytest.raises(ConcurrentChange, match="run the erasure again"):
         erase_user(repo, "acme", "john", origin=ORIGIN)
     assert repo.get_user("acme", "john") is not None and "acme" not in repo.erasures
+
+
+def test_the_erasure_record_as_stored_and_printed() -> None:
+    at = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    record = ErasureRecord(
+        id="r1",
+        occurred_at=at,
+        actor="admin:alice",
+        interface=Interface.ADMIN,
+        request_id="req-9",
+        removed={"memberships": 2, "changes": 3},
+        arrangers_updated=1,
+        api_tokens_revoked=4,
+    )
+    assert record.as_json() == {
+        "id": "r1",
+        "occurred_at": "2026-12-07T09:30:00+00:00",
+        "actor": "admin:alice",
+        "interface": "admin",
+        "request_id": "req-9",
+        "removed": {"memberships": 2, "changes": 3},
+        "items_removed": 5,
+        "arrangers_updated": 1,
+        "api_tokens_revoked": 4,
+    }
+    made = ErasureRecord.of(ORIGIN, {"memberships": 2, "changes": 3}, 1, 4)
+    assert list(made.removed) == ["changes", "memberships"]  # by kind, in order
+    assert (made.actor, made.arrangers_updated, made.api_tokens_revoked) == ("admin:alice", 1, 4)

@@ -181,3 +181,66 @@ def test_the_backfill_indexes_each_user_it_is_given() -> None:
     done = backfill_index(store, users)
     assert (done.users, done.entries, store.indexed) == (2, 4, users)
     assert backfill_index(_Store(), []) == type(done)(0, 0)
+
+
+def test_a_query_the_trail_cannot_answer_is_refused_with_every_problem(
+    repo: InMemoryRepository,
+) -> None:
+    with pytest.raises(MalformedRequest) as refused:
+        list_changes(repo, ADMIN, "098765", 5, membership="not an id!", number=11, now=NOW)
+    assert str(refused.value) == "The query string asks for what this trail cannot do"
+    assert [(p.detail, p.location, p.kind) for p in refused.value.problems] == [
+        ("must be a membership id", ("filter[membership]",), "parameter"),
+        (
+            "reaches the first 10 pages only: further pages are read by cursor "
+            "(page[after], page[before]), as the links give them",
+            ("page[number]",),
+            "parameter",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("parameter", ["after", "before"])
+def test_a_cursor_not_of_this_trail_is_refused_naming_its_parameter(
+    repo: InMemoryRepository, parameter: str
+) -> None:
+    with pytest.raises(MalformedRequest) as refused:
+        list_changes(repo, ADMIN, "098765", 5, now=NOW, **{parameter: "x" * 20})
+    name = f"page[{parameter}]"
+    assert str(refused.value) == f"{name} is not a cursor of this trail"
+    [problem] = refused.value.problems
+    assert (problem.detail, problem.location, problem.kind) == (
+        "must be a cursor from this trail's own links (links.next, links.prev or a "
+        "record's meta.page.cursor), with the same filter",
+        (name,),
+        "parameter",
+    )
+
+
+def test_a_cursor_handed_out_stays_valid_across_releases() -> None:
+    """A client may page on through a deployment: the cursors a trail gives do not change."""
+    assert Trail("acme", "098765").cursor(42) == "AQAAAAAAKqt7vh0ok_H7"
+    assert Trail("acme", "098765", "m1").cursor(42) == "AQAAAAAAKtRYql3a72j_"
+    assert Trail("acme", "098765").position("AQAAAAAAKqt7vh0ok_H7", "page[after]") == 42
+
+
+def test_a_cursor_names_no_revision_past_the_last_a_trail_holds() -> None:
+    last = 10**12 - 2  # the keys count revisions down from 10^12
+    trail = Trail("acme", "098765")
+    assert trail.position(trail.cursor(last), "page[after]") == last
+    for beyond in (last + 1, 2**40, 2**47):
+        with pytest.raises(MalformedRequest):
+            trail.position(trail.cursor(beyond), "page[after]")
+
+
+def test_records_past_their_retention_are_not_listed(repo: InMemoryRepository) -> None:
+    kept = write(repo, JOHN, membership(1))
+    assert ids(list_changes(repo, ADMIN, "098765", 5, now=NOW).records) == [kept.id]
+    years_later = datetime(2030, 1, 1, tzinfo=UTC)
+    assert list_changes(repo, ADMIN, "098765", 5, now=years_later).records == ()
+
+
+def test_an_absent_user_is_named_in_the_404(repo: InMemoryRepository) -> None:
+    with pytest.raises(NotFound) as absent:
+        list_changes(repo, ADMIN, "nobody", 5, now=NOW)
+    assert str(absent.value) == 'No user "nobody" within your reach'

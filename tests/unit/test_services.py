@@ -288,3 +288,65 @@ def test_formatted_and_bare_account_numbers_are_the_same_account(
     other = create(repo, ADMIN, "098765", draft(account_number="AB12345"))
     with pytest.raises(Duplicate):
         update(repo, ADMIN, "098765", other.id, MembershipChanges(account_number="A-B-1234"))
+
+
+# -- each refusal in its words --------------------------------------------------------------
+
+
+def test_a_membership_not_found_names_its_id_on_every_route(repo: InMemoryRepository) -> None:
+    message = 'No loyalty membership "m-404" for this user'
+    for call in (
+        lambda: svc.get_membership(repo, JOHN, "098765", "m-404"),
+        lambda: update(repo, JOHN, "098765", "m-404", MembershipChanges(level="Gold")),
+        lambda: delete(repo, JOHN, "098765", "m-404"),
+    ):
+        with pytest.raises(NotFound) as caught:
+            call()
+        assert caught.value.detail == message
+
+
+def test_a_malformed_membership_id_never_reaches_the_store(
+    repo: InMemoryRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_read(*args: object) -> None:
+        raise AssertionError("a malformed id is no key")
+
+    monkeypatch.setattr(repo, "get_membership", no_read)
+    with pytest.raises(NotFound) as caught:
+        svc.get_membership(repo, JOHN, "098765", "a/b")
+    assert caught.value.detail == 'No loyalty membership "a/b" for this user'
+
+
+def test_an_update_may_move_a_membership_to_another_known_provider(
+    repo: InMemoryRepository,
+) -> None:
+    created = create(repo, ADMIN, "098765", draft())
+    moved = update(repo, JOHN, "098765", created.id, MembershipChanges(), provider_id="qf")
+    assert (moved.provider_id, moved.version) == ("qf", 2)
+    with pytest.raises(NotFound) as caught:
+        update(repo, JOHN, "098765", created.id, MembershipChanges(), provider_id="nope")
+    assert caught.value.detail == 'No loyalty provider "nope"'
+    assert [(p.detail, p.location) for p in caught.value.problems] == [
+        ('No loyalty provider "nope" in the catalog', ("provider_id",))
+    ]
+
+
+def test_if_match_lists_are_split_at_commas_and_a_mismatch_says_how_to_match(
+    repo: InMemoryRepository,
+) -> None:
+    created = create(repo, ADMIN, "098765", draft())
+    svc.check_if_match(created, '"7","1"')
+    with pytest.raises(PreconditionFailed) as caught:
+        svc.check_if_match(created, "2")
+    assert caught.value.detail == (
+        'If-Match 2 does not match the current ETag "1" (an ETag is quoted: If-Match: "1")'
+    )
+    with pytest.raises(PreconditionFailed):
+        delete(repo, JOHN, "098765", created.id, if_match='"2"')
+    delete(repo, JOHN, "098765", created.id, if_match='"1"')
+    assert svc.list_memberships(repo, JOHN, "098765") == ()
+
+
+def test_a_memberships_times_are_utc(repo: InMemoryRepository) -> None:
+    created = create(repo, ADMIN, "098765", draft())
+    assert created.created_at.tzinfo is UTC and created.updated_at == created.created_at

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from loyalty_core.errors import Problem
 from loyalty_core.models import MembershipChanges
-from loyalty_core.validators import MAX_SAFE_INTEGER
+from loyalty_core.validators import MAX_SAFE_INTEGER, problems_from
 from tests.conftest import TEXT_ATTRIBUTES
 
 
@@ -223,3 +224,119 @@ def test_unassigned_code_points_are_text_like_letters() -> None:
 )
 def test_names_and_levels_take_letters_of_every_script(field: str, value: str) -> None:
     assert getattr(MembershipChanges.model_validate({field: value}), field) == value
+
+
+# -- each rule's message, as every interface words it -------------------------------------
+
+
+def test_a_text_with_a_control_character_names_it_and_the_rule() -> None:
+    assert bad("program", "Gold\x07") == (
+        "Value error, must not contain U+0007: text holds no control, "
+        "bidirectional-control or zero-width characters, nor unpaired surrogates"
+    )
+    assert bad("program", 7) == "Value error, must be a string"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2031-1-1", "must be a date written YYYY-MM-DD"),
+        (20310101, "must be a date written YYYY-MM-DD"),
+        ("2031-02-30", "must be a real calendar date (YYYY-MM-DD)"),
+    ],
+)
+def test_a_date_says_which_rule_it_breaks(value: Any, message: str) -> None:
+    assert bad("expires_on", value) == f"Value error, {message}"
+
+
+def email_of(value: str) -> str:
+    from loyalty_core.models import User
+
+    return User(company="acme", employee_id="1", name="x", email=value).email
+
+
+def test_an_email_is_at_most_254_characters_stored_in_lower_case() -> None:
+    local = "a" * 64
+    fits = f"{local}@{'b' * (254 - 64 - 1 - 8)}.example"
+    assert len(fits) == 254 and email_of(fits.upper()) == fits
+    assert email_of("Jose\u0301@Acme.Example") == "josé@acme.example"
+    for value in (f"{local}@{'b' * (255 - 64 - 1 - 8)}.example", "no-at.example", "a@b", "a b@c.d"):
+        with pytest.raises(ValidationError) as caught:
+            email_of(value)
+        assert caught.value.errors()[0]["msg"] == "Value error, must be an email address"
+
+
+@pytest.mark.parametrize(
+    ("secret", "masked"),
+    [
+        (None, ""),
+        ("", ""),
+        ("1", "****"),
+        ("1234", "****"),
+        ("12345", "****2345"),
+        ("123456789", "*****6789"),
+    ],
+)
+def test_a_masked_account_number_shows_its_last_four_at_most(
+    secret: str | None, masked: str
+) -> None:
+    from loyalty_core.validators import mask
+
+    assert mask(secret) == masked
+
+
+# -- problems_from: pydantic's refusals as the domain's problems -----------------------------
+
+
+class Nested(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    changes: MembershipChanges
+    counts: dict[str, int] = {}
+    tag: Literal["a", "b"] = "a"
+
+
+def problems(data: Any, prefix: tuple[str | int, ...] = (), **kw: Any) -> list[Problem]:
+    with pytest.raises(ValidationError) as caught:
+        Nested.model_validate(data, **kw)
+    return problems_from(caught.value, prefix)
+
+
+def test_each_refused_field_is_one_problem_at_its_path() -> None:
+    found = problems(
+        {"changes": {"account_number": "a b!", "point_total": "5", "color": "red"}, "more": 1}
+    )
+    assert found == [
+        Problem(
+            "must be 1-50 characters of letters A-Z, digits and _ "
+            "(spaces and hyphens are removed first)",
+            ("changes", "account_number"),
+        ),
+        Problem("must be a valid integer", ("changes", "point_total")),
+        Problem("is not a known member here", ("changes", "color")),
+        Problem("is not a known member here", ("more",)),
+    ]
+
+
+def test_problems_are_located_under_the_callers_prefix() -> None:
+    assert problems({}, (3, "FF")) == [Problem("is required", (3, "FF", "changes"))]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"changes": 5}, {"changes": ["a"]}, {"changes": {}, "counts": [1]}],
+    ids=["a number", "a list", "a list for a mapping"],
+)
+def test_a_value_that_should_be_an_object_says_so_never_naming_a_class(data: Any) -> None:
+    [problem] = problems(data)
+    assert problem.detail == "must be an object"
+
+
+def test_an_object_read_from_attributes_that_is_none_must_be_an_object() -> None:
+    [problem] = problems(5, from_attributes=True)
+    assert problem == Problem("must be an object", ())
+
+
+def test_other_refusals_keep_pydantics_words_as_a_predicate() -> None:
+    [problem] = problems({"changes": {}, "tag": "c"})
+    assert problem == Problem("must be 'a' or 'b'", ("tag",))

@@ -193,10 +193,15 @@ def test_the_erasure_event_names_the_erased_user_and_nothing_personal() -> None:
         "eventName": "REMOVE",
         "dynamodb": {"Keys": {"pk": profile["pk"], "sk": profile["sk"]}, "OldImage": profile},
     }
+    reads: list[str] = []
+    real = w.repo.get_user_memberships
+    w.repo.get_user_memberships = lambda c, e: reads.append(e) or real(c, e)  # type: ignore[method-assign]
     f.process_batch(w.webhooks, {"Records": [removed]}, None)
+    assert reads == []  # an erasure's event needs no membership read
     (sent,) = w.queue.sent
     event = json.loads(sent.body or "")
     assert event["type"] == "user.erased" and event["id"] == mark.id
+    assert event["source"] == "/companies/acme"
     assert event["subject"] == "users/098765" and event["sequence"] == "000000000042"
     assert event["data"] == {"actor": "admin:ops", "interface": "admin", "request_id": "req-9"}
     assert "John" not in sent.body and "john@" not in (sent.body or "")

@@ -78,13 +78,47 @@ def test_a_write_is_its_own_only_by_its_token_not_by_the_state_it_wanted(
         delete(repo, ADMIN, "098765", created.id)
 
 
-def test_a_write_whose_every_commit_is_refused_gives_up(repo: InMemoryRepository) -> None:
+def test_a_write_whose_every_commit_is_refused_gives_up_after_three(
+    repo: InMemoryRepository,
+) -> None:
+    tries: list[int] = []
+
     def refused(write: Any) -> None:
+        tries.append(write.snapshot.revision)
         raise ConcurrentChange("someone else wrote")
 
     repo.commit = refused  # type: ignore[method-assign]
     with pytest.raises(ConcurrentChange):
         create(repo, ADMIN, "098765", draft())
+    assert len(tries) == writes.WRITE_ATTEMPTS == 3
+
+
+def test_a_write_for_no_such_user_is_404_naming_them(repo: InMemoryRepository) -> None:
+    with pytest.raises(NotFound) as caught:
+        create(repo, ADMIN, "nobody", draft())
+    assert caught.value.detail == 'No user "nobody" within your reach'
+
+
+def test_a_landed_write_whose_answer_was_lost_answers_its_key_from_its_own_commit(
+    repo: InMemoryRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit landed, its answer was lost; the retry finds its own record: the key's
+    answer is the one that commit wrote, never written again after it."""
+    real = repo.commit
+
+    def landed_answer_lost(write: Any) -> None:
+        repo.commit = real  # type: ignore[method-assign]
+        real(write)
+        raise WriteOutcomeUnknown("read timed out after the write")
+
+    def no_later_answer(*args: object) -> None:
+        raise AssertionError("the key's answer is the commit's")
+
+    repo.commit = landed_answer_lost  # type: ignore[method-assign]
+    monkeypatch.setattr(repo, "answer_key", no_later_answer)
+    first = keyed(repo, "k1")
+    assert keyed(repo, "k1") == first
+    assert len(repo.memberships[("acme", "098765")]) == 1
 
 
 # -- Idempotency-Keys ------------------------------------------------------------------

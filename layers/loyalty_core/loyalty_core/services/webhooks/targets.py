@@ -93,8 +93,8 @@ def addresses(target: Target, resolve: Resolver, local: bool) -> list[str]:
         raise UnsafeTarget("must name a host that resolves")
     refused = [a for a in found if not allowed(a, local)]
     if refused:
-        kind = "loopback" if local else "private, loopback, link-local or reserved"
-        raise UnsafeTarget(f"must not resolve to a {'non-public' if local else kind} address")
+        kind = "non-public" if local else "private, loopback, link-local or reserved"
+        raise UnsafeTarget(f"must not resolve to a {kind} address")
     return list(found)
 
 
