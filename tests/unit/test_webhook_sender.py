@@ -48,9 +48,14 @@ class Endpoint:
 
     @staticmethod
     def _read(conn: socket.socket) -> bytes:
+        """The request, whole; what came before the client closed, if it closed first (a
+        TLS client giving up, say: never a loop on a closed connection)."""
         data = b""
         while b"\r\n\r\n" not in data:
-            data += conn.recv(65536)
+            more = conn.recv(65536)
+            if not more:
+                return data
+            data += more
         head, _, body = data.partition(b"\r\n\r\n")
         length = next(
             int(line.split(b":")[1])
@@ -58,7 +63,10 @@ class Endpoint:
             if line.lower().startswith(b"content-length:")
         )
         while len(body) < length:
-            body += conn.recv(65536)
+            more = conn.recv(65536)
+            if not more:
+                break
+            body += more
         return head + b"\r\n\r\n" + body
 
     def close(self) -> None:
