@@ -41,8 +41,8 @@ ORIGIN = Origin("admin:ops", Interface.IMPORT, "import-test")
 HEADER = "employee_id,provider_code,provider_category,account_number,membership_name,level"
 
 
-@pytest.fixture
-def repo() -> InMemoryRepository:
+def catalog_and_users() -> InMemoryRepository:
+    """The store every import test starts from: four programs, three users of acme."""
     repo = InMemoryRepository()
     for provider in (HILTON, MARRIOTT, ALAMO, QANTAS):
         repo.add_provider(provider)
@@ -53,6 +53,11 @@ def repo() -> InMemoryRepository:
             )
         )
     return repo
+
+
+@pytest.fixture
+def repo() -> InMemoryRepository:
+    return catalog_and_users()
 
 
 def checked(repo: InMemoryRepository, text: str, kind: str = "csv") -> imports.CheckedFile:

@@ -5,7 +5,6 @@ or find rows done before."""
 
 from __future__ import annotations
 
-import io
 import json
 import time
 import uuid
@@ -21,52 +20,28 @@ from loyalty_core.errors import (
     RequestInProgress,
     StorageUnavailable,
 )
-from loyalty_core.interfaces.bulk import files
 from loyalty_core.models import (
     Change,
     Interface,
     MembershipChanges,
     MembershipDraft,
     Origin,
-    Provider,
-    User,
-    VendorType,
+    new_membership,
 )
 from loyalty_core.models.bulk import FileRow, ImportMode, MembershipRow, Reason, RowRefusal
 from loyalty_core.repository import MEMBERSHIPS_PER_COMMIT
 from loyalty_core.services import imports
-from loyalty_core.services.memberships import new_membership
 from loyalty_core.services.writes import write
 from tests.memory_repository import InMemoryRepository
+from tests.unit.test_company_import import catalog_and_users, checked
 
-HILTON = Provider(id="hh", name="Hilton Honors", vendor_type=VendorType.HOTEL, vendor_code="HH")
-MARRIOTT = Provider(
-    id="mc",
-    name="Marriott Bonvoy",
-    vendor_type=VendorType.HOTEL,
-    vendor_code="MC",
-    chain_codes=("MC", "AL"),
-)
-ALAMO = Provider(id="al", name="Alamo Insiders", vendor_type=VendorType.CAR, vendor_code="AL")
-QANTAS = Provider(id="qf", name="Qantas", vendor_type=VendorType.AIR, vendor_code="QF")
 ORIGIN = Origin("admin:ops", Interface.IMPORT, "import-report")
 NOT_APPLIED = "line {} of this user was refused: a user's rows apply all or nothing"
 
 
 @pytest.fixture
 def repo() -> InMemoryRepository:
-    repo = InMemoryRepository()
-    for provider in (HILTON, MARRIOTT, ALAMO, QANTAS):
-        repo.add_provider(provider)
-    for n in range(1, 4):
-        repo.seed_user(
-            User(company="acme", employee_id=f"000{n}", name=f"User {n}", email=f"u{n}@a.ex")
-        )
-    return repo
-
-
-def checked(repo: InMemoryRepository, text: str) -> imports.CheckedFile:
-    return imports.check(files.Rows(io.BytesIO(text.encode()), "csv"), repo.providers())
+    return catalog_and_users()
 
 
 def run(
