@@ -7,6 +7,11 @@ table's stream (as Lambda's event source would) into the fan-out function's hand
 drain the queue into the delivery function's handler, deleting what it reports done. The
 handlers are the functions' own (template.yaml's CodeUri), as deployed. Endpoints may be
 plain http and loopback here (a receiver on this machine); never another private address.
+
+The pump runs in the process of the embedded store, which wakes it when the table's stream
+takes a record or the queue a message (`Wakeup`): it reads at once then, and otherwise only
+every IDLE_SECONDS (a retried message's delay ending wakes nothing). Polling without rest
+kept a core a third busy on an idle `make run`.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 
 from local import gateway, template
 
-POLL_SECONDS = 0.05
+IDLE_SECONDS = 0.5  # between reads when nothing woke the pump
 DRAINERS = 4
 QUEUE = "loyalty-webhooks.fifo"
 DEAD_LETTERS = "loyalty-webhooks-dead-letters.fifo"
@@ -97,6 +102,53 @@ def find(endpoint: str) -> dict[str, str]:
     return _pointing(endpoint, queue, dead)
 
 
+class Wakeup:
+    """Rung whenever the embedded store's stream or queues take something; each reader waits
+    for a ring after the count it saw before its last read, so no ring is missed."""
+
+    def __init__(self) -> None:
+        self._rung = threading.Condition()
+        self.count = 0
+
+    def ring(self) -> None:
+        with self._rung:
+            self.count += 1
+            self._rung.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> None:
+        with self._rung:
+            self._rung.wait_for(lambda: self.count != seen, timeout)
+
+    def on_store_changes(self) -> Wakeup:
+        """Ring on a stream record, a message sent, or a message's visibility changed in the
+        embedded moto server (in this process)."""
+        from moto.dynamodb.models.table import StreamShard
+        from moto.sqs.models import Queue, SQSBackend
+
+        for owner, name in (
+            (StreamShard, "add"),
+            (Queue, "add_message"),
+            (SQSBackend, "change_message_visibility"),
+        ):
+            original = getattr(owner, name)
+
+            def rung(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    for wakeup in _WAKEUPS:
+                        wakeup.ring()
+
+            if not getattr(original, "rings", False):
+                rung.rings = True  # type: ignore[attr-defined]
+                setattr(owner, name, rung)
+        _WAKEUPS.append(self)
+        return self
+
+
+_WAKEUPS: list[Wakeup] = []  # every pump's in this process
+
+
 class Pump:
     """The stream reader and the queue drainers, until `stop()`."""
 
@@ -105,6 +157,7 @@ class Pump:
         self.table = table
         self.queue_url = find(endpoint)["WEBHOOK_QUEUE_URL"]
         self.stopped = threading.Event()
+        self.wakeup = Wakeup().on_store_changes()
         self.fanout = _handler("WebhookFanoutFunction")
         self.deliver = _handler("WebhookDeliveryFunction")
         self.threads = [threading.Thread(target=self._read_stream, daemon=True)]
@@ -131,14 +184,22 @@ class Pump:
 
     def stop(self) -> None:
         self.stopped.set()
+        self.wakeup.ring()
         for thread in self.threads:
             thread.join(timeout=20)
+        _WAKEUPS.remove(self.wakeup)
+
+    def _rest(self, seen: int) -> None:
+        """Until the store takes something after `seen`, IDLE_SECONDS pass, or the pump stops."""
+        if not self.stopped.is_set():
+            self.wakeup.wait(seen, IDLE_SECONDS)
 
     # -- the stream, as Lambda's DynamoDB event source reads it -----------------------------
 
     def _read_stream(self) -> None:
         streams = _client("dynamodbstreams", self.endpoint)
         while not self.stopped.is_set():
+            seen = self.wakeup.count
             busy = False
             for shard, iterator in list(self._iterators.items()):
                 try:
@@ -162,7 +223,7 @@ class Pump:
                         time.sleep(1)
                 self._iterators[shard] = next_iterator
             if not busy:
-                self.stopped.wait(POLL_SECONDS)
+                self._rest(seen)
 
     def _fan_out(self, records: list[dict[str, Any]]) -> str | None:
         """The first failed record's sequence number, or None."""
@@ -181,6 +242,7 @@ class Pump:
         sqs = _client("sqs", self.endpoint)
         arn = "arn:aws:sqs:us-east-1:123456789012:" + QUEUE
         while not self.stopped.is_set():
+            seen = self.wakeup.count
             try:
                 found = sqs.receive_message(
                     QueueUrl=self.queue_url,
@@ -193,7 +255,7 @@ class Pump:
                 time.sleep(1)
                 continue
             if not found:
-                self.stopped.wait(POLL_SECONDS)
+                self._rest(seen)
                 continue
             event = {"Records": [_sqs_record(m, arn) for m in found]}
             context = gateway.LambdaContext("WebhookDeliveryFunction", 60.0)
