@@ -11,10 +11,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from local.template import ROOT
+from tests.e2e import forked_cli
 from tests.e2e.conftest import LocalFront
 
 pytestmark = [
@@ -31,8 +35,10 @@ API_EXAMPLES: dict[str, tuple[str | None, ...]] = {
     "docs/enrichment.md": (None,),
     "docs/bulk.md": ("## Atomic operations by example", "## Deployed: jobs through the API"),
 }
-# The admin CLI's examples (one block each), pasted with make run's store exported.
+# The admin CLI's examples (one block each), pasted with make run's store exported. Each
+# starts by naming the CLI; the tests run its commands through tests/e2e/forked_cli.py.
 CLI_EXAMPLES = {"docs/admin.md": None, "docs/bulk.md": "## The admin CLI"}
+CLI = 'A=".venv/bin/python -m local.admin"\n'
 WEBHOOKS_PAGE = "docs/webhooks.md"
 # Pages whose blocks another test runs, and which one.
 RUN_ELSEWHERE = {WEBHOOKS_PAGE: "tests/e2e/test_webhooks_local.py"}
@@ -100,10 +106,53 @@ def test_the_api_examples_paste_as_they_are(local_front: LocalFront, page: str) 
     check(script, printed, local_front.base)
 
 
+@pytest.fixture(scope="module")
+def forked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The admin CLI served by forks of one process (tests/e2e/forked_cli.py): the command
+    a page's `A` becomes."""
+    path = tmp_path_factory.mktemp("cli") / "admin.sock"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.e2e.forked_cli", str(path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None and server.stdout.readline() == "ready\n"
+        yield forked_cli.client_command(path)
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_the_forked_cli_is_the_cli(forked: str, tmp_path: Path) -> None:
+    """What the forks print and exit with is what `python -m local.admin` does."""
+    for args in (["--help"], ["no-such-command"], ["create-user", "--help"]):
+        real = subprocess.run(
+            [sys.executable, "-m", "local.admin", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        fork = subprocess.run(
+            [*forked.split(), *args], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        assert (fork.returncode, fork.stdout, fork.stderr) == (
+            real.returncode,
+            real.stdout,
+            real.stderr,
+        )
+    assert real.stdout.startswith("usage: python -m local.admin create-user")
+
+
 @pytest.mark.parametrize("page", CLI_EXAMPLES)
-def test_the_admin_cli_example_pastes_as_it_is(local_front: LocalFront, page: str) -> None:
+def test_the_admin_cli_example_pastes_as_it_is(
+    local_front: LocalFront, forked: str, page: str
+) -> None:
     (script,) = blocks(page, CLI_EXAMPLES[page])
     assert "<" not in script.replace("<<", ""), "a placeholder to fill in by hand"
+    assert script.startswith(CLI), f"{page}'s block names the CLI first: {CLI}"
     # What `make run` printed for the admin CLI, exported as the page says.
     pointed = re.search(r"DYNAMODB_ENDPOINT_URL=(\S+) TABLE_NAME=(\S+)", local_front.printed)
     assert pointed, local_front.printed
@@ -112,7 +161,7 @@ def test_the_admin_cli_example_pastes_as_it_is(local_front: LocalFront, page: st
         "DYNAMODB_ENDPOINT_URL": pointed.group(1),
         "TABLE_NAME": pointed.group(2),
     }
-    printed = run(script, env)
+    printed = run(script.replace(CLI, f'A="{forked}"\n', 1), env)
     check(script, printed, local_front.base)
 
 
