@@ -5,6 +5,7 @@ prints. Read from the sources (import statements, calls)."""
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -42,14 +43,15 @@ def module_file(name: str) -> Path | None:
     return None
 
 
-def runtime_imports(source: str, module: str) -> set[str]:
+@cache  # each module's, read once for every function's walk
+def runtime_imports(source: str, module: str) -> frozenset[str]:
     """What `module` may import when it runs: every import statement, in functions too,
     but those under `if TYPE_CHECKING:` (annotations only)."""
     tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             node.body = [ast.Pass()]
-    return imported(ast.unparse(tree), module)
+    return frozenset(imported(ast.unparse(tree), module))
 
 
 def layer_imports(start: Path, module: str) -> set[str]:
