@@ -100,11 +100,29 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     settings.reset()
 
 
+# DynamoDB's operations that change nothing: after a test that sent only these (and left
+# moto's tables in place), the tables are still as seeded.
+READ_ONLY = frozenset(
+    {
+        "GetItem",
+        "BatchGetItem",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+        "DescribeTable",
+        "DescribeTimeToLive",
+        "ListTables",
+    }
+)
+
+
 @pytest.fixture(scope="session")
 def seeded_tables() -> Iterator[Callable[[], None]]:
     """The template's tables on moto, seeded with the demo data once per session; yields a
-    function that puts them back as seeded (a copy of moto's tables, restored in-process)."""
+    function that puts them back as seeded (a copy of moto's tables, restored in-process),
+    which copies them only when something may have changed them since the last copy."""
     from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.responses import DynamoHandler
 
     make_atomic()  # DynamoDB's per-request isolation, which moto lacks (see make_atomic)
     with pytest.MonkeyPatch.context() as env, mock_aws():
@@ -117,9 +135,20 @@ def seeded_tables() -> Iterator[Callable[[], None]]:
         seed(Admin(client, TABLE))
         backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][ENVIRONMENT["AWS_REGION"]]
         seeded = copy.deepcopy(backend.tables)
+        restored: dict[str, Any] = {"tables": None, "written": True}
+        moto_call_action = DynamoHandler.call_action
+
+        def call_action(handler: Any) -> Any:
+            if handler._get_action() not in READ_ONLY:
+                restored["written"] = True
+            return moto_call_action(handler)
+
+        env.setattr(DynamoHandler, "call_action", call_action)
 
         def restore() -> None:
-            backend.tables = copy.deepcopy(seeded)
+            if restored["written"] or backend.tables is not restored["tables"]:
+                backend.tables = copy.deepcopy(seeded)
+                restored.update(tables=backend.tables, written=False)
 
         yield restore
     settings.reset()
