@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import boto3
@@ -128,8 +129,18 @@ class AwsWebhooks:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
 
 
+@cache
+def _private_key(key_spec: str) -> Any:
+    """moto's KMS makes an RSA key pair for every key, a symmetric one too, which never uses
+    it (about 50 ms each): one per key spec serves every test's key."""
+    from moto.kms.utils import generate_private_key
+
+    return generate_private_key(key_spec)
+
+
 @pytest.fixture
 def aws_webhooks(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsWebhooks]:
+    monkeypatch.setattr("moto.kms.models.generate_private_key", _private_key)
     name = uuid.uuid4().hex[:12]
     sqs = boto3.client("sqs", region_name="us-east-1")
     dead = sqs.create_queue(QueueName=f"dead-{name}.fifo", Attributes={"FifoQueue": "true"})
