@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,11 +116,35 @@ READ_ONLY = frozenset(
 )
 
 
+class Tables:
+    """moto's tables, put back as a snapshot held them before each test: copied only when
+    they may have changed since they were last put back (a write reached moto, the tables
+    were replaced, or another snapshot is asked for). Calling it puts back the seeded one."""
+
+    def __init__(self, backend: Any, seeded: Any) -> None:
+        self.backend = backend
+        self.seeded = seeded
+        self.written = True
+        self._put: tuple[Any, Any] = (None, None)  # (snapshot, the tables made from it)
+
+    def snapshot(self) -> Any:
+        return copy.deepcopy(self.backend.tables)
+
+    def put_back(self, snapshot: Any) -> None:
+        put_snapshot, put_tables = self._put
+        if self.written or put_snapshot is not snapshot or put_tables is not self.backend.tables:
+            self.backend.tables = copy.deepcopy(snapshot)
+            self._put = (snapshot, self.backend.tables)
+            self.written = False
+
+    def __call__(self) -> None:
+        self.put_back(self.seeded)
+
+
 @pytest.fixture(scope="session")
-def seeded_tables() -> Iterator[Callable[[], None]]:
-    """The template's tables on moto, seeded with the demo data once per session; yields a
-    function that puts them back as seeded (a copy of moto's tables, restored in-process),
-    which copies them only when something may have changed them since the last copy."""
+def seeded_tables() -> Iterator[Tables]:
+    """The template's tables on moto, seeded with the demo data once per session; yields
+    the `Tables` that put them back as seeded (in-process)."""
     from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.responses import DynamoHandler
 
@@ -134,28 +158,21 @@ def seeded_tables() -> Iterator[Callable[[], None]]:
         ensure_tables(client, TABLE)
         seed(Admin(client, TABLE))
         backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][ENVIRONMENT["AWS_REGION"]]
-        seeded = copy.deepcopy(backend.tables)
-        restored: dict[str, Any] = {"tables": None, "written": True}
+        tables = Tables(backend, copy.deepcopy(backend.tables))
         moto_call_action = DynamoHandler.call_action
 
         def call_action(handler: Any) -> Any:
             if handler._get_action() not in READ_ONLY:
-                restored["written"] = True
+                tables.written = True
             return moto_call_action(handler)
 
         env.setattr(DynamoHandler, "call_action", call_action)
-
-        def restore() -> None:
-            if restored["written"] or backend.tables is not restored["tables"]:
-                backend.tables = copy.deepcopy(seeded)
-                restored.update(tables=backend.tables, written=False)
-
-        yield restore
+        yield tables
     settings.reset()
 
 
 @pytest.fixture
-def dynamodb(aws_env: None, seeded_tables: Callable[[], None]) -> Iterator[Any]:
+def dynamodb(aws_env: None, seeded_tables: Tables) -> Iterator[Any]:
     """The DynamoDB client the handlers use, on moto, with the template's tables holding
     the demo data (as seeded: what a test writes is gone for the next)."""
     seeded_tables()

@@ -21,7 +21,7 @@ from loyalty_core.errors import MAX_ERROR_BYTES
 from loyalty_core.interfaces.concur.xml import ELEMENTS, VENDOR
 from loyalty_core.models import MEMBERSHIP_ATTRIBUTES
 from loyalty_core.validators import is_text
-from tests.conftest import TEXT_ATTRIBUTES, Api, ApiResponse, store_contents
+from tests.conftest import TEXT_ATTRIBUTES, Api, ApiResponse, Tables, store_contents
 
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "40"))
 PROPERTIES = settings(
@@ -151,7 +151,7 @@ def refusal_writes_nothing(
 
 
 @pytest.fixture
-def restore(api: Api, seeded_tables: Callable[[], None]) -> Callable[[], None]:
+def restore(api: Api, seeded_tables: Tables) -> Callable[[], None]:
     return seeded_tables
 
 

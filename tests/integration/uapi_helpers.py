@@ -5,7 +5,6 @@ every kind."""
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -16,7 +15,7 @@ from lxml import etree
 
 from local.template import ROOT
 from tests import travelport
-from tests.conftest import Api, ApiResponse
+from tests.conftest import Api, ApiResponse, Tables
 
 ROUTE = "/api/loyalty_cards/enrich"
 HOTEL_ROUTE = "/api/hotel/loyalty_cards/enrich"
@@ -81,24 +80,18 @@ _given: dict[str, Any] = {}
 
 
 @pytest.fixture
-def travellers(api: Api) -> Iterator[Api]:
+def travellers(api: Api, seeded_tables: Tables) -> Iterator[Api]:
     """John and Jane holding the programs of `HELD` (made once, then put back as made for
     each test, as the seeded tables are)."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
-
-    from tests.conftest import ENVIRONMENT
-
-    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][ENVIRONMENT["AWS_REGION"]]
     if "tables" in _given:
-        backend.tables = copy.deepcopy(_given["tables"])
+        seeded_tables.put_back(_given["tables"])
     else:
         ids = {
             account: api.create(employee_id, provider=provider, account_number=account)["id"]
             for employee_id, programs in HELD.items()
             for provider, account in programs
         }
-        _given.update(tables=copy.deepcopy(backend.tables), ids=ids)
+        _given.update(tables=seeded_tables.snapshot(), ids=ids)
     yield api
 
 
