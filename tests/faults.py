@@ -456,7 +456,7 @@ def running_store(ready_within: float = 60.0) -> Iterator[FaultyStore]:
         threading.Thread(target=process.stdout.read, daemon=True).start()
         yield FaultyStore(endpoint, RemoteFaults(endpoint), process)
     finally:
-        process.terminate()
+        process.kill()  # a throwaway store: nothing of it to keep, no teardown to wait for
         process.wait(timeout=10)
 
 

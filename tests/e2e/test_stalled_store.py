@@ -71,10 +71,10 @@ def store() -> Iterator[tuple[Store, LocalFront]]:
         with running_front(
             DYNAMODB_ENDPOINT_URL=f"http://127.0.0.1:{port}", WORKERS=workers
         ) as front:
+            warm(front)
             yield dynamo, front
     finally:
-        dynamo.resume()
-        process.terminate()
+        process.kill()  # a throwaway store: nothing of it to keep
         process.wait(timeout=10)
 
 
@@ -136,18 +136,22 @@ def in_its_format(name: str, response: requests.Response) -> None:
         assert response.json()["errors"][0]["code"] == "service_unavailable"
 
 
-def test_a_stalled_store_is_503_with_retry_after_within_five_seconds_on_every_route(
-    store: tuple[Store, LocalFront],
-) -> None:
-    dynamo, front = store
-    for name, call in calls().items():  # warm: every handler imported, every client made
-        # Warm means imported and connected; on a busy machine the store itself may once
-        # answer slower than the read timeout (a 503), so a route has three tries.
+def warm(front: LocalFront) -> None:
+    """Every route's handler imported and its client connected, before the store stalls."""
+    for name, call in calls().items():
+        # On a busy machine the store itself may once answer slower than the read timeout
+        # (a 503), so a route has three tries.
         for attempt in range(3):
             response = call(front.base, f"WARM{attempt}")
             if response.status_code < 300:
                 break
         assert response.status_code < 300, (name, response.text)
+
+
+def test_a_stalled_store_is_503_with_retry_after_within_five_seconds_on_every_route(
+    store: tuple[Store, LocalFront],
+) -> None:
+    dynamo, front = store
     dynamo.pause()
     try:  # every route at once, each on a worker of its own, each timed on its own
         with ThreadPoolExecutor(len(calls())) as pool:
