@@ -13,11 +13,15 @@ import hmac
 import re
 import secrets
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from loyalty_core.errors import AccessDenied, Unauthenticated
-from loyalty_core.models import AccessToken, ApplicationKind, Principal
-from loyalty_core.repository import Repository
+from loyalty_core.models import ApplicationKind, Principal
 from loyalty_core.validators import is_text
+
+if TYPE_CHECKING:
+    from loyalty_core.models import AccessToken
+    from loyalty_core.repository import Repository
 
 _NO_MATCH = "0" * 64
 MAX_USERNAME = 254  # an email address; longer names never reach the store

@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
 
 from loyalty_core.auth import authenticate_user
 from loyalty_core.interfaces.http import header
-from loyalty_core.models import Principal
 from loyalty_core.observability import identify
-from loyalty_core.repository import Repository
+
+if TYPE_CHECKING:
+    from loyalty_core.models import Principal
+    from loyalty_core.repository import Repository
 
 
 def caller(app: APIGatewayRestResolver, repo: Repository) -> Principal:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty_core.errors import (
-    DomainError,
     MalformedRequest,
     MethodNotAllowed,
     PayloadTooLarge,
@@ -17,6 +16,11 @@ from loyalty_core.errors import (
     quote,
     quote_all,
 )
+
+if TYPE_CHECKING:
+    from loyalty_core.errors import (
+        DomainError,
+    )
 
 
 def header(headers: Mapping[str, str] | None, *names: str) -> str | None:

@@ -14,18 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from loyalty_core.models import (
-    AccessToken,
-    Application,
-    AuditRecord,
-    Company,
-    Membership,
-    MembershipSet,
-    Provider,
-    User,
-)
-
 if TYPE_CHECKING:  # the admin's alone: no function imports them
+    from loyalty_core.models import (
+        AccessToken,
+        Application,
+        AuditRecord,
+        Company,
+        Membership,
+        MembershipSet,
+        Provider,
+        User,
+    )
     from loyalty_core.models.credentials import CredentialChange, IssuedToken
     from loyalty_core.models.erasure import ErasurePlan, ErasureRecord
 

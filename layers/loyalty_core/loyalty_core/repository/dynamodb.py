@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 
@@ -18,21 +18,26 @@ from loyalty_core.errors import (
     StorageUnavailable,
     WriteOutcomeUnknown,
 )
-from loyalty_core.models import AccessToken, Membership, MembershipSet, Provider, User
 from loyalty_core.repository import (
-    KeyAnswer,
-    KeyOwner,
-    KeyRecord,
-    Login,
     Revised,
     TrailPage,
-    UserWrite,
 )
 from loyalty_core.repository import guards as g
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
-from loyalty_core.repository.codec import Item, from_item, values
+from loyalty_core.repository.codec import from_item, values
 from loyalty_core.repository.retention import is_purged, live_changes, purge_at
+
+if TYPE_CHECKING:
+    from loyalty_core.models import AccessToken, Membership, MembershipSet, Provider, User
+    from loyalty_core.repository import (
+        KeyAnswer,
+        KeyOwner,
+        KeyRecord,
+        Login,
+        UserWrite,
+    )
+    from loyalty_core.repository.codec import Item
 
 # Errors that mean "try again later", never "your request was wrong".
 _TRANSIENT = {

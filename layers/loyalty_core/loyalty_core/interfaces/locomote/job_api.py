@@ -4,7 +4,7 @@ imports the jobs."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
@@ -12,8 +12,10 @@ from loyalty_core.interfaces import jsonapi
 from loyalty_core.interfaces.http import public_url
 from loyalty_core.interfaces.locomote import jobs
 from loyalty_core.interfaces.locomote.api import document_body
-from loyalty_core.models.bulk import ImportMode, Job
 from loyalty_core.services.jobs import UPLOAD_SECONDS
+
+if TYPE_CHECKING:
+    from loyalty_core.models.bulk import ImportMode, Job
 
 
 def import_request(app: APIGatewayRestResolver) -> tuple[str, ImportMode]:

@@ -20,7 +20,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
@@ -37,9 +37,12 @@ from loyalty_core.interfaces.http import (
 from loyalty_core.interfaces.jsonapi import crash_response, error_response
 from loyalty_core.interfaces.uapi import codec
 from loyalty_core.interfaces.xml import ENCODINGS, MAX_BYTES, MEDIA_TYPES
-from loyalty_core.models.cards import Card, CardRequest, Enrichment
+from loyalty_core.models.cards import Enrichment
 from loyalty_core.observability import count, record
 from loyalty_core.validators import is_reference
+
+if TYPE_CHECKING:
+    from loyalty_core.models.cards import Card, CardRequest
 
 __all__ = ["Call", "CardDocument", "caller", "make_app", "read_call", "render"]
 

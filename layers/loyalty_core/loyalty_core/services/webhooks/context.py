@@ -8,12 +8,14 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from loyalty_core.models import Membership
-from loyalty_core.models.webhooks import Delivery
-from loyalty_core.repository import Repository
-from loyalty_core.repository.webhooks import WebhookRepository
+
+if TYPE_CHECKING:
+    from loyalty_core.models.webhooks import Delivery
+    from loyalty_core.repository import Repository
+    from loyalty_core.repository.webhooks import WebhookRepository
 
 
 class SecretBox(Protocol):

@@ -13,10 +13,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty_core.errors import AccessDenied, InvalidInput, NotFound, Problem, quote
-from loyalty_core.models import AuditRecord, Origin, Principal, Role
+from loyalty_core.models import AuditRecord, Role
 from loyalty_core.models.audit import entry
 from loyalty_core.models.webhooks import (
     DEFAULT_OVERLAP_HOURS,
@@ -27,11 +27,14 @@ from loyalty_core.models.webhooks import (
     Subscription,
     SubscriptionSettings,
 )
-from loyalty_core.repository.webhooks import DeliveryPage
 from loyalty_core.services.memberships import check_if_match
 from loyalty_core.services.webhooks import signing, targets
-from loyalty_core.services.webhooks.context import Webhooks
 from loyalty_core.validators import is_record_id
+
+if TYPE_CHECKING:
+    from loyalty_core.models import Origin, Principal
+    from loyalty_core.repository.webhooks import DeliveryPage
+    from loyalty_core.services.webhooks.context import Webhooks
 
 
 def admin_company(principal: Principal) -> str:
