@@ -15,8 +15,9 @@ import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from loyalty_core import models
 from loyalty_core.errors import AccessDenied, Unauthenticated
-from loyalty_core.models import ApplicationKind, Principal
+from loyalty_core.models import Principal
 from loyalty_core.validators import is_text
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def authenticate_application(
     if not _live(found.expires_at, now or datetime.now(UTC)):
         raise Unauthenticated("The access token has expired")
     app = found.application
-    if app.kind is ApplicationKind.SUPPLIER and not app.certified:
+    if app.kind is models.ApplicationKind.SUPPLIER and not app.certified:
         raise AccessDenied(
             f"Application {app.id} has not completed the review process; "
             "only certified suppliers may post loyalty updates"

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from loyalty_core import models
-from loyalty_core.repository import KeyRecord, Login
+from loyalty_core import repository as port
+from loyalty_core.repository import Login
 from loyalty_core.repository import keys as k
 from loyalty_core.repository.codec import deserialize, from_item, model_item, to_item
 from loyalty_core.repository.retention import expiring_with, purge_at
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     )
     from loyalty_core.models.credentials import ApiToken  # the admin's alone
     from loyalty_core.models.erasure import ErasureRecord  # the admin's alone
-    from loyalty_core.repository import Answer
+    from loyalty_core.repository import Answer, KeyRecord
     from loyalty_core.repository.codec import Item
 
 
@@ -271,7 +272,7 @@ def key_item(
 def parse_key(item: Item) -> KeyRecord:
     fields = from_item(item)
     answer: Answer | None = fields.get("answer")
-    return KeyRecord(
+    return port.KeyRecord(
         request_hash=fields["request_hash"],
         claim=fields["claim"],
         lease_until=float(fields["lease_until"]),

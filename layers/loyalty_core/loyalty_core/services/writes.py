@@ -20,10 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from loyalty_core import models
+from loyalty_core import models, repository
 from loyalty_core.access import user_not_found
 from loyalty_core.errors import ConcurrentChange, WriteOutcomeUnknown
-from loyalty_core.repository import UserWrite
 
 if TYPE_CHECKING:
     from loyalty_core.errors import DomainError
@@ -90,7 +89,7 @@ def write(
         attempts += 1
         try:
             repo.commit(
-                UserWrite(
+                repository.UserWrite(
                     snapshot,
                     audit,
                     count,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
+from loyalty_core import repository
 from loyalty_core.auth import authenticate_application
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.concur import xml
@@ -15,7 +16,6 @@ from loyalty_core.interfaces.http import error_headers, header, read_body, requi
 from loyalty_core.interfaces.xml import ENCODINGS, MAX_BYTES, MEDIA_TYPES
 from loyalty_core.models import Interface, Origin
 from loyalty_core.observability import identify
-from loyalty_core.repository import KeyOwner
 
 if TYPE_CHECKING:
     from loyalty_core.errors import DomainError
@@ -68,7 +68,7 @@ def replayable(
     """`run` once per Idempotency-Key of this application acting for its user, answered
     OK (`resolver.replayable`). The key belongs to the user's record, in the application's
     own scope."""
-    owner = KeyOwner(token.company, token.employee_id)
+    owner = repository.KeyOwner(token.company, token.employee_id)
     return resolver.replayable(app, repo, owner, token.actor, run, lambda _: ok())
 
 

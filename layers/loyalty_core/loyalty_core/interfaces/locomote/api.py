@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
-from loyalty_core import models
+from loyalty_core import models, repository
 from loyalty_core.imports import deferred
 from loyalty_core.interfaces import jsonapi, resolver
 from loyalty_core.interfaces.company_user import caller
 from loyalty_core.interfaces.http import header, public_url, read_body, require_media_type
 from loyalty_core.interfaces.locomote import resources, views
 from loyalty_core.interfaces.locomote.parameters import read_query
-from loyalty_core.repository import KeyOwner
 
 if TYPE_CHECKING:  # annotations only: the providers function never imports the history
     from loyalty_core.errors import DomainError
@@ -110,7 +109,7 @@ def replayable(
 ) -> Response[Any]:
     """`render(run(claim))` once per Idempotency-Key of this caller, in their own record
     (`resolver.replayable`)."""
-    owner = KeyOwner(principal.company, principal.employee_id)
+    owner = repository.KeyOwner(principal.company, principal.employee_id)
     return resolver.replayable(app, repo, owner, principal.actor, run, render)
 
 
