@@ -184,3 +184,10 @@ def test_exports_refuses_a_name_it_does_not_map(ours: Path) -> None:
     get = exports("ours", {})
     with pytest.raises(AttributeError, match="no attribute 'Light'"):
         get("Light")
+
+
+def test_a_package_submodule_is_imported_when_first_asked_of_the_package(ours: Path) -> None:
+    import ours
+
+    assert "ours.late" not in sys.modules
+    assert ours.late.Late is sys.modules["ours.late"].Late

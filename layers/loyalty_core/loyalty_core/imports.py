@@ -113,11 +113,16 @@ def import_deferred() -> list[str]:
 
 def exports(package: str, names: Mapping[str, str]) -> Callable[[str], Any]:
     """A `__getattr__` for the package `package` (PEP 562): each name of `names` is taken
-    from the submodule it maps to when first asked of the package, then kept on it
-    (`import_deferred` imports every such submodule)."""
+    from the submodule it maps to when first asked of the package, then kept on it; each of
+    those submodules is imported when first asked of the package by its own name
+    (`import_deferred` imports them all)."""
     _EXPORTED[package] = names
 
+    submodules = set(names.values())
+
     def __getattr__(name: str) -> Any:
+        if name in submodules:  # `package.submodule`, before anything imported it
+            return importlib.import_module(f"{package}.{name}")
         if name not in names:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(f"{package}.{names[name]}"), name)
