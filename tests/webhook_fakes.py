@@ -18,7 +18,7 @@ from typing import Any
 import standardwebhooks.webhooks as swh
 
 from loyalty_core.models import Membership
-from loyalty_core.models.webhooks import Delivery
+from loyalty_core.models.deliveries import Delivery
 from loyalty_core.services.webhooks import delivery
 from loyalty_core.services.webhooks.aws import message_body
 from loyalty_core.services.webhooks.context import Reply, Webhooks

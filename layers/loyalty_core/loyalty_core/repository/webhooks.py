@@ -21,12 +21,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from loyalty_core.errors import ConcurrentChange, NotFound, TooManySubscriptions
-from loyalty_core.models.webhooks import (
-    MAX_SUBSCRIPTIONS_PER_COMPANY,
-    ChangeRef,
-    DeliveryRecord,
-    Subscription,
-)
+from loyalty_core.models.deliveries import ChangeRef, DeliveryRecord
+from loyalty_core.models.webhooks import MAX_SUBSCRIPTIONS_PER_COMPANY, Subscription
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
 from loyalty_core.repository.codec import deserialize, from_item, to_item, values

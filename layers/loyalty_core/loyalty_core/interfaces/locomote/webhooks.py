@@ -36,7 +36,8 @@ from loyalty_core.validators import problems_from
 if TYPE_CHECKING:  # annotations only
     from loyalty_core.interfaces.http import PublicUrl
     from loyalty_core.interfaces.locomote.parameters import View
-    from loyalty_core.models.webhooks import DeliveryRecord, Subscription
+    from loyalty_core.models.deliveries import DeliveryRecord
+    from loyalty_core.models.webhooks import Subscription
     from loyalty_core.services.webhooks.replay import Replay
     from loyalty_core.services.webhooks.subscriptions import WithSecret
 

@@ -16,7 +16,7 @@ from loyalty_core.errors import StorageUnavailable
 from loyalty_core.services.webhooks.delivery import dedup_id, group_id
 
 if TYPE_CHECKING:
-    from loyalty_core.models.webhooks import Delivery
+    from loyalty_core.models.deliveries import Delivery
 
 MAX_BATCH = 10  # SQS's most messages in one SendMessageBatch
 MAX_BATCH_BYTES = 256 * 1024  # and its most bytes in one

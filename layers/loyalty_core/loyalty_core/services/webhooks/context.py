@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from loyalty_core.models import Membership
-    from loyalty_core.models.webhooks import Delivery
+    from loyalty_core.models.deliveries import Delivery
     from loyalty_core.repository import Repository
     from loyalty_core.repository.webhooks import WebhookRepository
 

@@ -26,20 +26,18 @@ from typing import TYPE_CHECKING, Any
 
 from loyalty_core.errors import ConcurrentChange
 from loyalty_core.models import Interface, Origin
-from loyalty_core.models.webhooks import (
+from loyalty_core.models.deliveries import (
     Attempt,
     AttemptOutcome,
     Delivery,
     DeliveryRecord,
     DeliveryStatus,
-    EventType,
 )
+from loyalty_core.models.webhooks import EventType
 from loyalty_core.services.webhooks import events, fanout, signing, subscriptions
 
 if TYPE_CHECKING:
-    from loyalty_core.models.webhooks import (
-        Subscription,
-    )
+    from loyalty_core.models.webhooks import Subscription
     from loyalty_core.services.webhooks.context import Reply, Webhooks
 
 SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)  # seconds

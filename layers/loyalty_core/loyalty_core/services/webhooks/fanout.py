@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from loyalty_core.errors import NotFound
 from loyalty_core.models import Principal, Role
-from loyalty_core.models.webhooks import Delivery, EventType, PayloadKind
+from loyalty_core.models.deliveries import Delivery
+from loyalty_core.models.webhooks import EventType, PayloadKind
 from loyalty_core.repository.webhooks import read_stream_record
 from loyalty_core.services import memberships
 from loyalty_core.services.webhooks import events

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from loyalty_core.errors import InvalidInput, Problem
-from loyalty_core.models.webhooks import Delivery, EventType
+from loyalty_core.models.deliveries import Delivery
+from loyalty_core.models.webhooks import EventType
 from loyalty_core.services.webhooks import delivery, subscriptions
 
 if TYPE_CHECKING:
