@@ -11,6 +11,7 @@ from loyalty_core.imports import exports
 if TYPE_CHECKING:
     from loyalty_core.models.applications import AccessToken, Application, ApplicationKind
     from loyalty_core.models.audit import AuditRecord, Entry, Interface, Origin
+    from loyalty_core.models.company import Company
     from loyalty_core.models.membership import (
         MAX_MEMBERSHIPS_PER_USER,
         MEMBERSHIP_ATTRIBUTES,
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
         new_membership,
     )
     from loyalty_core.models.membership_set import Change, MembershipSet, oldest_first
-    from loyalty_core.models.party import Company, Principal, Role, User
+    from loyalty_core.models.party import Principal, Role, User
     from loyalty_core.models.provider import Alliance, Provider, VendorType
 
 __all__ = [
@@ -74,7 +75,8 @@ _MODULES = {
     ),
     **dict.fromkeys(("Change", "MembershipSet", "oldest_first"), "membership_set"),
     **dict.fromkeys(("AccessToken", "Application", "ApplicationKind"), "applications"),
-    **dict.fromkeys(("Company", "Principal", "Role", "User"), "party"),
+    "Company": "company",
+    **dict.fromkeys(("Principal", "Role", "User"), "party"),
     **dict.fromkeys(("Alliance", "Provider", "VendorType"), "provider"),
 }
 __getattr__ = exports(__name__, _MODULES)

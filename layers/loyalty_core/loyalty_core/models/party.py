@@ -1,5 +1,5 @@
-"""Who is who: companies, users and the caller (the partner applications and their tokens:
-`models.applications`)."""
+"""Who is who: users and the caller (their companies: `models.company`; the partner
+applications and their tokens: `models.applications`)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,6 @@ class Role(StrEnum):
     TRAVELLER = "traveller"
     ARRANGER = "arranger"
     ADMIN = "admin"
-
-
-class Company(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: CompanyId
-    name: Name
 
 
 class User(BaseModel):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from loyalty_core import models
 from loyalty_core.errors import AccessDenied, InvalidInput, NotFound, Problem, quote
+from loyalty_core.imports import deferred
 from loyalty_core.models import Role
 from loyalty_core.models.webhooks import (
     DEFAULT_OVERLAP_HOURS,
@@ -28,13 +29,17 @@ from loyalty_core.models.webhooks import (
     SubscriptionSettings,
 )
 from loyalty_core.services.memberships import check_if_match
-from loyalty_core.services.webhooks import signing, targets
 from loyalty_core.validators import is_record_id
 
 if TYPE_CHECKING:
     from loyalty_core.models import AuditRecord, Origin, Principal
     from loyalty_core.repository.webhooks import DeliveryPage
+    from loyalty_core.services.webhooks import signing, targets
     from loyalty_core.services.webhooks.context import Webhooks
+else:  # secrets and endpoints: imported by the first write that makes or checks one
+    signing, targets = deferred(
+        "loyalty_core.services.webhooks.signing", "loyalty_core.services.webhooks.targets"
+    )
 
 
 def admin_company(principal: Principal) -> str:
