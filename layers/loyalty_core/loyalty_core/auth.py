@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING
 
 from loyalty_core import models
 from loyalty_core.errors import AccessDenied, Unauthenticated
-from loyalty_core.models import Principal
 from loyalty_core.validators import is_text
 
 if TYPE_CHECKING:
-    from loyalty_core.models import AccessToken
+    from loyalty_core.models import AccessToken, Principal
     from loyalty_core.repository import Repository
 
 _NO_MATCH = "0" * 64
@@ -71,7 +70,7 @@ def authenticate_user(
     if not matched or login is None:
         raise Unauthenticated(_FAILED)
     user = login.user
-    return Principal(
+    return models.Principal(
         company=user.company, employee_id=user.employee_id, role=user.role, arranges=user.arranges
     )
 

@@ -9,11 +9,16 @@ from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolv
 
 from loyalty_core.auth import authenticate_user
 from loyalty_core.interfaces.http import header
+from loyalty_core.models import Principal
 from loyalty_core.observability import identify
 
 if TYPE_CHECKING:
-    from loyalty_core.models import Principal
     from loyalty_core.repository import Repository
+
+# The caller every route of the functions importing this module authenticates: its model is
+# built with it, at init (`auth` takes it from the models package, so that the Concur
+# function, whose callers are applications, never builds it).
+CALLER = Principal
 
 
 def caller(app: APIGatewayRestResolver, repo: Repository) -> Principal:

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
         new_membership,
     )
     from loyalty_core.models.membership_set import Change, MembershipSet, oldest_first
-    from loyalty_core.models.party import Principal, Role, User
+    from loyalty_core.models.party import Role, User
+    from loyalty_core.models.principal import Principal
     from loyalty_core.models.provider import Alliance, Provider, VendorType
 
 __all__ = [
@@ -76,7 +77,8 @@ _MODULES = {
     **dict.fromkeys(("Change", "MembershipSet", "oldest_first"), "membership_set"),
     **dict.fromkeys(("AccessToken", "Application", "ApplicationKind"), "applications"),
     "Company": "company",
-    **dict.fromkeys(("Principal", "Role", "User"), "party"),
+    **dict.fromkeys(("Role", "User"), "party"),
+    "Principal": "principal",
     **dict.fromkeys(("Alliance", "Provider", "VendorType"), "provider"),
 }
 __getattr__ = exports(__name__, _MODULES)

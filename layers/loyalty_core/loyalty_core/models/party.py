@@ -1,5 +1,6 @@
-"""Who is who: users and the caller (their companies: `models.company`; the partner
-applications and their tokens: `models.applications`)."""
+"""Who is who: users and their roles (their companies: `models.company`; a user as an
+authenticated caller: `models.principal`; the partner applications and their tokens:
+`models.applications`)."""
 
 from __future__ import annotations
 
@@ -25,20 +26,3 @@ class User(BaseModel):
     email: Email
     role: Role = Role.TRAVELLER
     arranges: frozenset[str] = frozenset()
-
-
-class Principal(BaseModel):
-    """The authenticated caller of the JSON:API or Universal API interface (whom it may reach:
-    `loyalty_core.access`)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    company: str
-    employee_id: str
-    role: Role
-    arranges: frozenset[str] = frozenset()
-
-    @property
-    def actor(self) -> str:
-        """How logs and the audit trail name this caller."""
-        return f"user:{self.employee_id}"

@@ -27,14 +27,9 @@ from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolv
 from loyalty_core.errors import MAX_DETAIL, InvalidInput, MalformedRequest, Problem, clip
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.company_user import caller
-from loyalty_core.interfaces.http import (
-    header,
-    media_type,
-    negotiate,
-    read_body,
-    require_media_type,
-)
+from loyalty_core.interfaces.http import header, media_type, read_body, require_media_type
 from loyalty_core.interfaces.jsonapi import crash_response, error_response
+from loyalty_core.interfaces.negotiation import negotiate
 from loyalty_core.interfaces.uapi import codec
 from loyalty_core.interfaces.xml import ENCODINGS, MAX_BYTES, MEDIA_TYPES
 from loyalty_core.models.cards import Enrichment
