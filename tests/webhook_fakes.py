@@ -279,7 +279,7 @@ class at_time:
 
 
 def render(membership: Membership) -> dict[str, Any]:
-    from loyalty_core.interfaces.http import PublicUrl
+    from loyalty_core.interfaces.links import PublicUrl
     from loyalty_core.interfaces.locomote.views import membership_resource
 
     return membership_resource(membership, PublicUrl("https://api.test"))

@@ -11,14 +11,16 @@ from loyalty_core.auth import authenticate_user
 from loyalty_core.interfaces.http import header
 from loyalty_core.models import Principal
 from loyalty_core.observability import identify
+from loyalty_core.repository import Login
 
 if TYPE_CHECKING:
     from loyalty_core.repository import Repository
 
-# The caller every route of the functions importing this module authenticates: its model is
-# built with it, at init (`auth` takes it from the models package, so that the Concur
-# function, whose callers are applications, never builds it).
-CALLER = Principal
+# What authenticating a user builds (its login as stored, the principal), which every route
+# of the functions importing this module does: imported with it, at init. (`auth` and the
+# item codec take them from their packages, so that the Concur function, whose callers are
+# applications, builds neither.)
+BUILT_BY_EVERY_ROUTE = (Login, Principal)
 
 
 def caller(app: APIGatewayRestResolver, repo: Repository) -> Principal:

@@ -1,10 +1,10 @@
 """HTTP shared by the interfaces: headers, media types, the one reader of request bodies
-(base64 and size limit), public URLs, error headers (content negotiation: `negotiation`)."""
+(base64 and size limit), error headers (content negotiation: `negotiation`; public URLs:
+`links`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from loyalty_core.errors import (
@@ -102,26 +102,6 @@ def utf8(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedRequest("The body is not valid UTF-8") from None
-
-
-@dataclass(frozen=True)
-class PublicUrl:
-    """Where the caller reached us: scheme, host and stage, for links and Location."""
-
-    origin: str  # e.g. https://api.example.com/Prod
-
-    def of(self, path: str, query: str = "") -> str:
-        return f"{self.origin}{path}" + (f"?{query}" if query else "")
-
-
-def public_url(event: Mapping[str, Any]) -> PublicUrl:
-    headers = event.get("headers") or {}
-    host = header(headers, "Host") or "localhost"
-    scheme = header(headers, "X-Forwarded-Proto") or "https"
-    path = event.get("path") or ""
-    full = (event.get("requestContext") or {}).get("path") or path
-    prefix = full[: -len(path)] if path and full.endswith(path) else ""
-    return PublicUrl(origin=f"{scheme}://{host}{prefix}")
 
 
 def error_headers(error: DomainError) -> dict[str, str]:

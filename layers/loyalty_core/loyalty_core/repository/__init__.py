@@ -5,14 +5,14 @@ the admin's need (`services.directory`, `services.erasure`). Each has its Dynamo
 adapter (`repository.dynamodb`; `repository.directory`, which no function imports: the
 single table of `repository.keys`), and the in-memory store of the unit tests follows
 both; one contract test holds the stores to them. What a write hands the store, the
-Idempotency-Keys' records and the trail's pages are `repository.records`' (imported when
-first asked of this package: the reads that authenticate and list need none of them).
+Idempotency-Keys' records and the trail's pages are `repository.records`', a user's login
+`repository.login`'s (each imported when first asked of this package: the reads that list
+need none of the records, the Concur function no login).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     )
     from loyalty_core.models.credentials import IssuedToken  # the admin's alone
     from loyalty_core.models.erasure import ErasurePlan, ErasureRecord  # the admin's alone
+    from loyalty_core.repository.login import Login as Login
     from loyalty_core.repository.records import KeyAnswer as KeyAnswer
     from loyalty_core.repository.records import KeyOwner as KeyOwner
     from loyalty_core.repository.records import KeyRecord as KeyRecord
@@ -42,15 +43,6 @@ Answer = dict[str, Any]  # an HTTP answer as a key keeps it: {"status", "headers
 # The most memberships one commit may put or delete: DynamoDB's 100 actions a transaction,
 # less the profile's guard, the audit record and an Idempotency-Key's answer.
 MEMBERSHIPS_PER_COMMIT = 97
-
-
-@dataclass(frozen=True)
-class Login:
-    """What authenticating a Locomote-style caller needs, in one item."""
-
-    user: User
-    token_hashes: dict[str, str]  # token id -> sha256 hex
-    token_expiry: dict[str, datetime | None]
 
 
 class Repository(Protocol):
@@ -216,7 +208,10 @@ class DirectoryStore(Repository, Protocol):
 
 __getattr__ = exports(
     __name__,
-    dict.fromkeys(
-        ("KeyAnswer", "KeyOwner", "KeyRecord", "Revised", "TrailPage", "UserWrite"), "records"
-    ),
+    {
+        "Login": "login",
+        **dict.fromkeys(
+            ("KeyAnswer", "KeyOwner", "KeyRecord", "Revised", "TrailPage", "UserWrite"), "records"
+        ),
+    },
 )

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from loyalty_core import models
 from loyalty_core import repository as port
-from loyalty_core.repository import Login
 from loyalty_core.repository import keys as k
 from loyalty_core.repository.codec import deserialize, from_item, model_item, to_item
 from loyalty_core.repository.retention import expiring_with, purge_at
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
     )
     from loyalty_core.models.credentials import ApiToken  # the admin's alone
     from loyalty_core.models.erasure import ErasureRecord  # the admin's alone
-    from loyalty_core.repository import Answer, KeyRecord
+    from loyalty_core.repository import Answer, KeyRecord, Login
     from loyalty_core.repository.codec import Item
 
 
@@ -207,7 +206,7 @@ def token_entry(token: ApiToken) -> dict[str, Any]:
 
 def parse_login(item: Item) -> Login:
     tokens: dict[str, dict[str, Any]] = from_item(item).get("tokens", {})
-    return Login(
+    return port.Login(
         user=parse_user(item),
         token_hashes={tid: t["hash"] for tid, t in tokens.items()},
         token_expiry={tid: _expiry(t.get("expires_at")) for tid, t in tokens.items()},

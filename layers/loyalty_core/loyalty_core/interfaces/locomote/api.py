@@ -17,13 +17,14 @@ from loyalty_core import models, repository
 from loyalty_core.imports import deferred
 from loyalty_core.interfaces import jsonapi, resolver
 from loyalty_core.interfaces.company_user import caller
-from loyalty_core.interfaces.http import header, public_url, read_body, require_media_type
+from loyalty_core.interfaces.http import header, read_body, require_media_type
+from loyalty_core.interfaces.links import public_url
 from loyalty_core.interfaces.locomote import resources, views
 from loyalty_core.interfaces.locomote.parameters import read_query
 
 if TYPE_CHECKING:  # annotations only: the providers function never imports the history
     from loyalty_core.errors import DomainError
-    from loyalty_core.interfaces.http import PublicUrl
+    from loyalty_core.interfaces.links import PublicUrl
     from loyalty_core.interfaces.locomote import documents, operations
     from loyalty_core.interfaces.locomote.parameters import Parameters, View
     from loyalty_core.models import (

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolv
 
 from loyalty_core.imports import deferred
 from loyalty_core.interfaces import jsonapi
-from loyalty_core.interfaces.http import public_url
+from loyalty_core.interfaces.links import public_url
 from loyalty_core.interfaces.locomote import jobs
 from loyalty_core.interfaces.locomote.api import document_body
 from loyalty_core.services.jobs import UPLOAD_SECONDS

@@ -20,7 +20,7 @@ from loyalty_core.interfaces.locomote.resources import EXPORTS, IMPORTS, job_pat
 from loyalty_core.models.bulk import JobKind
 
 if TYPE_CHECKING:
-    from loyalty_core.interfaces.http import PublicUrl
+    from loyalty_core.interfaces.links import PublicUrl
     from loyalty_core.models.bulk import Job
     from loyalty_core.services import imports as company_imports
 else:  # the import's rules: the upload form of a new import names its size limit

@@ -27,7 +27,7 @@ from loyalty_core.interfaces.locomote.resources import MEMBERSHIPS
 from loyalty_core.models.operation import MAX_OPERATIONS, MembershipOperation, OperationKind
 
 if TYPE_CHECKING:
-    from loyalty_core.interfaces.http import PublicUrl
+    from loyalty_core.interfaces.links import PublicUrl
     from loyalty_core.models import Membership
 
 RESULTS = "atomic:results"

@@ -23,7 +23,7 @@ from loyalty_core.interfaces.locomote.resources import (
 from loyalty_core.models import Provider, VendorType
 
 if TYPE_CHECKING:  # annotations only: the providers function never imports the history
-    from loyalty_core.interfaces.http import PublicUrl
+    from loyalty_core.interfaces.links import PublicUrl
     from loyalty_core.interfaces.locomote.parameters import View
     from loyalty_core.models import (
         AuditRecord,

@@ -64,7 +64,7 @@ def _webhooks(settings: Settings) -> Webhooks:
 
 def renderer(public_api_url: str) -> Callable[[Membership], dict[str, Any]]:
     """A membership as an admin GETs it through the API at `public_api_url`."""
-    from loyalty_core.interfaces.http import PublicUrl
+    from loyalty_core.interfaces.links import PublicUrl
     from loyalty_core.interfaces.locomote.views import membership_resource
 
     url = PublicUrl(public_api_url.rstrip("/"))
