@@ -90,8 +90,8 @@ lint: .venv/.synced $(REDOCLY) ## ruff, ruff format, mypy, Redocly's recommended
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint openapi.json \
 		--format json --max-problems 1000 2>/dev/null | $(PY) tools/openapi-lint/report.py
 
-bench: .venv/.synced ## benchmark: handler overhead, DynamoDB requests per call, trail pages, cold start as deployed, cost per call, travellers read at once, company import rate, webhook latency
-	$(PY) -m bench
+bench: .venv/.synced ## benchmark: handler overhead, DynamoDB requests per call, trail pages, cold start as deployed, cost per call, travellers read at once, company import rate, webhook latency (SECTIONS=3: only those)
+	$(PY) -m bench $(if $(SECTIONS),--sections $(SECTIONS))
 
 bench-store: .venv/.synced ## benchmark the embedded store: call time as the table grows, make run's memory and write time over 10,000 writes (minutes)
 	$(PY) -m bench.store

@@ -21,7 +21,10 @@
 The routes and events every section calls are `bench/calls.py`.
 
     python -m bench [--iterations 300] [--cold-runs 9] [--cost-runs 30] [--enrich-runs 15]
-        [--bulk-users 500,5000] [--webhook-events 200]
+        [--bulk-users 500,5000] [--webhook-events 200] [--sections 1,2,3,4,5,6,7]
+
+`--sections` runs only the sections named (`make bench SECTIONS=3`: the cold start alone);
+2 prints 2b with it.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ from bench.travellers import print_travellers
 from bench.warm import print_overhead
 from local.template import ROOT
 
+SECTIONS = "1,2,3,4,5,6,7"
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -49,23 +54,35 @@ def main() -> None:
     parser.add_argument("--enrich-runs", type=int, default=15)
     parser.add_argument("--bulk-users", default="500,5000", help="company sizes to import")
     parser.add_argument("--webhook-events", type=int, default=200)
+    parser.add_argument("--sections", default=SECTIONS, help="the sections to run, e.g. 3")
     args = parser.parse_args()
-    client, stub = environment()
-    print_overhead(stub, args.iterations)
-    print_requests_per_call(client)
-    print_trail_pages(client)
-    print_cold_start(args.cold_runs)
+    sections = {part.strip() for part in args.sections.split(",")}
+    if not sections <= set(SECTIONS.split(",")):
+        parser.error(f"--sections: each one of {SECTIONS}")
+    client, stub = environment()  # the demo data every section reads
+    if "1" in sections:
+        print_overhead(stub, args.iterations)
+    if "2" in sections:
+        print_requests_per_call(client)
+        print_trail_pages(client)
+    if "3" in sections:
+        print_cold_start(args.cold_runs)
 
-    print(f"\n4. What one call costs (units on the embedded DynamoDB; {args.cost_runs} warm calls)")
+    if "4" in sections:
+        runs = args.cost_runs
+        print(f"\n4. What one call costs (units on the embedded DynamoDB; {runs} warm calls)")
 
-    def stub_from() -> StubDynamoDB:  # the embedded DynamoDB's items as they are now
-        return StubDynamoDB(client.scan(TableName="bench")["Items"])
+        def stub_from() -> StubDynamoDB:  # the embedded DynamoDB's items as they are now
+            return StubDynamoDB(client.scan(TableName="bench")["Items"])
 
-    for line in cost.section(client, stub_from, membership_cases, call, args.cost_runs):
-        print(line)
-    print_travellers(client, args.enrich_runs)
-
-    bulk.print_section([int(n) for n in args.bulk_users.split(",")])
+        for line in cost.section(client, stub_from, membership_cases, call, args.cost_runs):
+            print(line)
+    if "5" in sections:
+        print_travellers(client, args.enrich_runs)
+    if "6" in sections:
+        bulk.print_section([int(n) for n in args.bulk_users.split(",")])
+    if "7" not in sections:
+        return
     # Its own process: the embedded server and the pump, as `make run` runs them.
     done = subprocess.run(
         [sys.executable, "-m", "bench.webhooks", "--events", str(args.webhook_events)],

@@ -30,14 +30,10 @@ from loyalty_core.models import (
     User,
 )
 from loyalty_core.models.credentials import CredentialChange, IssuedToken
+from loyalty_core.models.deliveries import ChangeRef, DeliveryRecord
 from loyalty_core.models.erasure import ErasurePlan, ErasureRecord
 from loyalty_core.models.membership_set import oldest_first
-from loyalty_core.models.webhooks import (
-    MAX_SUBSCRIPTIONS_PER_COMPANY,
-    ChangeRef,
-    DeliveryRecord,
-    Subscription,
-)
+from loyalty_core.models.webhooks import MAX_SUBSCRIPTIONS_PER_COMPANY, Subscription
 from loyalty_core.repository import (
     KeyAnswer,
     KeyOwner,

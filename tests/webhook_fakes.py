@@ -18,7 +18,7 @@ from typing import Any
 import standardwebhooks.webhooks as swh
 
 from loyalty_core.models import Membership
-from loyalty_core.models.webhooks import Delivery
+from loyalty_core.models.deliveries import Delivery
 from loyalty_core.services.webhooks import delivery
 from loyalty_core.services.webhooks.aws import message_body
 from loyalty_core.services.webhooks.context import Reply, Webhooks
@@ -279,7 +279,7 @@ class at_time:
 
 
 def render(membership: Membership) -> dict[str, Any]:
-    from loyalty_core.interfaces.http import PublicUrl
+    from loyalty_core.interfaces.links import PublicUrl
     from loyalty_core.interfaces.locomote.views import membership_resource
 
     return membership_resource(membership, PublicUrl("https://api.test"))

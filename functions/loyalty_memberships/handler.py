@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from loyalty_core import snapstart
+from loyalty_core.imports import deferred
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.locomote import api as locomote
 from loyalty_core.interfaces.locomote import resources
 from loyalty_core.interfaces.locomote.parameters import Parameters
 from loyalty_core.observability import instrument, record
-from loyalty_core.services import history, memberships, operations
+from loyalty_core.services import memberships
 from loyalty_core.settings import get_repository
 
 if TYPE_CHECKING:  # annotations only: nothing more to import at run time
@@ -19,8 +20,13 @@ if TYPE_CHECKING:  # annotations only: nothing more to import at run time
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from loyalty_core.models import Membership
+    from loyalty_core.services import history, operations
     from loyalty_core.services.idempotency import Claim
     from loyalty_core.services.operations import Results
+else:  # the trail and the atomic operations: imported by their routes' first request
+    history, operations = deferred(
+        "loyalty_core.services.history", "loyalty_core.services.operations"
+    )
 
 app = locomote.make_app()
 snapstart.register()  # SnapStart: warm before the snapshot, renew after restore
@@ -36,7 +42,8 @@ resolver.allow(app, OPERATIONS, ["POST"])
 ANSWER = Parameters(resources.MEMBERSHIPS, include=("loyalty_provider",))
 LIST = Parameters(resources.MEMBERSHIPS, collection=True, include=ANSWER.include)
 NO_ANSWER = Parameters()
-CHANGE_LIST = Parameters(resources.CHANGES, collection=True, cursor=True, filters=history.FILTERS)
+# The trail is filtered by one membership (`history.list_changes`).
+CHANGE_LIST = Parameters(resources.CHANGES, collection=True, cursor=True, filters=("membership",))
 
 
 @app.get(COLLECTION)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from loyalty_core import snapstart
+from loyalty_core.imports import deferred
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.locomote import api as locomote
 from loyalty_core.interfaces.locomote import webhooks as hooks
 from loyalty_core.interfaces.locomote.parameters import Parameters
 from loyalty_core.observability import instrument, record
-from loyalty_core.services.webhooks import replay, subscriptions
+from loyalty_core.services.webhooks import subscriptions
 from loyalty_core.services.webhooks.runtime import get_webhooks
 from loyalty_core.settings import get_repository
 
@@ -21,7 +22,10 @@ if TYPE_CHECKING:  # annotations only: nothing more to import at run time
 
     from loyalty_core.models import Origin
     from loyalty_core.services.idempotency import Claim
+    from loyalty_core.services.webhooks import replay
     from loyalty_core.services.webhooks.replay import Replay
+else:  # a replay (and the deliveries it makes): imported by the first replay
+    (replay,) = deferred("loyalty_core.services.webhooks.replay")
 
 app = locomote.make_app()
 snapstart.register(get_webhooks)  # SnapStart: warm, then renew after restore

@@ -23,10 +23,10 @@ from typing import Any
 from local.admin.cli import Admin, Argument, Outcome, Refused, arg, command
 from local.admin.table import every_item
 from loyalty_core.errors import DomainError
+from loyalty_core.models.deliveries import DeliveryRecord
 from loyalty_core.models.webhooks import (
     DEFAULT_OVERLAP_HOURS,
     SUBSCRIBABLE,
-    DeliveryRecord,
     Subscription,
     SubscriptionSettings,
 )

@@ -1,6 +1,8 @@
 """What a cold start imports: each handler, and every request it answers, leaves Powertools'
 package `__init__`s that import every resolver and every event class unrun
-(`loyalty_core.imports`), so that neither the import nor a first request pays for them."""
+(`loyalty_core.imports`), so that neither the import nor a first request pays for them. A
+handler's import leaves the modules its routes import on first use (`imports.deferred`)
+unimported, and the SnapStart hook's warm-up imports every module any request imports."""
 
 from __future__ import annotations
 
@@ -51,6 +53,13 @@ def state():
     }
 
 
+def ours():  # our modules imported so far, and those deferred so far that are
+    from loyalty_core import imports
+
+    loaded = sorted(n for n in sys.modules if n.startswith("loyalty_core"))
+    return loaded, sorted(n for n in imports._DEFERRED if n in sys.modules)
+
+
 def forked(work, *args):
     read, write = os.pipe()
     pid = os.fork()
@@ -84,18 +93,38 @@ def seeded():
     return items
 
 
-def probe(code_uri, events):
+def probe(code_uri, events, warm=False):
     sys.path.insert(0, code_uri)
+    if warm:  # the managed runtime's SnapStart module: the hooks the handler registers
+        import types
+
+        hooks = types.ModuleType("snapshot_restore_py")
+        hooks.before = []
+        hooks.register_before_snapshot = lambda f, *a, **k: hooks.before.append((f, a, k))
+        hooks.register_after_restore = lambda f, *a, **k: None
+        sys.modules["snapshot_restore_py"] = hooks
     import handler
 
     after_import = state()
+    modules, deferred_imported = ours()
+    if warm:  # before the snapshot, instead of requests
+        for func, args, kwargs in hooks.before:
+            func(*args, **kwargs)
+        return {"import": after_import, "warmed": ours()[0]}
     from local.gateway import LambdaContext
 
     statuses = []
     for event in json.loads(Path(events).read_text()):
         answer = handler.lambda_handler(event, LambdaContext("bench", 900.0))
         statuses.append(answer.get("statusCode", 200))  # (the jobs' worker answers no HTTP)
-    return {"import": after_import, "requests": state(), "statuses": statuses}
+    return {
+        "import": after_import,
+        "requests": state(),
+        "statuses": statuses,
+        "ours_at_init": modules,
+        "deferred_imported_at_init": deferred_imported,
+        "ours_after_requests": ours()[0],
+    }
 
 
 mock_aws().start()
@@ -155,9 +184,9 @@ API_FUNCTIONS = sorted({route.function for route in routes()})
 
 
 @pytest.fixture(scope="module")
-def prober() -> Iterator[Callable[[str, Path], dict[str, Any]]]:
+def prober() -> Iterator[Callable[..., dict[str, Any]]]:
     """The probe process, ready; a call probes one function's handler with the events in a
-    file."""
+    file (or, `warm=True`, runs the SnapStart hooks it registers instead)."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "AWS_ACCESS_KEY_ID": "testing",
@@ -180,9 +209,9 @@ def prober() -> Iterator[Callable[[str, Path], dict[str, Any]]]:
     assert process.stdin is not None and process.stdout is not None
     stdin, stdout = process.stdin, process.stdout
 
-    def probe(function: str, events: Path) -> dict[str, Any]:
+    def probe(function: str, events: Path, warm: bool = False) -> dict[str, Any]:
         code_uri = str(ROOT / functions()[function]["CodeUri"])
-        stdin.write(json.dumps([code_uri, str(events)]) + "\n")
+        stdin.write(json.dumps([code_uri, str(events), warm]) + "\n")
         stdin.flush()
         report: dict[str, Any] = json.loads(stdout.readline())
         assert "error" not in report, report["error"]
@@ -200,7 +229,7 @@ def prober() -> Iterator[Callable[[str, Path], dict[str, Any]]]:
 
 @pytest.mark.parametrize("function", API_FUNCTIONS)
 def test_neither_the_import_nor_a_request_runs_the_deferred_package_inits(
-    function: str, tmp_path: Path, prober: Callable[[str, Path], dict[str, Any]]
+    function: str, tmp_path: Path, prober: Callable[..., dict[str, Any]]
 ) -> None:
     events = events_by_function()[function]
     (tmp_path / "events.json").write_text(json.dumps(events))
@@ -210,3 +239,62 @@ def test_neither_the_import_nor_a_request_runs_the_deferred_package_inits(
     assert len(report["statuses"]) == len(events)
     assert 500 not in report["statuses"]
     assert any(200 <= s < 300 for s in report["statuses"])
+
+
+# Modules that only some routes of a function need, or none of its requests: its import
+# leaves them unimported (the routes import them on first use, `imports.deferred`).
+ROUTE_ONLY = {
+    "LoyaltyMembershipsFunction": (
+        "loyalty_core.interfaces.locomote.documents",  # request bodies
+        "loyalty_core.interfaces.locomote.operations",  # the atomic operations
+        "loyalty_core.services.operations",
+        "loyalty_core.services.history",  # the trail
+        "loyalty_core.models.audit",  # what a write records
+        "loyalty_core.repository.records",
+    ),
+    "LoyaltyProvidersFunction": (
+        "loyalty_core.interfaces.locomote.documents",
+        "loyalty_core.models.membership",
+    ),
+    "ApiDocsFunction": ("loyalty_core.models.membership", "loyalty_core.models.party"),
+    "ConcurLoyaltyFunction": (
+        "loyalty_core.models.principal",  # its callers are applications, not users
+        "loyalty_core.repository.login",
+        "loyalty_core.interfaces.links",
+        "loyalty_core.interfaces.negotiation",
+    ),
+    "WebhookSubscriptionsFunction": (
+        "loyalty_core.services.webhooks.replay",
+        "loyalty_core.models.deliveries",
+        "loyalty_core.services.webhooks.signing",
+        "loyalty_core.services.webhooks.targets",
+    ),
+    "MembershipJobsFunction": (
+        "loyalty_core.interfaces.locomote.job_requests",
+        "loyalty_core.services.imports",
+        "loyalty_core.models.membership",
+    ),
+}
+# Modules deferred by one module that a function imports at init all the same, because every
+# one of its requests needs them (the Concur function's one route writes an audit record).
+DEFERRED_BUT_NEEDED_AT_INIT = {"ConcurLoyaltyFunction": ["loyalty_core.models.audit"]}
+
+
+@pytest.mark.parametrize("function", API_FUNCTIONS)
+def test_a_handler_imports_none_of_the_modules_its_routes_import_on_first_use(
+    function: str, tmp_path: Path, prober: Callable[..., dict[str, Any]]
+) -> None:
+    (tmp_path / "events.json").write_text(json.dumps(events_by_function()[function]))
+    report = prober(function, tmp_path / "events.json")
+    assert report["deferred_imported_at_init"] == DEFERRED_BUT_NEEDED_AT_INIT.get(function, [])
+    assert not set(ROUTE_ONLY.get(function, ())) & set(report["ours_at_init"])
+
+
+@pytest.mark.parametrize("function", API_FUNCTIONS)
+def test_the_snapstart_warm_up_imports_every_module_a_request_imports(
+    function: str, tmp_path: Path, prober: Callable[..., dict[str, Any]]
+) -> None:
+    (tmp_path / "events.json").write_text(json.dumps(events_by_function()[function]))
+    answered = prober(function, tmp_path / "events.json")["ours_after_requests"]
+    warmed = prober(function, tmp_path / "events.json", warm=True)["warmed"]
+    assert set(answered) - set(warmed) == set()

@@ -12,7 +12,8 @@ import boto3
 import pytest
 
 from local.admin import main
-from loyalty_core.models.webhooks import Delivery, EventType
+from loyalty_core.models.deliveries import Delivery
+from loyalty_core.models.webhooks import EventType
 from loyalty_core.services.webhooks.aws import SqsQueue
 from tests.conftest import Api
 from tests.webhook_aws import AwsWebhooks

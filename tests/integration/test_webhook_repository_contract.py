@@ -12,14 +12,8 @@ import pytest
 from loyalty_core.errors import ConcurrentChange, NotFound, TooManySubscriptions
 from loyalty_core.models import AuditRecord, Company, MembershipDraft, Principal, Role, User
 from loyalty_core.models.audit import entry
-from loyalty_core.models.webhooks import (
-    MAX_SUBSCRIPTIONS_PER_COMPANY,
-    Attempt,
-    AttemptOutcome,
-    DeliveryRecord,
-    EventType,
-    Subscription,
-)
+from loyalty_core.models.deliveries import Attempt, AttemptOutcome, DeliveryRecord
+from loyalty_core.models.webhooks import MAX_SUBSCRIPTIONS_PER_COMPANY, EventType, Subscription
 from loyalty_core.services import memberships as svc
 from tests.conftest import ORIGIN
 from tests.memory_repository import InMemoryRepository, InMemoryWebhooks

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loyalty_core.interfaces.http import negotiate
+from loyalty_core.interfaces.negotiation import negotiate
 
 XML, TEXT_XML, JSON = "application/xml", "text/xml", "application/json"
 HOTEL = (XML, TEXT_XML, JSON)  # the hotel call: XML unless JSON is preferred

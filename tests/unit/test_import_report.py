@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from loyalty_core.errors import (
+    DomainError,
     Duplicate,
     InvalidInput,
     Problem,
@@ -388,11 +389,11 @@ def test_a_done_mark_is_the_users_own_and_says_which_run_applied_it(
             "employee_id",
             "too many",
         ),
-        (imports.DomainError("odd"), Reason.INVALID, "employee_id", "odd"),
+        (DomainError("odd"), Reason.INVALID, "employee_id", "odd"),
     ],
 )
 def test_a_users_refusal_names_the_row_at_fault_and_holds_back_the_rest(
-    error: imports.DomainError, reason: Reason, field: str, detail: str
+    error: DomainError, reason: Reason, field: str, detail: str
 ) -> None:
     rows = [
         MembershipRow(FileRow(line, ""), "0001", MembershipChanges(account_number="1"))

@@ -1,4 +1,6 @@
-"""`imports.defer_init`: a package's submodules without its `__init__`, and nothing broken."""
+"""`imports`: a package's submodules without its `__init__` (`defer_init`), our modules
+imported on first use (`deferred`, `exports`) and all of them at once (`import_deferred`),
+and nothing broken."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from loyalty_core.imports import defer_init
+from loyalty_core import imports, models
+from loyalty_core.imports import defer_init, deferred, exports, import_deferred
 from loyalty_core.interfaces import EVENT_CLASSES_THE_RESOLVER_USES
 
 
@@ -101,3 +104,90 @@ def test_the_event_class_map_matches_powertools_own_exports() -> None:
         check=True,
     )
     assert json.loads(done.stdout) == dict.fromkeys(EVENT_CLASSES_THE_RESOLVER_USES, True)
+
+
+@pytest.fixture
+def ours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """`ours`: a package whose names come from `ours.light` and `ours.late` on first use;
+    `ours.late` defers `ours.later` in turn. The registries are left as they were."""
+    root = tmp_path / "ours"
+    root.mkdir()
+    (root / "__init__.py").write_text(
+        "from loyalty_core.imports import exports\n"
+        "__getattr__ = exports(__name__, {'Light': 'light', 'Late': 'late'})\n"
+    )
+    (root / "light.py").write_text("class Light: pass\n")
+    (root / "late.py").write_text(
+        "from loyalty_core.imports import deferred\n"
+        "(later,) = deferred('ours.later')\n"
+        "class Late: pass\n"
+    )
+    (root / "later.py").write_text("WHEN = 'later'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(imports, "_DEFERRED", dict(imports._DEFERRED))
+    monkeypatch.setattr(imports, "_EXPORTED", dict(imports._EXPORTED))
+    yield root
+    for name in [m for m in sys.modules if m == "ours" or m.startswith("ours.")]:
+        del sys.modules[name]
+
+
+def test_a_deferred_module_is_imported_on_the_first_use_of_a_name(ours: Path) -> None:
+    (later,) = deferred("ours.later")
+    assert "ours.later" not in sys.modules
+    assert later.WHEN == "later"
+    assert "ours.later" in sys.modules
+
+
+def test_a_deferred_module_reads_the_module_itself(
+    ours: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (later,) = deferred("ours.later")
+    import ours.later  # type: ignore[import-not-found]
+
+    monkeypatch.setattr(ours.later, "WHEN", "patched")
+    assert later.WHEN == "patched"
+
+
+def test_a_missing_name_of_a_deferred_module_is_an_attribute_error(ours: Path) -> None:
+    (later,) = deferred("ours.later")
+    with pytest.raises(AttributeError):
+        _ = later.NOTHING
+
+
+def test_a_package_name_comes_from_its_submodule_alone_on_first_use(ours: Path) -> None:
+    from ours import Light  # type: ignore[import-not-found]
+
+    assert Light is sys.modules["ours.light"].Light
+    assert "ours.late" not in sys.modules
+    with pytest.raises(ImportError):
+        from ours import Nothing  # type: ignore[import-not-found]  # noqa: F401
+
+
+def test_import_deferred_imports_every_module_deferred_and_each_exported_one(ours: Path) -> None:
+    import ours  # noqa: F401
+
+    imported = import_deferred()
+    assert {"ours.light", "ours.late", "ours.later"} <= set(imported)
+    assert imported.index("ours.late") < imported.index("ours.later")  # deferred by ours.late
+    assert {"ours.light", "ours.late", "ours.later"} <= set(sys.modules)
+
+
+def test_the_models_package_names_the_module_of_each_of_its_names() -> None:
+    assert set(models._MODULES) == set(models.__all__)
+    for name, module in models._MODULES.items():
+        assert getattr(models, name) is getattr(
+            sys.modules[f"loyalty_core.models.{module}"], name
+        ), name
+
+
+def test_exports_refuses_a_name_it_does_not_map(ours: Path) -> None:
+    get = exports("ours", {})
+    with pytest.raises(AttributeError, match="no attribute 'Light'"):
+        get("Light")
+
+
+def test_a_package_submodule_is_imported_when_first_asked_of_the_package(ours: Path) -> None:
+    import ours
+
+    assert "ours.late" not in sys.modules
+    assert ours.late.Late is sys.modules["ours.late"].Late

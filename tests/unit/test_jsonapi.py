@@ -10,7 +10,7 @@ import pytest
 from local.events import SEED_CREATE
 from loyalty_core import errors as e
 from loyalty_core.interfaces import jsonapi
-from loyalty_core.interfaces.http import public_url
+from loyalty_core.interfaces.links import public_url
 from loyalty_core.interfaces.locomote import api, documents
 
 JSON = "application/json"

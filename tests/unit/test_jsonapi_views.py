@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loyalty_core import errors as e
-from loyalty_core.interfaces.http import PublicUrl
+from loyalty_core.interfaces.links import PublicUrl
 from loyalty_core.interfaces.locomote import parameters, resources, views
 from loyalty_core.models import MEMBERSHIP_ATTRIBUTES, Membership, Provider
 from loyalty_core.models.provider import VendorType

@@ -9,6 +9,7 @@ import sys
 import unicodedata
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
+from loyalty_core import text_ranges as t
 from loyalty_core import validators as v
 
 RULES = {
@@ -41,7 +43,7 @@ ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=60)
 QUICK = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def code_points(ranges: v.Ranges) -> set[int]:
+def code_points(ranges: t.Ranges) -> set[int]:
     return {code for first, last in ranges for code in range(first, last + 1)}
 
 
@@ -85,18 +87,18 @@ def test_not_printable_is_what_it_says() -> None:
         expanded_by_nfc(),
         {0xD7FF},  # unassigned, beside the surrogates
     )
-    assert code_points(v.NOT_PRINTABLE_RANGES) == wanted
+    assert code_points(t.NOT_PRINTABLE_RANGES) == wanted
 
 
 @TABLES_VERSION
 def test_letters_are_letters_marks_digits_and_unassigned_code_points() -> None:
     category = unicode_14()
-    assert code_points(v.PUNCTUATION_AND_SYMBOLS) == {
+    assert code_points(t.PUNCTUATION_AND_SYMBOLS) == {
         code for name, codes in category.items() if name[0] in "PS" for code in codes
     }
     lmn = {code for name, codes in category.items() if name[0] in "LMN" for code in codes}
-    letters = (lmn | category["Cn"]) - code_points(v.NOT_PRINTABLE_RANGES)
-    assert code_points(v.NOT_LETTERS) == set(range(sys.maxunicode + 1)) - letters
+    letters = (lmn | category["Cn"]) - code_points(t.NOT_PRINTABLE_RANGES)
+    assert code_points(t.NOT_LETTERS) == set(range(sys.maxunicode + 1)) - letters
 
 
 def test_the_text_rule_of_spec_3_exactly() -> None:
@@ -110,17 +112,17 @@ def test_the_text_rule_of_spec_3_exactly() -> None:
         *range(0x2066, 0x206A),
         *range(0xD800, 0xE000),
     }
-    assert code_points(v.NOT_TEXT_RANGES) == spec
+    assert code_points(t.NOT_TEXT_RANGES) == spec
     assert all(not v.is_text(f"a{chr(code)}b") for code in spec)
-    assert code_points(v.NOT_TEXT_RANGES) <= code_points(v.NOT_PRINTABLE_RANGES)
+    assert code_points(t.NOT_TEXT_RANGES) <= code_points(t.NOT_PRINTABLE_RANGES)
 
 
 def test_nothing_the_old_rules_took_is_refused_but_what_nfc_expands() -> None:
     """`str.isprintable` and Python's `\\w` were the rules before the ranges: every character
     they took is still taken, but the 85 characters that NFC writes as several."""
     expands = expanded_by_nfc()
-    not_printable = code_points(v.NOT_PRINTABLE_RANGES)
-    not_letters = code_points(v.NOT_LETTERS)
+    not_printable = code_points(t.NOT_PRINTABLE_RANGES)
+    not_letters = code_points(t.NOT_LETTERS)
     word = re.compile(r"\w")
     for code in range(sys.maxunicode + 1):
         char = chr(code)
@@ -206,3 +208,17 @@ def test_the_service_takes_exactly_what_the_pattern_takes(name: str, data: st.Da
 )
 def test_python_and_ecma_262_agree_past_ascii(pattern: str, value: str) -> None:
     assert ecma(pattern)(value) == bool(re.fullmatch(pattern, value))
+
+
+def test_the_patterns_the_functions_import_are_those_the_ranges_build() -> None:
+    """validators takes the range-built patterns from text_patterns (no building at cold
+    start): each is exactly what text_ranges builds, and the module is as it writes it."""
+    import loyalty_core.text_patterns as written
+
+    built = t.patterns()
+    assert {name: getattr(written, name) for name in built} == built
+    assert v.NOT_TEXT.pattern == built["NOT_TEXT_CHARACTER"]
+    for name in ("REFERENCE", "PROGRAM", "SHORT_TEXT", "LONG_TEXT", "MEMBERSHIP_NAME", "LEVEL"):
+        assert getattr(v, name) == built[name], name
+    assert (built["NAME"], built["NOT_NAME_CHARACTER"]) == (v.NAME, v.NOT_NAME_CHARACTER)
+    assert Path(written.__file__).read_text() == t.source()

@@ -15,7 +15,8 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from loyalty_core.errors import StorageUnavailable
-from loyalty_core.models.webhooks import Delivery, EventType
+from loyalty_core.models.deliveries import Delivery
+from loyalty_core.models.webhooks import EventType
 from loyalty_core.services.webhooks.aws import MAX_BATCH_BYTES, KmsSecretBox, SqsQueue
 from loyalty_core.services.webhooks.delivery import dedup_id, group_id
 

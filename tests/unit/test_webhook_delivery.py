@@ -20,13 +20,8 @@ from loyalty_core.models import (
     Principal,
     Role,
 )
-from loyalty_core.models.webhooks import (
-    AttemptOutcome,
-    DeliveryStatus,
-    DisabledReason,
-    EventType,
-    SubscriptionSettings,
-)
+from loyalty_core.models.deliveries import AttemptOutcome, DeliveryStatus
+from loyalty_core.models.webhooks import DisabledReason, EventType, SubscriptionSettings
 from loyalty_core.services import memberships as svc
 from loyalty_core.services.webhooks import delivery, subscriptions
 from tests.webhook_fakes import START, World, world

@@ -12,16 +12,14 @@ from typing import Any
 import pytest
 
 from loyalty_core.models import Interface, MembershipDraft, Origin, Principal, Role
-from loyalty_core.models.webhooks import (
+from loyalty_core.models.deliveries import (
     AttemptOutcome,
     ChangeRef,
     Delivery,
     DeliveryRecord,
     DeliveryStatus,
-    DisabledReason,
-    EventType,
-    SubscriptionSettings,
 )
+from loyalty_core.models.webhooks import DisabledReason, EventType, SubscriptionSettings
 from loyalty_core.repository.keys import change_key
 from loyalty_core.services import memberships as svc
 from loyalty_core.services.webhooks import delivery, subscriptions

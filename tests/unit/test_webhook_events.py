@@ -9,7 +9,7 @@ from typing import Any
 
 from cloudevents.http import from_json
 
-from loyalty_core.interfaces.http import PublicUrl
+from loyalty_core.interfaces.links import PublicUrl
 from loyalty_core.interfaces.locomote.views import membership_resource
 from loyalty_core.models import (
     AccessToken,

@@ -394,7 +394,8 @@ def test_retry_after_as_an_http_date() -> None:
 def test_the_queue_groups_by_subscription_and_traveller_and_names_no_one() -> None:
     from datetime import UTC, datetime
 
-    from loyalty_core.models.webhooks import Delivery, EventType
+    from loyalty_core.models.deliveries import Delivery
+    from loyalty_core.models.webhooks import EventType
 
     def made(sub: str, employee: str, event: str = "e1") -> Any:
         return Delivery(

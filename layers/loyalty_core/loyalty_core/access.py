@@ -9,9 +9,14 @@ same to the caller: 404, never 403, so an id's existence is not revealed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from loyalty_core.errors import NotFound, quote
-from loyalty_core.models import Principal, Role, User
+from loyalty_core.models import Role
 from loyalty_core.validators import is_employee_id
+
+if TYPE_CHECKING:
+    from loyalty_core.models import Principal, User
 
 
 def reaches(principal: Principal, employee_id: str) -> bool:

@@ -13,11 +13,15 @@ import hmac
 import re
 import secrets
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+from loyalty_core import models
 from loyalty_core.errors import AccessDenied, Unauthenticated
-from loyalty_core.models import AccessToken, ApplicationKind, Principal
-from loyalty_core.repository import Repository
 from loyalty_core.validators import is_text
+
+if TYPE_CHECKING:
+    from loyalty_core.models import AccessToken, Principal
+    from loyalty_core.repository import Repository
 
 _NO_MATCH = "0" * 64
 MAX_USERNAME = 254  # an email address; longer names never reach the store
@@ -66,7 +70,7 @@ def authenticate_user(
     if not matched or login is None:
         raise Unauthenticated(_FAILED)
     user = login.user
-    return Principal(
+    return models.Principal(
         company=user.company, employee_id=user.employee_id, role=user.role, arranges=user.arranges
     )
 
@@ -91,7 +95,7 @@ def authenticate_application(
     if not _live(found.expires_at, now or datetime.now(UTC)):
         raise Unauthenticated("The access token has expired")
     app = found.application
-    if app.kind is ApplicationKind.SUPPLIER and not app.certified:
+    if app.kind is models.ApplicationKind.SUPPLIER and not app.certified:
         raise AccessDenied(
             f"Application {app.id} has not completed the review process; "
             "only certified suppliers may post loyalty updates"

@@ -4,8 +4,9 @@ copy restored from the snapshot start warm, and unlike its siblings.
 Before the snapshot (`warm`), what a request would otherwise do first: the handler module
 is imported by then; the DynamoDB client is created and the provider catalog read (one
 Query, which also loads the parts of botocore that its first request loads: credentials,
-endpoint rules, serializer and parser); each interface's lazily imported modules are
-imported (`register`'s arguments). Then the client's
+endpoint rules, serializer and parser); every module the function imports on a route's
+first use is imported (`imports.import_deferred`), and whatever `register`'s arguments
+prepare. Then the client's
 connections are closed: the snapshot holds no open socket, each restored copy opens its
 own (two copies never continue one TLS session).
 
@@ -28,6 +29,7 @@ import random
 from collections.abc import Callable, Sequence
 
 from loyalty_core.errors import StorageUnavailable
+from loyalty_core.imports import import_deferred
 from loyalty_core.observability import logger
 from loyalty_core.settings import dynamodb_client, get_repository
 
@@ -48,6 +50,7 @@ def register(*warmers: Warmer, store: bool = True) -> bool:
 
 def warm(warmers: Sequence[Warmer] = (), store: bool = True) -> None:
     """Before the snapshot: client, catalog and lazy imports ready, no connection open."""
+    import_deferred()
     for prepare in warmers:
         prepare()
     if not store:

@@ -26,13 +26,17 @@ from loyalty_core.errors import (
     StorageUnavailable,
     clip,
 )
+from loyalty_core.imports import deferred
 from loyalty_core.interfaces.http import header
 from loyalty_core.observability import count, logger
 from loyalty_core.settings import FUNCTION_TIMEOUT
 
 if TYPE_CHECKING:  # the storage port and the keys' service: only the routes that write
     from loyalty_core.repository import KeyOwner, Repository
+    from loyalty_core.services import idempotency
     from loyalty_core.services.idempotency import Claim
+else:  # an Idempotency-Key's service: imported by the first write that honours one
+    (idempotency,) = deferred("loyalty_core.services.idempotency")
 
 T = TypeVar("T")
 ErrorRenderer = Callable[[DomainError], Response[Any]]
@@ -126,9 +130,7 @@ def replayable(
         response = render(result)
         return {"status": response.status_code, "headers": response.headers, "body": response.body}
 
-    from loyalty_core.services.idempotency import once  # the writing functions import it anyway
-
-    result = once(
+    result = idempotency.once(
         repo,
         header(event.headers, "Idempotency-Key"),
         owner,

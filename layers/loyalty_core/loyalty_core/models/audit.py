@@ -21,8 +21,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from loyalty_core.models.applications import Application
 from loyalty_core.models.membership import MEMBERSHIP_ATTRIBUTES, Membership
-from loyalty_core.models.party import Application, User
+from loyalty_core.models.party import User
 from loyalty_core.validators import mask
 
 

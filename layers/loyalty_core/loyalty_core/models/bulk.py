@@ -13,11 +13,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from loyalty_core.models.membership import MembershipChanges
+if TYPE_CHECKING:  # a row's changes: the import reads them with the membership models
+    from loyalty_core.models.membership import MembershipChanges
 
 
 class ImportMode(StrEnum):

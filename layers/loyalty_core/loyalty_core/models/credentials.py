@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from loyalty_core.models.party import AccessToken
+from loyalty_core.models.applications import AccessToken
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,16 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from loyalty_core.errors import Duplicate, Problem, TooManyMemberships
-from loyalty_core.models.audit import Entry, entry, membership_entry, user_fields
+from loyalty_core.imports import deferred
 from loyalty_core.models.membership import MAX_MEMBERSHIPS_PER_USER, Membership
 from loyalty_core.models.party import User
 
-if TYPE_CHECKING:  # the admin's alone: no function imports it
-    from loyalty_core.models.credentials import CredentialChange
+if TYPE_CHECKING:
+    from loyalty_core.models import audit
+    from loyalty_core.models.audit import Entry
+    from loyalty_core.models.credentials import CredentialChange  # the admin's alone
+else:  # what a write records: imported by the first write
+    (audit,) = deferred("loyalty_core.models.audit")
 
 
 @dataclass(frozen=True)
@@ -179,11 +183,11 @@ class MembershipSet:
         """The audit entries of `change`: one per membership written, against this set, one
         for the user's profile if it changes (the fields that do), then the change's own
         (the user's tokens)."""
-        entries = [membership_entry(self.find(m.id), m) for m in change.put]
-        entries += [membership_entry(m, None) for m in change.delete]
+        entries = [audit.membership_entry(self.find(m.id), m) for m in change.put]
+        entries += [audit.membership_entry(m, None) for m in change.delete]
         if change.user is not None and change.user != self.user:
-            before, after = user_fields(self.user), user_fields(change.user)
-            entries.append(entry("user_id", self.user.employee_id, before, after))
+            before, after = audit.user_fields(self.user), audit.user_fields(change.user)
+            entries.append(audit.entry("user_id", self.user.employee_id, before, after))
         return entries + list(change.entries)
 
 

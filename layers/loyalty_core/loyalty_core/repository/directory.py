@@ -13,19 +13,23 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from loyalty_core.errors import ConcurrentChange, Conflict
-from loyalty_core.models import Application, AuditRecord, Company, Provider, User
 from loyalty_core.models.credentials import IssuedToken
-from loyalty_core.models.erasure import ErasurePlan, ErasureRecord
-from loyalty_core.repository import DirectoryStore
+from loyalty_core.models.erasure import ErasurePlan
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
-from loyalty_core.repository.codec import Item, from_item, values
+from loyalty_core.repository.codec import from_item, values
 from loyalty_core.repository.dynamodb import DynamoRepository, translate_errors
+
+if TYPE_CHECKING:
+    from loyalty_core.models import Application, AuditRecord, Company, Provider, User
+    from loyalty_core.models.erasure import ErasureRecord
+    from loyalty_core.repository import DirectoryStore
+    from loyalty_core.repository.codec import Item
 
 TRANSACTION_LIMIT = 100  # DynamoDB's most actions in one TransactWriteItems
 BATCH_GET_LIMIT = 100  # and keys in one BatchGetItem

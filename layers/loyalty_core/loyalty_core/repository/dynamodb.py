@@ -7,10 +7,11 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 
+from loyalty_core import repository as port
 from loyalty_core.errors import (
     ConcurrentChange,
     CredentialConflict,
@@ -18,21 +19,24 @@ from loyalty_core.errors import (
     StorageUnavailable,
     WriteOutcomeUnknown,
 )
-from loyalty_core.models import AccessToken, Membership, MembershipSet, Provider, User
-from loyalty_core.repository import (
-    KeyAnswer,
-    KeyOwner,
-    KeyRecord,
-    Login,
-    Revised,
-    TrailPage,
-    UserWrite,
-)
 from loyalty_core.repository import guards as g
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
-from loyalty_core.repository.codec import Item, from_item, values
+from loyalty_core.repository.codec import from_item, values
 from loyalty_core.repository.retention import is_purged, live_changes, purge_at
+
+if TYPE_CHECKING:
+    from loyalty_core.models import AccessToken, Membership, MembershipSet, Provider, User
+    from loyalty_core.repository import (
+        KeyAnswer,
+        KeyOwner,
+        KeyRecord,
+        Login,
+        Revised,
+        TrailPage,
+        UserWrite,
+    )
+    from loyalty_core.repository.codec import Item
 
 # Errors that mean "try again later", never "your request was wrong".
 _TRANSIENT = {
@@ -109,7 +113,7 @@ def translate_errors(
 
 def _revised(items: Any) -> tuple[Revised, ...]:
     """Audit record items as the trail's records, each with its revision."""
-    return tuple(Revised(i.parse_revised(item)[0], i.parse_change(item)) for item in items)
+    return tuple(port.Revised(i.parse_revised(item)[0], i.parse_change(item)) for item in items)
 
 
 def _live(profile: Item, now: datetime) -> int:
@@ -246,9 +250,9 @@ class DynamoRepository:
         end = k.CHANGE_PREFIX + k.END
         if after is not None:
             if after <= 1:  # nothing is older than the first revision
-                return TrailPage((), None, newer=True, older=False, edge=after)
+                return port.TrailPage((), None, newer=True, older=False, edge=after)
             _, items = self._range(pk, (k.change_sk(after - 1), end), True, size + 1, now)
-            return TrailPage(_revised(items[:size]), None, True, len(items) > size, after)
+            return port.TrailPage(_revised(items[:size]), None, True, len(items) > size, after)
         if before is not None:
             profile, items = self._range(
                 pk, (k.PROFILE, k.change_sk(before + 1)), False, size + 1, now
@@ -257,14 +261,14 @@ class DynamoRepository:
                 return None  # the Query went past every record, to where the profile is
             total = None if profile is None else _live(profile, now)
             shown = _revised(reversed(items[:size]))
-            return TrailPage(shown, total, len(items) > size, True, before)
+            return port.TrailPage(shown, total, len(items) > size, True, before)
         profile, items = self._range(pk, (k.PROFILE, end), True, skip + size, now, first=1)
         if profile is None:
             return None
         total = _live(profile, now)
         shown = _revised(items[skip:])
         edge = 0 if shown or not items else i.parse_revised(items[-1])[0] - 1
-        return TrailPage(shown, total, skip > 0 and bool(items), total > skip + size, edge)
+        return port.TrailPage(shown, total, skip > 0 and bool(items), total > skip + size, edge)
 
     def _range(
         self,
@@ -324,7 +328,7 @@ class DynamoRepository:
         edge = 0
         if after is not None:
             if after <= 1:
-                return TrailPage((), None, newer=True, older=False, edge=after)
+                return port.TrailPage((), None, newer=True, older=False, edge=after)
             _, entries = self._range(
                 pk, (k.trail_sk(membership, after - 1), prefix + k.END), True, size + 1, now
             )
@@ -353,8 +357,8 @@ class DynamoRepository:
         for revision, record_id in named:
             item = found.get(k.change_sk(revision))
             if item is not None and i.parse_revised(item)[1] == record_id:
-                records.append(Revised(revision, i.parse_change(item)))
-        return TrailPage(tuple(records), None, newer, older, edge)
+                records.append(port.Revised(revision, i.parse_change(item)))
+        return port.TrailPage(tuple(records), None, newer, older, edge)
 
     def _by_sort_key(self, keys: list[dict[str, dict[str, str]]]) -> dict[str, Item]:
         """The items of these keys of one partition that exist, by sort key: one

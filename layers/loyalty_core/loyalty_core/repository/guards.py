@@ -7,14 +7,17 @@ revoked still held, a new Concur token's hash unused."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from loyalty_core.models import MAX_MEMBERSHIPS_PER_USER, AuditRecord
-from loyalty_core.repository import KeyAnswer, UserWrite
+from loyalty_core import models
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
 from loyalty_core.repository.codec import serialize, values
 from loyalty_core.repository.retention import expiring_with
+
+if TYPE_CHECKING:
+    from loyalty_core.models import AuditRecord
+    from loyalty_core.repository import KeyAnswer, UserWrite
 
 Action = dict[str, Any]  # one action of a TransactWriteItems, without its table
 
@@ -70,7 +73,9 @@ def user_write_guard(write: UserWrite, retention_days: int) -> Action:
     added = write.count - snapshot.count
     if added > 0:
         guard["ConditionExpression"] += " AND membership_count <= :room"
-        guard["ExpressionAttributeValues"][":room"] = serialize(MAX_MEMBERSHIPS_PER_USER - added)
+        guard["ExpressionAttributeValues"][":room"] = serialize(
+            models.MAX_MEMBERSHIPS_PER_USER - added
+        )
     return guard
 
 

@@ -6,25 +6,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from loyalty_core.models import (
-    AccessToken,
-    Application,
-    AuditRecord,
-    Company,
-    Membership,
-    MembershipSet,
-    Provider,
-    User,
-)
-from loyalty_core.models.membership_set import oldest_first
-from loyalty_core.repository import Answer, KeyRecord, Login
+from loyalty_core import models
+from loyalty_core import repository as port
 from loyalty_core.repository import keys as k
-from loyalty_core.repository.codec import Item, deserialize, from_item, model_item, to_item
+from loyalty_core.repository.codec import deserialize, from_item, model_item, to_item
 from loyalty_core.repository.retention import expiring_with, purge_at
 
-if TYPE_CHECKING:  # the admin's alone: no function imports them
-    from loyalty_core.models.credentials import ApiToken
-    from loyalty_core.models.erasure import ErasureRecord
+if TYPE_CHECKING:
+    from loyalty_core.models import (
+        AccessToken,
+        Application,
+        AuditRecord,
+        Company,
+        Membership,
+        MembershipSet,
+        Provider,
+        User,
+    )
+    from loyalty_core.models.credentials import ApiToken  # the admin's alone
+    from loyalty_core.models.erasure import ErasureRecord  # the admin's alone
+    from loyalty_core.repository import Answer, KeyRecord, Login
+    from loyalty_core.repository.codec import Item
 
 
 def _expiry(value: str | None) -> datetime | None:
@@ -39,7 +41,7 @@ def company_item(company: Company) -> Item:
 
 
 def parse_company(item: Item) -> Company:
-    return Company.model_validate(from_item(item))
+    return models.Company.model_validate(from_item(item))
 
 
 # -- a user's profile (with the write revision guarding their memberships) ------------
@@ -76,7 +78,9 @@ def user_fields(user: User) -> dict[str, Any]:
 
 def parse_user(item: Item) -> User:
     fields = from_item(item)
-    return User.model_validate({f: fields[f] for f in User.model_fields if f in fields})
+    return models.User.model_validate(
+        {f: fields[f] for f in models.User.model_fields if f in fields}
+    )
 
 
 def parse_membership_count(item: Item) -> int:
@@ -114,7 +118,7 @@ def parse_erasure_mark(item: Item) -> AuditRecord | None:
     if mark is None:
         return None
     fields = deserialize(mark)
-    return AuditRecord.model_validate({**fields, "changes": ()})
+    return models.AuditRecord.model_validate({**fields, "changes": ()})
 
 
 def parse_erased(item: Item) -> dict[str, int]:
@@ -174,8 +178,8 @@ def application_change_item(audit: AuditRecord, app_id: str, retention_days: int
 
 def parse_change(item: Item) -> AuditRecord:
     fields = from_item(item)
-    return AuditRecord.model_validate(
-        {name: fields[name] for name in AuditRecord.model_fields if name in fields}
+    return models.AuditRecord.model_validate(
+        {name: fields[name] for name in models.AuditRecord.model_fields if name in fields}
     )
 
 
@@ -202,7 +206,7 @@ def token_entry(token: ApiToken) -> dict[str, Any]:
 
 def parse_login(item: Item) -> Login:
     tokens: dict[str, dict[str, Any]] = from_item(item).get("tokens", {})
-    return Login(
+    return port.Login(
         user=parse_user(item),
         token_hashes={tid: t["hash"] for tid, t in tokens.items()},
         token_expiry={tid: _expiry(t.get("expires_at")) for tid, t in tokens.items()},
@@ -218,7 +222,7 @@ def membership_item(membership: Membership) -> Item:
 
 
 def parse_membership(item: Item) -> Membership:
-    return Membership.model_validate(from_item(item))
+    return models.Membership.model_validate(from_item(item))
 
 
 def parse_membership_set(items: list[Item]) -> MembershipSet | None:
@@ -234,10 +238,10 @@ def parse_membership_set(items: list[Item]) -> MembershipSet | None:
     if profile is None:
         return None
     revision, expiring = parse_revision(profile)
-    return MembershipSet(
+    return models.MembershipSet(
         user=parse_user(profile),
         revision=revision,
-        memberships=oldest_first(memberships),
+        memberships=models.oldest_first(memberships),
         audit_expiring=expiring,
     )
 
@@ -267,7 +271,7 @@ def key_item(
 def parse_key(item: Item) -> KeyRecord:
     fields = from_item(item)
     answer: Answer | None = fields.get("answer")
-    return KeyRecord(
+    return port.KeyRecord(
         request_hash=fields["request_hash"],
         claim=fields["claim"],
         lease_until=float(fields["lease_until"]),
@@ -283,7 +287,7 @@ def provider_item(provider: Provider) -> Item:
 
 
 def parse_provider(item: Item) -> Provider:
-    return Provider.model_validate(from_item(item))
+    return models.Provider.model_validate(from_item(item))
 
 
 # -- Concur applications and their OAuth access tokens ---------------------------------
@@ -294,7 +298,7 @@ def application_item(application: Application) -> Item:
 
 
 def parse_application(item: Item) -> Application:
-    return Application.model_validate(from_item(item))
+    return models.Application.model_validate(from_item(item))
 
 
 def access_token_item(token: AccessToken) -> Item:
@@ -312,10 +316,10 @@ def access_token_item(token: AccessToken) -> Item:
 
 def parse_access_token(item: Item) -> AccessToken:
     fields = from_item(item)
-    return AccessToken(
+    return models.AccessToken(
         token_id=fields["token_id"],
         token_hash=fields["token_hash"],
-        application=Application.model_validate(fields["application"]),
+        application=models.Application.model_validate(fields["application"]),
         company=fields["company"],
         employee_id=fields["employee_id"],
         expires_at=_expiry(fields.get("expires_at")),

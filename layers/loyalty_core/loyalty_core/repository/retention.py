@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
-from loyalty_core.models import AuditRecord
-from loyalty_core.repository.codec import Item, deserialize
+from loyalty_core.repository.codec import deserialize
+
+if TYPE_CHECKING:
+    from loyalty_core.models import AuditRecord
+    from loyalty_core.repository.codec import Item
 
 
 def purge_at(occurred_at: datetime, retention_days: int) -> int:

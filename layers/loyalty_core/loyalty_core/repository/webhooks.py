@@ -18,21 +18,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from loyalty_core.errors import ConcurrentChange, NotFound, TooManySubscriptions
-from loyalty_core.models import AuditRecord
-from loyalty_core.models.webhooks import (
-    MAX_SUBSCRIPTIONS_PER_COMPANY,
-    ChangeRef,
-    DeliveryRecord,
-    Subscription,
-)
+from loyalty_core.models.deliveries import ChangeRef, DeliveryRecord
+from loyalty_core.models.webhooks import MAX_SUBSCRIPTIONS_PER_COMPANY, Subscription
 from loyalty_core.repository import items as i
 from loyalty_core.repository import keys as k
-from loyalty_core.repository.codec import Item, deserialize, from_item, to_item, values
+from loyalty_core.repository.codec import deserialize, from_item, to_item, values
 from loyalty_core.repository.dynamodb import DynamoRepository, translate_errors
 from loyalty_core.repository.retention import is_purged, purge_at
+
+if TYPE_CHECKING:
+    from loyalty_core.models import AuditRecord
+    from loyalty_core.repository.codec import Item
 
 DELIVERY_RETENTION = timedelta(days=30)
 

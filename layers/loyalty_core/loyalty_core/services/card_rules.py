@@ -25,19 +25,24 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 from loyalty_core.models import Membership, Provider, VendorType
 from loyalty_core.models.cards import (
     AirTerms,
     Card,
     CardPlace,
-    ExistingCard,
     HotelTerms,
     LeftOut,
     Plan,
     VehicleTerms,
 )
 from loyalty_core.validators import without_formatting
+
+if TYPE_CHECKING:
+    from loyalty_core.models.cards import (
+        ExistingCard,
+    )
 
 MAX_CARD_NUMBER = 36
 CARD_LIMIT = 4  # hotel: the providers' limit per traveller

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from loyalty_core.auth import hash_token, new_token, token_id
 from loyalty_core.errors import (
@@ -25,21 +25,26 @@ from loyalty_core.errors import (
 )
 from loyalty_core.models import (
     AccessToken,
-    Application,
     AuditRecord,
     Change,
-    Company,
-    MembershipSet,
-    Origin,
-    Provider,
     Role,
-    User,
 )
-from loyalty_core.models.audit import Entry, application_fields, entry, user_fields
+from loyalty_core.models.audit import application_fields, entry, user_fields
 from loyalty_core.models.credentials import ApiToken, CredentialChange
-from loyalty_core.repository import DirectoryStore, Login
 from loyalty_core.services.providers import by_code
 from loyalty_core.services.writes import write
+
+if TYPE_CHECKING:
+    from loyalty_core.models import (
+        Application,
+        Company,
+        MembershipSet,
+        Origin,
+        Provider,
+        User,
+    )
+    from loyalty_core.models.audit import Entry
+    from loyalty_core.repository import DirectoryStore, Login
 
 T = TypeVar("T")
 PAGE = 100  # users read a page at a time

@@ -16,22 +16,27 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from loyalty_core.access import reaches_user, require_reach
 from loyalty_core.errors import InvalidInput, MalformedRequest, Problem
-from loyalty_core.models import Membership, Principal
 from loyalty_core.models.cards import (
     Added,
-    CardPlace,
-    CardRequest,
     Enrichment,
-    NamedProviders,
     NotAdded,
-    Traveller,
 )
-from loyalty_core.repository import Login, Repository
 from loyalty_core.services.card_rules import RULES
 from loyalty_core.services.memberships import list_memberships
+
+if TYPE_CHECKING:
+    from loyalty_core.models import Membership, Principal
+    from loyalty_core.models.cards import (
+        CardPlace,
+        CardRequest,
+        NamedProviders,
+        Traveller,
+    )
+    from loyalty_core.repository import Login, Repository
 
 PROVIDERS = ("1G", "1V", "1P")  # the GDS codes; others (aggregators such as TRM) are ignored
 TRAVELLER_LIMIT = 9  # travellers looked up per request, matched or not (SPEC 3, 12)

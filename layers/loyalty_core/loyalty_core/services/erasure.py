@@ -20,12 +20,15 @@ fail; what was written is read and erased too.
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from loyalty_core.errors import ConcurrentChange
-from loyalty_core.models import Origin
 from loyalty_core.models.erasure import ErasureRecord
-from loyalty_core.repository import DirectoryStore
 from loyalty_core.services.writes import WRITE_ATTEMPTS
+
+if TYPE_CHECKING:
+    from loyalty_core.models import Origin
+    from loyalty_core.repository import DirectoryStore
 
 
 def erase_user(

@@ -7,9 +7,12 @@ user: no Scan. Exporting then importing the rows changes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from loyalty_core.models import MEMBERSHIP_ATTRIBUTES, Membership, MembershipSet, Provider, User
+from loyalty_core.models import MEMBERSHIP_ATTRIBUTES
+
+if TYPE_CHECKING:
+    from loyalty_core.models import Membership, MembershipSet, Provider, User
 
 USERS_PER_PAGE = 100
 

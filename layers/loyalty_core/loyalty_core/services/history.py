@@ -17,15 +17,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from loyalty_core.access import require_reach, user_not_found
 from loyalty_core.errors import MalformedRequest, Problem
-from loyalty_core.models import AuditRecord, Principal
-from loyalty_core.repository import Repository, TrailPage
 from loyalty_core.validators import is_record_id
 
-FILTERS = ("membership",)
+if TYPE_CHECKING:
+    from loyalty_core.models import AuditRecord, Principal
+    from loyalty_core.repository import Repository, TrailPage
+
 NUMBERED_PAGES = 10  # page[number] reaches these; the links page by cursor
 AFTER, BEFORE, NUMBER = "page[after]", "page[before]", "page[number]"
 

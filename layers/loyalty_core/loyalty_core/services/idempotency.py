@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from loyalty_core.errors import (
     DomainError,
@@ -37,7 +37,10 @@ from loyalty_core.errors import (
     RequestInProgress,
     StorageUnavailable,
 )
-from loyalty_core.repository import Answer, KeyAnswer, KeyOwner, Repository
+from loyalty_core.repository import KeyAnswer
+
+if TYPE_CHECKING:
+    from loyalty_core.repository import Answer, KeyOwner, Repository
 
 KEY = re.compile(r"[\x21-\x7e]{1,255}")
 REMEMBERED = 24 * 3600  # seconds a key's answer is kept (SPEC 15)

@@ -29,9 +29,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from loyalty_core.errors import (
-    DomainError,
     Duplicate,
     InvalidInput,
     MalformedRequest,
@@ -44,11 +44,7 @@ from loyalty_core.models import (
     MAX_MEMBERSHIPS_PER_USER,
     MEMBERSHIP_ATTRIBUTES,
     Change,
-    Membership,
     MembershipDraft,
-    MembershipSet,
-    Origin,
-    Provider,
     apply_changes,
     name_on_membership,
     new_membership,
@@ -56,14 +52,29 @@ from loyalty_core.models import (
 from loyalty_core.models.bulk import (
     ImportMode,
     ImportTotals,
-    MembershipRow,
     Reason,
     RowRefusal,
 )
-from loyalty_core.repository import MEMBERSHIPS_PER_COMMIT, Answer, KeyOwner, Repository
-from loyalty_core.services.idempotency import Claim, once
+from loyalty_core.repository import MEMBERSHIPS_PER_COMMIT, KeyOwner
+from loyalty_core.services.idempotency import once
 from loyalty_core.services.operations import at
 from loyalty_core.services.writes import load, write
+
+if TYPE_CHECKING:
+    from loyalty_core.errors import (
+        DomainError,
+    )
+    from loyalty_core.models import (
+        Membership,
+        MembershipSet,
+        Origin,
+        Provider,
+    )
+    from loyalty_core.models.bulk import (
+        MembershipRow,
+    )
+    from loyalty_core.repository import Answer, Repository
+    from loyalty_core.services.idempotency import Claim
 
 MAX_FILE_BYTES = 100 * 1024 * 1024  # an upload's limit (the presigned POST's, the CLI's)
 MAX_ROWS = 500_000  # rows a file may hold (every row is held in memory while it runs)

@@ -22,16 +22,22 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty_core.errors import AccessDenied, Conflict, NotFound, quote
-from loyalty_core.models import Principal, Role
+from loyalty_core.imports import deferred
+from loyalty_core.models import Role
 from loyalty_core.models.bulk import ImportMode, Job, JobKind, JobStatus
 from loyalty_core.observability import logger
 from loyalty_core.repository import bulk_files as keys
-from loyalty_core.repository.bulk_files import BulkFiles
-from loyalty_core.services import imports
 from loyalty_core.validators import is_record_id
+
+if TYPE_CHECKING:
+    from loyalty_core.models import Principal
+    from loyalty_core.repository.bulk_files import BulkFiles
+    from loyalty_core.services import imports
+else:  # the import's rules: a new import's upload names its size limit
+    (imports,) = deferred("loyalty_core.services.imports")
 
 UPLOAD_SECONDS = 15 * 60  # an upload form's life
 DOWNLOAD_SECONDS = 15 * 60  # a report's or an export's link

@@ -4,27 +4,33 @@ upsert of a whole batch by (user, provider, program)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from loyalty_core.errors import AccessDenied, InvalidInput, Problem, quote
+from loyalty_core.errors import AccessDenied, InvalidInput, quote
 from loyalty_core.models import (
-    AccessToken,
     ApplicationKind,
     Change,
-    Membership,
     MembershipDraft,
-    MembershipSet,
-    Origin,
-    ProgramUpdate,
-    Provider,
     VendorType,
     apply_changes,
     name_on_membership,
     new_membership,
 )
-from loyalty_core.repository import Repository
-from loyalty_core.services.idempotency import Claim
 from loyalty_core.services.providers import by_code
 from loyalty_core.services.writes import write
+
+if TYPE_CHECKING:
+    from loyalty_core.errors import Problem
+    from loyalty_core.models import (
+        AccessToken,
+        Membership,
+        MembershipSet,
+        Origin,
+        ProgramUpdate,
+        Provider,
+    )
+    from loyalty_core.repository import Repository
+    from loyalty_core.services.idempotency import Claim
 
 REFUSED = "The update is not valid; nothing was applied"
 

@@ -4,23 +4,26 @@ unit of work (`services.writes`)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from loyalty_core import models
 from loyalty_core.access import require_reach
 from loyalty_core.errors import NotFound, PreconditionFailed, Problem, clip, quote
-from loyalty_core.models import (
-    Change,
-    Membership,
-    MembershipChanges,
-    MembershipDraft,
-    MembershipSet,
-    Origin,
-    Principal,
-    apply_changes,
-    new_membership,
-)
-from loyalty_core.repository import Repository
-from loyalty_core.services.idempotency import Claim
 from loyalty_core.services.writes import load, write
 from loyalty_core.validators import is_record_id
+
+if TYPE_CHECKING:
+    from loyalty_core.models import (
+        Change,
+        Membership,
+        MembershipChanges,
+        MembershipDraft,
+        MembershipSet,
+        Origin,
+        Principal,
+    )
+    from loyalty_core.repository import Repository
+    from loyalty_core.services.idempotency import Claim
 
 
 def membership_not_found(membership_id: str) -> NotFound:
@@ -85,9 +88,9 @@ def create_membership(
     require_provider(repo, draft.provider_id)
 
     def decide(held: MembershipSet) -> tuple[Change, Membership]:
-        created = new_membership(draft, principal.company, employee_id)
+        created = models.new_membership(draft, principal.company, employee_id)
         held.refuse_duplicate(created)
-        return Change(put=(created,)), created
+        return models.Change(put=(created,)), created
 
     return write(repo, principal.company, employee_id, decide, origin, claim)
 
@@ -112,11 +115,11 @@ def update_membership(
         if current is None:
             raise membership_not_found(membership_id)
         check_if_match(current, if_match)
-        updated = apply_changes(current, changes, provider_id)
+        updated = models.apply_changes(current, changes, provider_id)
         if updated is current:
-            return Change(), current
+            return models.Change(), current
         held.refuse_duplicate(updated)
-        return Change(put=(updated,)), updated
+        return models.Change(put=(updated,)), updated
 
     return write(repo, principal.company, employee_id, decide, origin)
 
@@ -137,6 +140,6 @@ def delete_membership(
         if current is None:
             raise membership_not_found(membership_id)
         check_if_match(current, if_match)
-        return Change(delete=(current,)), None
+        return models.Change(delete=(current,)), None
 
     write(repo, principal.company, employee_id, decide, origin)

@@ -14,27 +14,33 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from loyalty_core.access import require_reach
 from loyalty_core.errors import DomainError, Problem
 from loyalty_core.models import (
     Change,
     Membership,
-    MembershipSet,
-    Origin,
-    Principal,
     apply_changes,
     new_membership,
 )
-from loyalty_core.models.operation import MembershipOperation, OperationKind
-from loyalty_core.repository import Repository
-from loyalty_core.services.idempotency import Claim
+from loyalty_core.models.operation import OperationKind
 from loyalty_core.services.memberships import (
     check_if_match,
     membership_not_found,
     require_provider,
 )
 from loyalty_core.services.writes import write
+
+if TYPE_CHECKING:
+    from loyalty_core.models import (
+        MembershipSet,
+        Origin,
+        Principal,
+    )
+    from loyalty_core.models.operation import MembershipOperation
+    from loyalty_core.repository import Repository
+    from loyalty_core.services.idempotency import Claim
 
 # What each operation leaves: the membership it added or updated, as it is after it;
 # None for a remove.

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from loyalty_core.errors import MalformedRequest, NotFound, Problem, quote
-from loyalty_core.models.provider import CATEGORY, Provider, VendorType
-from loyalty_core.repository import Repository
+from loyalty_core.models.provider import CATEGORY
+
+if TYPE_CHECKING:
+    from loyalty_core.models.provider import Provider, VendorType
+    from loyalty_core.repository import Repository
 
 FILTERS = ("category", "code")
 

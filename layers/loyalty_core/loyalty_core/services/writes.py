@@ -18,17 +18,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from loyalty_core import models, repository
 from loyalty_core.access import user_not_found
-from loyalty_core.errors import ConcurrentChange, DomainError, WriteOutcomeUnknown
-from loyalty_core.models import AuditRecord, Change, MembershipSet, Origin
-from loyalty_core.repository import Answer, Repository, UserWrite
-from loyalty_core.services.idempotency import Claim
+from loyalty_core.errors import ConcurrentChange, WriteOutcomeUnknown
+
+if TYPE_CHECKING:
+    from loyalty_core.errors import DomainError
+    from loyalty_core.models import Change, MembershipSet, Origin
+    from loyalty_core.repository import Answer, Repository
+    from loyalty_core.services.idempotency import Claim
 
 T = TypeVar("T")
 WRITE_ATTEMPTS = 3
-Decide = Callable[[MembershipSet], tuple[Change, T]]
+Decide = Callable[["MembershipSet"], tuple["Change", T]]
 
 
 @dataclass(frozen=True)
@@ -80,12 +84,12 @@ def write(
         if change.empty:
             return result
         count = snapshot.refuse_too_many(change)
-        audit = AuditRecord.of(origin, snapshot.entries(change))
+        audit = models.AuditRecord.of(origin, snapshot.entries(change))
         key, answer = claim.completion(result) if claim is not None else (None, None)
         attempts += 1
         try:
             repo.commit(
-                UserWrite(
+                repository.UserWrite(
                     snapshot,
                     audit,
                     count,

@@ -17,16 +17,15 @@ import io
 import json
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from loyalty_core.errors import MalformedRequest, StorageUnavailable
 from loyalty_core.interfaces.bulk import files as codec
 from loyalty_core.models import Interface, Origin
-from loyalty_core.models.bulk import ImportMode, ImportTotals, Job, JobStatus, RowRefusal
+from loyalty_core.models.bulk import ImportMode, ImportTotals, JobStatus
 from loyalty_core.observability import logger
 from loyalty_core.repository import bulk_files as keys
-from loyalty_core.repository.bulk_files import BulkFiles
 from loyalty_core.services import exports, imports
 from loyalty_core.services.jobs import (
     APPLY,
@@ -42,6 +41,10 @@ from loyalty_core.services.jobs import (
     save,
 )
 from loyalty_core.settings import store_deadline
+
+if TYPE_CHECKING:
+    from loyalty_core.models.bulk import Job, RowRefusal
+    from loyalty_core.repository.bulk_files import BulkFiles
 
 MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 UPLOADED = "uploaded"  # an upload's notification: it queues the validation, nothing more

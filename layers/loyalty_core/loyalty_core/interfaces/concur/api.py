@@ -4,20 +4,24 @@ LoyaltyMembershipResponse), its Authorization header, its media types and body."
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
+from loyalty_core import repository
 from loyalty_core.auth import authenticate_application
-from loyalty_core.errors import DomainError
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.concur import xml
 from loyalty_core.interfaces.http import error_headers, header, read_body, require_media_type
 from loyalty_core.interfaces.xml import ENCODINGS, MAX_BYTES, MEDIA_TYPES
-from loyalty_core.models import AccessToken, Interface, Origin, ProgramUpdate
+from loyalty_core.models import Interface, Origin
 from loyalty_core.observability import identify
-from loyalty_core.repository import KeyOwner, Repository
-from loyalty_core.services.idempotency import Claim
+
+if TYPE_CHECKING:
+    from loyalty_core.errors import DomainError
+    from loyalty_core.models import AccessToken, ProgramUpdate
+    from loyalty_core.repository import Repository
+    from loyalty_core.services.idempotency import Claim
 
 MEDIA_TYPE = "application/xml"
 
@@ -64,7 +68,7 @@ def replayable(
     """`run` once per Idempotency-Key of this application acting for its user, answered
     OK (`resolver.replayable`). The key belongs to the user's record, in the application's
     own scope."""
-    owner = KeyOwner(token.company, token.employee_id)
+    owner = repository.KeyOwner(token.company, token.employee_id)
     return resolver.replayable(app, repo, owner, token.actor, run, lambda _: ok())
 
 

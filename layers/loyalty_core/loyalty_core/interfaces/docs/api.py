@@ -23,7 +23,7 @@ from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
 
 from loyalty_core.errors import NotFound
 from loyalty_core.interfaces import jsonapi, resolver
-from loyalty_core.interfaces.http import public_url
+from loyalty_core.interfaces.links import public_url
 
 SWAGGER_UI = Path(aws_lambda_powertools.__file__).parent / "event_handler/openapi/swagger_ui"
 # name in our URL -> (file Powertools ships, media type)

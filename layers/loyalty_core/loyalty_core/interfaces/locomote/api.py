@@ -13,32 +13,35 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
-from loyalty_core.errors import DomainError
+from loyalty_core import models, repository
+from loyalty_core.imports import deferred
 from loyalty_core.interfaces import jsonapi, resolver
 from loyalty_core.interfaces.company_user import caller
-from loyalty_core.interfaces.http import (
-    PublicUrl,
-    header,
-    public_url,
-    read_body,
-    require_media_type,
-)
-from loyalty_core.interfaces.locomote import documents, operations, resources, views
-from loyalty_core.interfaces.locomote.parameters import Parameters, View, read_query
-from loyalty_core.models import (
-    Interface,
-    Membership,
-    MembershipChanges,
-    MembershipDraft,
-    Origin,
-    Principal,
-    Provider,
-)
-from loyalty_core.repository import KeyOwner, Repository
-from loyalty_core.services.idempotency import Claim
+from loyalty_core.interfaces.http import header, read_body, require_media_type
+from loyalty_core.interfaces.links import public_url
+from loyalty_core.interfaces.locomote import resources, views
+from loyalty_core.interfaces.locomote.parameters import read_query
 
 if TYPE_CHECKING:  # annotations only: the providers function never imports the history
+    from loyalty_core.errors import DomainError
+    from loyalty_core.interfaces.links import PublicUrl
+    from loyalty_core.interfaces.locomote import documents, operations
+    from loyalty_core.interfaces.locomote.parameters import Parameters, View
+    from loyalty_core.models import (
+        Membership,
+        MembershipChanges,
+        MembershipDraft,
+        Origin,
+        Principal,
+        Provider,
+    )
+    from loyalty_core.repository import Repository
     from loyalty_core.services.history import Changes
+    from loyalty_core.services.idempotency import Claim
+else:  # request bodies and the atomic operations: imported by the first route that reads one
+    documents, operations = deferred(
+        "loyalty_core.interfaces.locomote.documents", "loyalty_core.interfaces.locomote.operations"
+    )
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -95,7 +98,7 @@ def make_app() -> APIGatewayRestResolver:
 
 def origin(app: APIGatewayRestResolver, principal: Principal) -> Origin:
     """Who writes, as the audit trail records it: the caller, through this interface."""
-    return Origin(principal.actor, Interface.LOCOMOTE, resolver.request_id(app))
+    return models.Origin(principal.actor, models.Interface.LOCOMOTE, resolver.request_id(app))
 
 
 def replayable(
@@ -107,7 +110,7 @@ def replayable(
 ) -> Response[Any]:
     """`render(run(claim))` once per Idempotency-Key of this caller, in their own record
     (`resolver.replayable`)."""
-    owner = KeyOwner(principal.company, principal.employee_id)
+    owner = repository.KeyOwner(principal.company, principal.employee_id)
     return resolver.replayable(app, repo, owner, principal.actor, run, render)
 
 

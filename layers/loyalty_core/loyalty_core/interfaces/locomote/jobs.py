@@ -1,6 +1,6 @@
-"""Locomote's company import and export jobs as JSON:API resources (SPEC 14): the request
-documents that start an import or an export and apply a validated import, and the job
-resources the answers carry.
+"""Locomote's company import and export jobs as JSON:API resources (SPEC 14): the job
+resources the answers carry (the request documents that start an import or an export and
+apply a validated import: `job_requests`).
 
     POST  /api/loyalty_membership_imports        {format, mode}   201, meta.upload: the form
     GET   /api/loyalty_membership_imports/{id}                    status, progress, totals
@@ -12,78 +12,21 @@ resources the answers carry.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from loyalty_core import errors as e
-from loyalty_core.interfaces.http import PublicUrl
+from loyalty_core.imports import deferred
 from loyalty_core.interfaces.jsonapi import document
-from loyalty_core.interfaces.locomote import documents
 from loyalty_core.interfaces.locomote.resources import EXPORTS, IMPORTS, job_path
-from loyalty_core.models.bulk import ImportMode, Job, JobKind
-from loyalty_core.services.imports import MAX_FILE_BYTES
-from loyalty_core.validators import problems_from
+from loyalty_core.models.bulk import JobKind
+
+if TYPE_CHECKING:
+    from loyalty_core.interfaces.links import PublicUrl
+    from loyalty_core.models.bulk import Job
+    from loyalty_core.services import imports as company_imports
+else:  # the import's rules: the upload form of a new import names its size limit
+    (company_imports,) = deferred("loyalty_core.services.imports")
 
 TYPES = {JobKind.IMPORT: IMPORTS, JobKind.EXPORT: EXPORTS}
-
-
-class _ImportAttributes(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    format: Literal["csv", "jsonl"] = "csv"
-    mode: Literal["merge", "replace"] = "merge"
-
-
-class _ApplyAttributes(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    status: Literal["applying"]
-    confirm_deletions: int | None = Field(None, ge=0, le=10**9)
-
-
-class _ExportAttributes(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    format: Literal["csv", "jsonl"] = "csv"
-
-
-def _resource(body: bytes, kind: str, job_id: str | None) -> dict[str, Any]:
-    """A request's resource of `kind` (409 for another type or id, 403 for an id on a
-    create): its attributes."""
-    resource = documents.read_resource(body)
-    documents.check_resource(resource, job_id, kind)
-    if resource.relationships:
-        raise e.InvalidInput(
-            "A job has no relationships",
-            [e.Problem("must not be sent", ("data", "relationships"))],
-        )
-    return resource.attributes
-
-
-def _attributes(model: type[BaseModel], attributes: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(attributes)
-    except ValidationError as err:
-        raise e.InvalidInput(
-            "The job is not valid", problems_from(err, ("data", "attributes"))
-        ) from None
-
-
-def import_request(body: bytes) -> tuple[str, ImportMode]:
-    """A new import's format and mode (csv and merge unless given)."""
-    found = _attributes(_ImportAttributes, _resource(body, IMPORTS, None))
-    return found.format, ImportMode(found.mode)
-
-
-def apply_request(body: bytes, job_id: str) -> int | None:
-    """An import applied (its status set to applying): the deletions it confirms."""
-    found = _attributes(_ApplyAttributes, _resource(body, IMPORTS, job_id))
-    confirmed: int | None = found.confirm_deletions
-    return confirmed
-
-
-def export_request(body: bytes) -> str:
-    """A new export's format (csv unless given)."""
-    found: str = _attributes(_ExportAttributes, _resource(body, EXPORTS, None)).format
-    return found
 
 
 def job_resource(job: Job, links: dict[str, str], url: PublicUrl) -> dict[str, Any]:
@@ -131,7 +74,7 @@ def job_document(
                 "url": upload["url"],
                 "fields": upload["fields"],
                 "file_field": "file",
-                "max_bytes": MAX_FILE_BYTES,
+                "max_bytes": company_imports.MAX_FILE_BYTES,
                 "expires_at": expires.isoformat(),
             }
         }

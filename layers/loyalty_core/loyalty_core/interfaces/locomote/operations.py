@@ -16,17 +16,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from loyalty_core import errors as e
-from loyalty_core.interfaces.http import PublicUrl
 from loyalty_core.interfaces.jsonapi import document
 from loyalty_core.interfaces.locomote import documents, views
 from loyalty_core.interfaces.locomote.documents import OPERATIONS
 from loyalty_core.interfaces.locomote.resources import MEMBERSHIPS
-from loyalty_core.models import Membership
 from loyalty_core.models.operation import MAX_OPERATIONS, MembershipOperation, OperationKind
+
+if TYPE_CHECKING:
+    from loyalty_core.interfaces.links import PublicUrl
+    from loyalty_core.models import Membership
 
 RESULTS = "atomic:results"
 MAX_BODY_BYTES = 1024 * 1024

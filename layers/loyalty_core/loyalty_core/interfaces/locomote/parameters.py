@@ -13,7 +13,6 @@ from typing import Any
 
 from loyalty_core import errors as e
 from loyalty_core.interfaces.locomote.resources import CHANGES, MEMBERSHIPS, PROVIDERS
-from loyalty_core.models import MEMBERSHIP_ATTRIBUTES
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -21,9 +20,25 @@ MAX_PAGE_NUMBER = 999_999_999  # nine digits: a page number never grows with the
 
 # The fields of each type a client may name in `fields[TYPE]` (attributes, then
 # relationships), the relationship paths `include` may name and the type they lead to,
-# and what `sort` may name on a collection of each type.
+# and what `sort` may name on a collection of each type. A membership's attributes are the
+# model's MEMBERSHIP_ATTRIBUTES (tests/unit/test_jsonapi_views.py holds them to it), named
+# here so that the query string is read without building the model.
 FIELDS: dict[str, tuple[str, ...]] = {
-    MEMBERSHIPS: (*MEMBERSHIP_ATTRIBUTES, "user", "loyalty_provider"),
+    MEMBERSHIPS: (
+        "program",
+        "account_number",
+        "membership_name",
+        "level",
+        "expires_on",
+        "status_benefits",
+        "point_total",
+        "segment_total",
+        "next_status",
+        "points_until_next_status",
+        "segments_until_next_status",
+        "user",
+        "loyalty_provider",
+    ),
     PROVIDERS: ("name", "category", "code", "chain_codes"),
     CHANGES: ("occurred_at", "actor", "interface", "request_id", "changes", "user"),
 }

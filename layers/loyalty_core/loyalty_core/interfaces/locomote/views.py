@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from loyalty_core.interfaces.http import PublicUrl
+from loyalty_core import models
 from loyalty_core.interfaces.jsonapi import document
-from loyalty_core.interfaces.locomote.parameters import CURSOR_PROFILE, View, ordered
+from loyalty_core.interfaces.locomote.parameters import CURSOR_PROFILE, ordered
 from loyalty_core.interfaces.locomote.resources import (
     CHANGES,
     MEMBERSHIPS,
@@ -20,15 +20,15 @@ from loyalty_core.interfaces.locomote.resources import (
     membership_path,
     provider_path,
 )
-from loyalty_core.models import (
-    MEMBERSHIP_ATTRIBUTES,
-    AuditRecord,
-    Membership,
-    Provider,
-    VendorType,
-)
+from loyalty_core.models import Provider, VendorType
 
 if TYPE_CHECKING:  # annotations only: the providers function never imports the history
+    from loyalty_core.interfaces.links import PublicUrl
+    from loyalty_core.interfaces.locomote.parameters import View
+    from loyalty_core.models import (
+        AuditRecord,
+        Membership,
+    )
     from loyalty_core.services.history import Changes
 
 ProviderLookup = Callable[[str], Provider | None]
@@ -42,11 +42,11 @@ def membership_url(m: Membership, url: PublicUrl) -> str:
 def membership_resource(m: Membership, url: PublicUrl) -> dict[str, Any]:
     """A membership as a resource object. Its relationships link to what they name
     (`related`); no `self` link, as no relationship endpoint is served."""
-    attributes = m.model_dump(mode="json", include=set(MEMBERSHIP_ATTRIBUTES))
+    attributes = m.model_dump(mode="json", include=set(models.MEMBERSHIP_ATTRIBUTES))
     return {
         "id": m.id,
         "type": MEMBERSHIPS,
-        "attributes": {name: attributes.get(name) for name in MEMBERSHIP_ATTRIBUTES},
+        "attributes": {name: attributes.get(name) for name in models.MEMBERSHIP_ATTRIBUTES},
         "relationships": {
             "user": {
                 "links": {"related": url.of(membership_path(m.employee_id))},

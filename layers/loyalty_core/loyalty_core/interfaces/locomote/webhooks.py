@@ -26,15 +26,18 @@ from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolv
 from pydantic import ValidationError
 
 from loyalty_core import errors as e
-from loyalty_core.interfaces.http import PublicUrl, public_url
 from loyalty_core.interfaces.jsonapi import document, respond
+from loyalty_core.interfaces.links import public_url
 from loyalty_core.interfaces.locomote.api import read_resource
-from loyalty_core.interfaces.locomote.parameters import View
 from loyalty_core.interfaces.locomote.views import paged
-from loyalty_core.models.webhooks import DeliveryRecord, Subscription, SubscriptionSettings
+from loyalty_core.models.webhooks import SubscriptionSettings
 from loyalty_core.validators import problems_from
 
 if TYPE_CHECKING:  # annotations only
+    from loyalty_core.interfaces.links import PublicUrl
+    from loyalty_core.interfaces.locomote.parameters import View
+    from loyalty_core.models.deliveries import DeliveryRecord
+    from loyalty_core.models.webhooks import Subscription
     from loyalty_core.services.webhooks.replay import Replay
     from loyalty_core.services.webhooks.subscriptions import WithSecret
 

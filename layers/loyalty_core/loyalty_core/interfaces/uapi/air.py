@@ -14,6 +14,8 @@ are never places: a SearchPassenger is a direct child of its request.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lxml import etree
 
 from loyalty_core.interfaces.uapi.document import (
@@ -23,7 +25,6 @@ from loyalty_core.interfaces.uapi.document import (
     Kind,
     Place,
     Product,
-    Reading,
     booking_traveler_places,
     children,
     code,
@@ -33,6 +34,11 @@ from loyalty_core.interfaces.uapi.document import (
 )
 from loyalty_core.interfaces.xml import local_name
 from loyalty_core.models.cards import AirTerms, Traveller
+
+if TYPE_CHECKING:
+    from loyalty_core.interfaces.uapi.document import (
+        Reading,
+    )
 
 AIR = "air"
 RESERVATION = "AirCreateReservationReq"

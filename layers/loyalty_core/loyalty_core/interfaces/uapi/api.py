@@ -20,26 +20,24 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
 from loyalty_core.errors import MAX_DETAIL, InvalidInput, MalformedRequest, Problem, clip
 from loyalty_core.interfaces import resolver
 from loyalty_core.interfaces.company_user import caller
-from loyalty_core.interfaces.http import (
-    header,
-    media_type,
-    negotiate,
-    read_body,
-    require_media_type,
-)
+from loyalty_core.interfaces.http import header, media_type, read_body, require_media_type
 from loyalty_core.interfaces.jsonapi import crash_response, error_response
+from loyalty_core.interfaces.negotiation import negotiate
 from loyalty_core.interfaces.uapi import codec
 from loyalty_core.interfaces.xml import ENCODINGS, MAX_BYTES, MEDIA_TYPES
-from loyalty_core.models.cards import Card, CardRequest, Enrichment
+from loyalty_core.models.cards import Enrichment
 from loyalty_core.observability import count, record
 from loyalty_core.validators import is_reference
+
+if TYPE_CHECKING:
+    from loyalty_core.models.cards import Card, CardRequest
 
 __all__ = ["Call", "CardDocument", "caller", "make_app", "read_call", "render"]
 

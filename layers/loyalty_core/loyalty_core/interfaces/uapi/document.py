@@ -15,11 +15,15 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from loyalty_core.interfaces.xml import local_name
-from loyalty_core.models.cards import Card, CardPlace, ExistingCard, Terms, Traveller
+from loyalty_core.models.cards import CardPlace, ExistingCard, Traveller
+
+if TYPE_CHECKING:
+    from loyalty_core.models.cards import Card, Terms
 
 # Universal API namespaces: http://www.travelport.com/schema/<family>_vNN_0 (never _1).
 SCHEMA = re.compile(r"^http://www\.travelport\.com/schema/([a-z]{1,20})_v(\d{1,4})_0$")

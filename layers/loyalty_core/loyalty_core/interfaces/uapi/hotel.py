@@ -12,20 +12,26 @@ they name or prohibit.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lxml import etree
 
 from loyalty_core.interfaces.uapi.document import (
     COMMON,
     Kind,
-    Place,
     Product,
-    Reading,
     booking_traveler_places,
     family_of,
     is_uapi,
     modifier_place,
 )
 from loyalty_core.models.cards import HotelTerms
+
+if TYPE_CHECKING:
+    from loyalty_core.interfaces.uapi.document import (
+        Place,
+        Reading,
+    )
 
 HOTEL = "hotel"
 RESERVATION = "HotelCreateReservationReq"

@@ -11,15 +11,15 @@ the vendors they book or name.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lxml import etree
 
 from loyalty_core.interfaces.uapi.document import (
     COMMON,
     UNIVERSAL,
     Kind,
-    Place,
     Product,
-    Reading,
     booking_traveler_place,
     booking_traveler_places,
     children,
@@ -30,6 +30,12 @@ from loyalty_core.interfaces.uapi.document import (
 )
 from loyalty_core.interfaces.xml import local_name
 from loyalty_core.models.cards import VehicleTerms
+
+if TYPE_CHECKING:
+    from loyalty_core.interfaces.uapi.document import (
+        Place,
+        Reading,
+    )
 
 VEHICLE = "vehicle"
 RESERVATION = "VehicleCreateReservationReq"

@@ -8,13 +8,15 @@ import base64
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from loyalty_core.errors import StorageUnavailable
-from loyalty_core.models.webhooks import Delivery
 from loyalty_core.services.webhooks.delivery import dedup_id, group_id
+
+if TYPE_CHECKING:
+    from loyalty_core.models.deliveries import Delivery
 
 MAX_BATCH = 10  # SQS's most messages in one SendMessageBatch
 MAX_BATCH_BYTES = 256 * 1024  # and its most bytes in one

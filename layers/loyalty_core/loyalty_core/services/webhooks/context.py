@@ -8,12 +8,13 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from loyalty_core.models import Membership
-from loyalty_core.models.webhooks import Delivery
-from loyalty_core.repository import Repository
-from loyalty_core.repository.webhooks import WebhookRepository
+if TYPE_CHECKING:
+    from loyalty_core.models import Membership
+    from loyalty_core.models.deliveries import Delivery
+    from loyalty_core.repository import Repository
+    from loyalty_core.repository.webhooks import WebhookRepository
 
 
 class SecretBox(Protocol):
@@ -63,7 +64,7 @@ class Sender(Protocol):
 
 # The addresses a host name resolves to (a test resolves without DNS).
 Resolver = Callable[[str, int], Sequence[str]]
-MembershipRenderer = Callable[[Membership], dict[str, Any]]
+MembershipRenderer = Callable[["Membership"], dict[str, Any]]
 
 
 def utc_now() -> datetime:

@@ -22,21 +22,23 @@ import hashlib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty_core.errors import ConcurrentChange
 from loyalty_core.models import Interface, Origin
-from loyalty_core.models.webhooks import (
+from loyalty_core.models.deliveries import (
     Attempt,
     AttemptOutcome,
     Delivery,
     DeliveryRecord,
     DeliveryStatus,
-    EventType,
-    Subscription,
 )
+from loyalty_core.models.webhooks import EventType
 from loyalty_core.services.webhooks import events, fanout, signing, subscriptions
-from loyalty_core.services.webhooks.context import Reply, Webhooks
+
+if TYPE_CHECKING:
+    from loyalty_core.models.webhooks import Subscription
+    from loyalty_core.services.webhooks.context import Reply, Webhooks
 
 SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)  # seconds
 JITTER = 0.2

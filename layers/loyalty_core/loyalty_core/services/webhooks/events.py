@@ -22,12 +22,16 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from loyalty_core.models import AuditRecord, Entry, Membership, Provider, VendorType
+from loyalty_core.models import Provider
 from loyalty_core.models.audit import Action
-from loyalty_core.models.webhooks import EventType, PayloadKind, Subscription
-from loyalty_core.services.webhooks.context import MembershipRenderer
+from loyalty_core.models.webhooks import EventType, PayloadKind
+
+if TYPE_CHECKING:
+    from loyalty_core.models import AuditRecord, Entry, Membership, VendorType
+    from loyalty_core.models.webhooks import Subscription
+    from loyalty_core.services.webhooks.context import MembershipRenderer
 
 MAX_EVENT_BYTES = 64 * 1024
 OMITTED_DELETED = "deleted"

@@ -15,15 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty_core.errors import NotFound
-from loyalty_core.models import AuditRecord, Membership, Principal, Role
-from loyalty_core.models.webhooks import Delivery, EventType, PayloadKind, Subscription
+from loyalty_core.models import Principal, Role
+from loyalty_core.models.deliveries import Delivery
+from loyalty_core.models.webhooks import EventType, PayloadKind
 from loyalty_core.repository.webhooks import read_stream_record
 from loyalty_core.services import memberships
 from loyalty_core.services.webhooks import events
-from loyalty_core.services.webhooks.context import Webhooks
+
+if TYPE_CHECKING:
+    from loyalty_core.models import AuditRecord, Membership
+    from loyalty_core.models.webhooks import Subscription
+    from loyalty_core.services.webhooks.context import Webhooks
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from loyalty_core.errors import InvalidInput, Problem
-from loyalty_core.models.webhooks import Delivery, EventType
+from loyalty_core.models.deliveries import Delivery
+from loyalty_core.models.webhooks import EventType
 from loyalty_core.services.webhooks import delivery, subscriptions
-from loyalty_core.services.webhooks.context import Webhooks
+
+if TYPE_CHECKING:
+    from loyalty_core.services.webhooks.context import Webhooks
 
 MAX_REPLAY_EVENTS = 1000
 MAX_REPLAY_DAYS = 31

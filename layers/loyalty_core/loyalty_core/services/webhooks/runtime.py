@@ -7,12 +7,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from loyalty_core.models import Membership
 from loyalty_core.observability import logger, metrics
 from loyalty_core.services.webhooks.context import Webhooks
-from loyalty_core.settings import Settings, _botocore_session, get_repository, get_settings
+from loyalty_core.settings import _botocore_session, get_repository, get_settings
+
+if TYPE_CHECKING:
+    from loyalty_core.models import Membership
+    from loyalty_core.settings import Settings
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -61,7 +64,7 @@ def _webhooks(settings: Settings) -> Webhooks:
 
 def renderer(public_api_url: str) -> Callable[[Membership], dict[str, Any]]:
     """A membership as an admin GETs it through the API at `public_api_url`."""
-    from loyalty_core.interfaces.http import PublicUrl
+    from loyalty_core.interfaces.links import PublicUrl
     from loyalty_core.interfaces.locomote.views import membership_resource
 
     url = PublicUrl(public_api_url.rstrip("/"))

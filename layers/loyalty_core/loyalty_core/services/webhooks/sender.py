@@ -14,9 +14,13 @@ import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from loyalty_core.services.webhooks import targets
-from loyalty_core.services.webhooks.context import Reply, Resolver, utc_now
+from loyalty_core.services.webhooks.context import Reply, utc_now
+
+if TYPE_CHECKING:
+    from loyalty_core.services.webhooks.context import Resolver
 
 TIMEOUT_SECONDS = 15.0
 

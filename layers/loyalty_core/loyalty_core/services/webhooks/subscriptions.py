@@ -13,11 +13,12 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from loyalty_core import models
 from loyalty_core.errors import AccessDenied, InvalidInput, NotFound, Problem, quote
-from loyalty_core.models import AuditRecord, Origin, Principal, Role
-from loyalty_core.models.audit import entry
+from loyalty_core.imports import deferred
+from loyalty_core.models import Role
 from loyalty_core.models.webhooks import (
     DEFAULT_OVERLAP_HOURS,
     MAX_OVERLAP_HOURS,
@@ -27,11 +28,18 @@ from loyalty_core.models.webhooks import (
     Subscription,
     SubscriptionSettings,
 )
-from loyalty_core.repository.webhooks import DeliveryPage
 from loyalty_core.services.memberships import check_if_match
-from loyalty_core.services.webhooks import signing, targets
-from loyalty_core.services.webhooks.context import Webhooks
 from loyalty_core.validators import is_record_id
+
+if TYPE_CHECKING:
+    from loyalty_core.models import AuditRecord, Origin, Principal
+    from loyalty_core.repository.webhooks import DeliveryPage
+    from loyalty_core.services.webhooks import signing, targets
+    from loyalty_core.services.webhooks.context import Webhooks
+else:  # secrets and endpoints: imported by the first write that makes or checks one
+    signing, targets = deferred(
+        "loyalty_core.services.webhooks.signing", "loyalty_core.services.webhooks.targets"
+    )
 
 
 def admin_company(principal: Principal) -> str:
@@ -82,8 +90,8 @@ def _audit(
 ) -> AuditRecord:
     old = None if before is None else dict(before)
     new = None if after is None else dict(after)
-    change = entry("subscription_id", subscription_id, old, new)
-    return AuditRecord.of(origin, [change], occurred_at=now)
+    change = models.audit.entry("subscription_id", subscription_id, old, new)
+    return models.AuditRecord.of(origin, [change], occurred_at=now)
 
 
 def _sealed(

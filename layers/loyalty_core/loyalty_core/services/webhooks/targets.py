@@ -11,12 +11,15 @@ import ipaddress
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from loyalty_core.errors import InvalidInput, Problem
 from loyalty_core.models.webhooks import MAX_URL_LENGTH
-from loyalty_core.services.webhooks.context import Resolver
 from loyalty_core.validators import is_text
+
+if TYPE_CHECKING:
+    from loyalty_core.services.webhooks.context import Resolver
 
 
 class UnsafeTarget(Exception):
