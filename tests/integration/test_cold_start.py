@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from functools import cache
 from typing import Any
 
 import pytest
@@ -184,9 +184,10 @@ API_FUNCTIONS = sorted({route.function for route in routes()})
 
 
 @pytest.fixture(scope="module")
-def prober() -> Iterator[Callable[..., dict[str, Any]]]:
-    """The probe process, ready; a call probes one function's handler with the events in a
-    file (or, `warm=True`, runs the SnapStart hooks it registers instead)."""
+def prober(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., dict[str, Any]]]:
+    """The probe process, ready; a call probes one function's handler with its sample events
+    (`events_by_function`), or, `warm=True`, runs the SnapStart hooks it registers instead.
+    Each function's probe runs once for all the tests that read its report."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "AWS_ACCESS_KEY_ID": "testing",
@@ -209,8 +210,11 @@ def prober() -> Iterator[Callable[..., dict[str, Any]]]:
     assert process.stdin is not None and process.stdout is not None
     stdin, stdout = process.stdin, process.stdout
 
-    def probe(function: str, events: Path, warm: bool = False) -> dict[str, Any]:
+    @cache
+    def probe(function: str, warm: bool = False) -> dict[str, Any]:
         code_uri = str(ROOT / functions()[function]["CodeUri"])
+        events = tmp_path_factory.mktemp("events") / "events.json"
+        events.write_text(json.dumps(events_by_function()[function]))
         stdin.write(json.dumps([code_uri, str(events), warm]) + "\n")
         stdin.flush()
         report: dict[str, Any] = json.loads(stdout.readline())
@@ -229,11 +233,10 @@ def prober() -> Iterator[Callable[..., dict[str, Any]]]:
 
 @pytest.mark.parametrize("function", API_FUNCTIONS)
 def test_neither_the_import_nor_a_request_runs_the_deferred_package_inits(
-    function: str, tmp_path: Path, prober: Callable[..., dict[str, Any]]
+    function: str, prober: Callable[..., dict[str, Any]]
 ) -> None:
     events = events_by_function()[function]
-    (tmp_path / "events.json").write_text(json.dumps(events))
-    report = prober(function, tmp_path / "events.json")
+    report = prober(function)
     assert report["import"] == {"deferred": list(DEFERRED), "imported": []}
     assert report["requests"] == {"deferred": list(DEFERRED), "imported": []}
     assert len(report["statuses"]) == len(events)
@@ -282,19 +285,17 @@ DEFERRED_BUT_NEEDED_AT_INIT = {"ConcurLoyaltyFunction": ["loyalty_core.models.au
 
 @pytest.mark.parametrize("function", API_FUNCTIONS)
 def test_a_handler_imports_none_of_the_modules_its_routes_import_on_first_use(
-    function: str, tmp_path: Path, prober: Callable[..., dict[str, Any]]
+    function: str, prober: Callable[..., dict[str, Any]]
 ) -> None:
-    (tmp_path / "events.json").write_text(json.dumps(events_by_function()[function]))
-    report = prober(function, tmp_path / "events.json")
+    report = prober(function)
     assert report["deferred_imported_at_init"] == DEFERRED_BUT_NEEDED_AT_INIT.get(function, [])
     assert not set(ROUTE_ONLY.get(function, ())) & set(report["ours_at_init"])
 
 
 @pytest.mark.parametrize("function", API_FUNCTIONS)
 def test_the_snapstart_warm_up_imports_every_module_a_request_imports(
-    function: str, tmp_path: Path, prober: Callable[..., dict[str, Any]]
+    function: str, prober: Callable[..., dict[str, Any]]
 ) -> None:
-    (tmp_path / "events.json").write_text(json.dumps(events_by_function()[function]))
-    answered = prober(function, tmp_path / "events.json")["ours_after_requests"]
-    warmed = prober(function, tmp_path / "events.json", warm=True)["warmed"]
+    answered = prober(function)["ours_after_requests"]
+    warmed = prober(function, warm=True)["warmed"]
     assert set(answered) - set(warmed) == set()
