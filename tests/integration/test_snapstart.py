@@ -127,22 +127,49 @@ def test_after_restore_each_copy_draws_its_own_random_numbers(runtime: ModuleTyp
     assert without_renewal not in copies
 
 
-def test_every_function_registers_the_hooks(
-    tmp_path: Path,
-) -> None:
+# Every function's handler imported in a fork of one process (which has imported the
+# frameworks they share, never the layer), reporting the hooks it registered.
+REGISTERED = r"""
+import json, os, sys
+import aws_lambda_powertools.event_handler.api_gateway, botocore.session, pydantic, lxml.etree
+for code_uri in json.loads(sys.argv[1]):
+    read, write = os.pipe()
+    if os.fork() == 0:
+        try:
+            sys.path.insert(0, code_uri)
+            import handler
+            import snapshot_restore_py as r
+            hooks = [[f.__module__ + "." + f.__name__ for f in (h, *a[0])] if a else
+                     [h.__module__ + "." + h.__name__] for h, a, _ in r.before + r.after]
+            os.write(write, json.dumps(hooks).encode())
+        except BaseException:
+            import traceback
+            traceback.print_exc()
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        print(pipe.read(), flush=True)
+    os.wait()
+"""
+
+
+def test_every_function_registers_the_hooks(tmp_path: Path) -> None:
     (tmp_path / "snapshot_restore_py.py").write_text(FAKE_RUNTIME)
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "PYTHONPATH": str(tmp_path)}
-    for name, props in functions().items():
-        code = (
-            f"import sys; sys.path.insert(0, {str(ROOT / props['CodeUri'])!r}); import handler\n"
-            "import json, snapshot_restore_py as r\n"
-            "print(json.dumps([[f.__module__ + '.' + f.__name__ for f in (h, *a[0])] if a else"
-            " [h.__module__ + '.' + h.__name__] for h, a, _ in r.before + r.after]))"
-        )
-        done = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-        )
-        before, after = json.loads(done.stdout)
+    names = sorted(functions())
+    code_uris = [str(ROOT / functions()[name]["CodeUri"]) for name in names]
+    done = subprocess.run(
+        [sys.executable, "-c", REGISTERED, json.dumps(code_uris)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    reports = done.stdout.splitlines()
+    assert len(reports) == len(names), done.stderr
+    for name, report in zip(names, reports, strict=True):
+        before, after = json.loads(report)
         assert before[0] == "loyalty_core.snapstart.warm", name
         assert after == ["loyalty_core.snapstart.renew"], name
 
