@@ -41,7 +41,11 @@ invoke: .venv/.synced ## run one event through its function, no Docker: make inv
 # Bytecode for the test runs (this machine's Python is told not to write any): each
 # interpreter the tests start would otherwise compile every module again.
 TEST_ENV := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/.cache/pycache
-PYTEST := $(TEST_ENV) $(PY) -m pytest -n auto --dist loadfile
+# Each test file on one worker (a module's local front is started once), in the order
+# collected: tests/e2e's few long files first, tests/unit's many short ones last, so the
+# workers finish together (xdist's default order, most tests first, left the longest
+# single-test files for the end).
+PYTEST := $(TEST_ENV) $(PY) -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 test: .venv/.synced ## run every test: unit, integration on moto, contract, end-to-end
 	$(PYTEST)
