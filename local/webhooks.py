@@ -115,9 +115,10 @@ class Wakeup:
             self.count += 1
             self._rung.notify_all()
 
-    def wait(self, seen: int, timeout: float) -> None:
+    def wait(self, seen: int, timeout: float) -> bool:
+        """Until rung after `seen` (True) or `timeout` seconds pass (False)."""
         with self._rung:
-            self._rung.wait_for(lambda: self.count != seen, timeout)
+            return self._rung.wait_for(lambda: self.count != seen, timeout)
 
     def on_store_changes(self) -> Wakeup:
         """Ring on a stream record, a message sent, or a message's visibility changed in the
@@ -144,6 +145,11 @@ class Wakeup:
                 setattr(owner, name, rung)
         _WAKEUPS.append(self)
         return self
+
+    def close(self) -> None:
+        """Rung no more by the store (and once now, to wake whoever waits)."""
+        _WAKEUPS.remove(self)
+        self.ring()
 
 
 _WAKEUPS: list[Wakeup] = []  # every pump's in this process
@@ -184,10 +190,9 @@ class Pump:
 
     def stop(self) -> None:
         self.stopped.set()
-        self.wakeup.ring()
+        self.wakeup.close()
         for thread in self.threads:
             thread.join(timeout=20)
-        _WAKEUPS.remove(self.wakeup)
 
     def _rest(self, seen: int) -> None:
         """Until the store takes something after `seen`, IDLE_SECONDS pass, or the pump stops."""
